@@ -1,0 +1,59 @@
+"""The ``archiver`` command: the group, and the one place where errors become messages."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import click
+
+from archiver import __version__
+from archiver.cli import i18n
+from archiver.cli.demo_data import demo_data
+from archiver.cli.validate import validate
+from archiver.errors import ArchiverError
+
+i18n.install()
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="archiver")
+def cli() -> None:
+    """Архив электронного классного журнала: проверка выгрузки, печатные формы, подпись, хранение."""
+
+
+cli.add_command(validate)
+cli.add_command(demo_data)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script: runs the CLI and maps errors to exit codes."""
+    try:
+        cli.main(args=argv, prog_name="archiver", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Прервано.", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("Прервано.", err=True)
+        sys.exit(130)
+    except ArchiverError as exc:
+        click.echo(f"Ошибка: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: say so in one line, details only on request
+        if os.environ.get("ARCHIVER_DEBUG"):
+            traceback.print_exc()
+        click.echo(
+            f"Внутренняя ошибка archiver ({type(exc).__name__}: {exc}). "
+            "Сообщите разработчикам; подробности: ARCHIVER_DEBUG=1.",
+            err=True,
+        )
+        sys.exit(70)
+    sys.exit(0)
