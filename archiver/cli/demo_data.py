@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
+from archiver.cli.i18n import RuCommand
 from archiver.files import write_atomic
 
 
-@click.command("demo-data")
+@click.command("demo-data", cls=RuCommand)
 @click.option(
     "--out",
     "out",
@@ -18,10 +19,11 @@ from archiver.files import write_atomic
     metavar="ФАЙЛ",
     help="Куда записать выгрузку (JSON).",
 )
-@click.option("--seed", default=1, show_default=True, help="Начальное число генератора.")
-@click.option("--classes", default=12, show_default=True, help="Число классов и групп.")
+@click.option("--seed", default=1, show_default=True, metavar="N", help="Начальное число генератора.")
+@click.option(
+    "--classes", default=12, show_default=True, metavar="N", help="Число классов и групп.")
 def demo_data(out: Path, seed: int, classes: int) -> None:
-    """Создать выгрузку журнала демонстрационной школы-интерната за учебный год."""
+    """Создать выгрузку журнала демонстрационной школы-интерната."""
     from archiver.demo.generator import export_bytes, generate_export
 
     data = generate_export(seed=seed, classes=classes)

@@ -8,6 +8,8 @@ as click wrote them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 import click.core
 import click.decorators
@@ -58,6 +60,8 @@ RU: dict[str, str] = {
     "{value!r} is not {choice}.": "{value!r} — не {choice}.",
     "{value!r} is not one of {choices}.": "{value!r} — не одно из {choices}.",
     "default: {default}": "по умолчанию: {default}",
+    "required": "обязательно",
+    "env var: {var}": "переменная окружения: {var}",
     "unknown error": "неизвестная ошибка",
     "Do you want to continue?": "Продолжить?",
     "Confirm the action without prompting.": "Подтвердить действие без вопроса.",
@@ -87,3 +91,22 @@ def install() -> None:
             module._ = _gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = _ngettext  # type: ignore[attr-defined]
+
+
+class RuCommand(click.Command):
+    """A command whose usage line reads «[ПАРАМЕТРЫ]»."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[ПАРАМЕТРЫ]")
+        super().__init__(*args, **kwargs)
+
+
+class RuGroup(click.Group):
+    """A command group with Russian metavars, whose subcommands are :class:`RuCommand`."""
+
+    command_class = RuCommand
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[ПАРАМЕТРЫ]")
+        kwargs.setdefault("subcommand_metavar", "КОМАНДА [АРГУМЕНТЫ]...")
+        super().__init__(*args, **kwargs)

@@ -10,6 +10,7 @@ import click
 
 from archiver import __version__
 from archiver.cli import i18n
+from archiver.cli.i18n import RuGroup
 from archiver.cli.demo_data import demo_data
 from archiver.cli.validate import validate
 from archiver.errors import ArchiverError
@@ -19,7 +20,10 @@ i18n.install()
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+@click.group(
+    cls=RuGroup,
+    context_settings=CONTEXT_SETTINGS,
+)
 @click.version_option(__version__, "-V", "--version", prog_name="archiver")
 def cli() -> None:
     """Архив электронного классного журнала: проверка выгрузки, печатные формы, подпись, хранение."""

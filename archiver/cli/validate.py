@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from archiver.cli.i18n import RuCommand
 from archiver.cli.output import echo_json
 from archiver.errors import InputError
 from archiver.sources.export_v1 import read_export
@@ -52,7 +53,7 @@ def print_report(report: ValidationReport) -> None:
         )
 
 
-@click.command("validate")
+@click.command("validate", cls=RuCommand)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path), metavar="ФАЙЛ")
 @click.option("--json", "as_json", is_flag=True, help="Вывести отчёт в формате JSON.")
 def validate(file: Path, as_json: bool) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from archiver import model
 from archiver.validation import Problem, ProblemSink, Summary, ValidationReport
@@ -58,7 +58,7 @@ def _parse_timestamp(value: Any) -> Any:
 
 
 IsoDate = Annotated[date, BeforeValidator(_parse_date)]
-Timestamp = Annotated[datetime, BeforeValidator(_parse_timestamp)]
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_parse_timestamp)]
 Id = Annotated[str, Field(min_length=1)]
 Text = Annotated[str, Field(min_length=1)]
 
@@ -247,6 +247,11 @@ def json_schema() -> dict[str, Any]:
     return schema
 
 
+def json_schema_text() -> str:
+    """The shipped schema file's exact text (regenerate with ``python -m archiver.sources.export_v1``)."""
+    return json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+
+
 # --------------------------------------------------------------------------- paths and messages
 
 
@@ -309,7 +314,8 @@ def _structure_message(error: Mapping[str, Any]) -> tuple[str, str]:
     if kind in _TYPE_MESSAGES:
         return "wrong_type", f"{_TYPE_MESSAGES[kind]}, а не {_json_type(value)} {_shown(value)}"
     if kind == "literal_error":
-        return "wrong_value", f"недопустимое значение {_shown(value)}; допустимо: {ctx.get('expected')}"
+        allowed = str(ctx.get("expected", "")).replace(" or ", " или ")
+        return "wrong_value", f"недопустимое значение {_shown(value)}; допустимо: {allowed}"
     if kind == "string_too_short":
         return "empty_string", "пустая строка недопустима"
     if kind in {"greater_than_equal", "less_than_equal"}:
@@ -384,9 +390,8 @@ class _Enrolment:
         return self.left is None or day <= self.left
 
     def describe(self) -> str:
-        since = _ru_date(self.enrolled) if self.enrolled else "?"
-        until = _ru_date(self.left) if self.left else "конца года"
-        return f"с {since} по {until}"
+        since = f"зачислен {_ru_date(self.enrolled)}" if self.enrolled else "дата зачисления неизвестна"
+        return f"{since}, выбыл {_ru_date(self.left)}" if self.left else since
 
 
 class _SemanticChecker:
@@ -791,7 +796,7 @@ def parse_json(raw: bytes) -> tuple[Any, Problem | None]:
         return None, Problem(
             "",
             "not_utf8",
-            f"файл не в кодировке UTF-8: недопустимый байт 0x{raw[exc.start]:02X} в позиции "
+            f"файл не в кодировке UTF-8: недопустимый байт 0x{raw[exc.start]:02X}; "
             f"{_position(before, len(before))}, байт {exc.start + 1}",
         )
     if text.startswith("\ufeff"):
@@ -895,3 +900,7 @@ def validate_document(raw: bytes, report: ValidationReport) -> ValidationReport:
         report.export = to_model(wire)
         report.summary = Summary.of(report.export)
     return report
+
+
+if __name__ == "__main__":  # regenerate the shipped JSON Schema
+    SCHEMA_FILE.write_text(json_schema_text(), encoding="utf-8")
