@@ -60,27 +60,47 @@ def test_model_is_complete_and_immutable(spec_doc: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d["classes"][0]["courses"][0]["marks"][2].update(student="st-999"),
-         'classes[0].courses[0].marks[2].student: неизвестный ученик "st-999" (нет в списке класса)'),
-        (lambda d: d["classes"][0]["courses"][0]["marks"][0].update(lesson="nope"),
-         'classes[0].courses[0].marks[0].lesson: неизвестный урок этого курса "nope"'),
-        (lambda d: d["classes"][0]["courses"][0].update(teacher="t9"),
-         'classes[0].courses[0].teacher: неизвестный сотрудник "t9"'),
-        (lambda d: d["classes"][0]["courses"][1].update(subject="bio"),
-         'classes[0].courses[1].subject: неизвестный предмет "bio"'),
-        (lambda d: d["classes"][0]["courses"][0]["period_marks"][0].update(period="q7"),
-         'classes[0].courses[0].period_marks[0].period: неизвестный период "q7"'),
-        (lambda d: d["classes"][0]["courses"][0]["period_marks"][0].update(period="y"),
-         "classes[0].courses[0].period_marks[0].period: период \"y\" не входит в периоды "
-         "аттестации класса (period_ids)"),
-        (lambda d: d["classes"][0]["period_ids"].append("q9"),
-         'classes[0].period_ids[4]: неизвестный период "q9"'),
-        (lambda d: d["classes"][1].update(class_teacher="t0"),
-         'classes[1].class_teacher: неизвестный сотрудник "t0"'),
-        (lambda d: d["classes"][0]["courses"][0]["lessons"][2].update(teacher="t8"),
-         'classes[0].courses[0].lessons[2].teacher: неизвестный сотрудник "t8"'),
-        (lambda d: d["classes"][0]["promotion"][0].update(student="s10"),
-         'classes[0].promotion[0].student: неизвестный ученик "s10" (нет в списке класса)'),
+        (
+            lambda d: d["classes"][0]["courses"][0]["marks"][2].update(student="st-999"),
+            'classes[0].courses[0].marks[2].student: неизвестный ученик "st-999" (нет в списке класса)',
+        ),
+        (
+            lambda d: d["classes"][0]["courses"][0]["marks"][0].update(lesson="nope"),
+            'classes[0].courses[0].marks[0].lesson: неизвестный урок этого курса "nope"',
+        ),
+        (
+            lambda d: d["classes"][0]["courses"][0].update(teacher="t9"),
+            'classes[0].courses[0].teacher: неизвестный сотрудник "t9"',
+        ),
+        (
+            lambda d: d["classes"][0]["courses"][1].update(subject="bio"),
+            'classes[0].courses[1].subject: неизвестный предмет "bio"',
+        ),
+        (
+            lambda d: d["classes"][0]["courses"][0]["period_marks"][0].update(period="q7"),
+            'classes[0].courses[0].period_marks[0].period: неизвестный период "q7"',
+        ),
+        (
+            lambda d: d["classes"][0]["courses"][0]["period_marks"][0].update(period="y"),
+            'classes[0].courses[0].period_marks[0].period: период "y" не входит в периоды '
+            "аттестации класса (period_ids)",
+        ),
+        (
+            lambda d: d["classes"][0]["period_ids"].append("q9"),
+            'classes[0].period_ids[4]: неизвестный период "q9"',
+        ),
+        (
+            lambda d: d["classes"][1].update(class_teacher="t0"),
+            'classes[1].class_teacher: неизвестный сотрудник "t0"',
+        ),
+        (
+            lambda d: d["classes"][0]["courses"][0]["lessons"][2].update(teacher="t8"),
+            'classes[0].courses[0].lessons[2].teacher: неизвестный сотрудник "t8"',
+        ),
+        (
+            lambda d: d["classes"][0]["promotion"][0].update(student="s10"),
+            'classes[0].promotion[0].student: неизвестный ученик "s10" (нет в списке класса)',
+        ),
     ],
 )
 def test_dangling_references(spec_doc: dict[str, Any], mutate: Any, expected: str) -> None:
@@ -120,19 +140,29 @@ def test_dates_outside_year_and_enrolment(spec_doc: dict[str, Any]) -> None:
     c["courses"][1]["marks"].append({"student": "s3", "lesson": "m1", "value": "4"})
     c["courses"][0]["attendance"].append({"student": "s3", "lesson": "l1", "code": "н"})
     found = errors(spec_doc)
-    assert "classes[0].courses[0].lessons[3].date: дата урока 15.06.2026 вне учебного года " \
+    assert (
+        "classes[0].courses[0].lessons[3].date: дата урока 15.06.2026 вне учебного года "
         "(01.09.2025 – 31.05.2026)" in found
+    )
     assert any(e.startswith("academic_year.periods[3].end: дата 30.06.2026 вне") for e in found)
     assert any(e.startswith("classes[0].students[1].left: дата выбытия 01.08.2026") for e in found)
-    assert any(e.startswith("classes[0].students[2].enrolled: дата зачисления 01.07.2026") for e in found)
-    assert 'classes[0].courses[1].marks[1]: отметка за урок 03.09.2025 вне периода обучения ученика ' \
+    assert any(
+        e.startswith("classes[0].students[2].enrolled: дата зачисления 01.07.2026") for e in found
+    )
+    assert (
+        "classes[0].courses[1].marks[1]: отметка за урок 03.09.2025 вне периода обучения ученика "
         '"s3" (зачислен 01.07.2026)' in found
-    assert any(e.startswith("classes[0].courses[0].attendance[3]: запись посещаемости за урок 02.09.2025")
-               for e in found)
+    )
+    assert any(
+        e.startswith("classes[0].courses[0].attendance[3]: запись посещаемости за урок 02.09.2025")
+        for e in found
+    )
 
 
 def test_mark_after_leaving(spec_doc: dict[str, Any]) -> None:
-    spec_doc["classes"][0]["courses"][0]["marks"].append({"student": "s2", "lesson": "l4", "value": "5"})
+    spec_doc["classes"][0]["courses"][0]["marks"].append(
+        {"student": "s2", "lesson": "l4", "value": "5"}
+    )
     assert errors(spec_doc) == [
         'classes[0].courses[0].marks[4]: отметка за урок 13.01.2026 вне периода обучения ученика "s2" '
         "(зачислен 01.09.2025, выбыл 12.12.2025)"
@@ -159,7 +189,7 @@ def test_structure_errors_are_all_listed_with_paths(spec_doc: dict[str, Any]) ->
         'classes[0].grade: ожидалось целое число, а не строка "5"',
         'classes[0].marks_recorded: ожидалось true или false, а не строка "yes"',
         'classes[0].students[2].birth_date: ожидалась дата в виде ГГГГ-ММ-ДД, а не строка "02.04.2013"',
-        'classes[0].kind: недопустимое значение "кружок"; допустимо: \'class\', \'club\' или',
+        "classes[0].kind: недопустимое значение \"кружок\"; допустимо: 'class', 'club' или",
         "classes[2].grade: значение 13 вне допустимого диапазона",
         "classes[0].courses[0].marks[0].value: ожидалась строка, а не число 5",
         "staff[3].id: пустая строка недопустима",
@@ -202,9 +232,17 @@ def test_duplicate_period_and_year_marks(spec_doc: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("fmt", "version", "expected"),
     [
-        ("something-else", 1, 'format: это не выгрузка электронного журнала: ключ format = "something-else"'),
-        ("school-journal-export", 2, "format_version: выгрузка в формате версии 2, а эта версия archiver "
-         "читает только версию 1"),
+        (
+            "something-else",
+            1,
+            'format: это не выгрузка электронного журнала: ключ format = "something-else"',
+        ),
+        (
+            "school-journal-export",
+            2,
+            "format_version: выгрузка в формате версии 2, а эта версия archiver "
+            "читает только версию 1",
+        ),
         ("school-journal-export", "1", 'format_version: неизвестная версия формата "1"'),
         ("school-journal-export", None, "format_version: обязательный ключ отсутствует"),
     ],
@@ -271,9 +309,15 @@ def test_extra_keys_are_ignored(spec_doc: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        (b'{"format": "school-journal-export", "staff": [', "файл обрывается раньше конца документа JSON"),
+        (
+            b'{"format": "school-journal-export", "staff": [',
+            "файл обрывается раньше конца документа JSON",
+        ),
         (b'{"a": 1,, }', "файл не является корректным JSON"),
-        (b'{"a": "\xff"}', "файл не в кодировке UTF-8: недопустимый байт 0xFF; строка 1, столбец 8"),
+        (
+            b'{"a": "\xff"}',
+            "файл не в кодировке UTF-8: недопустимый байт 0xFF; строка 1, столбец 8",
+        ),
         (b"", "файл пуст"),
         (b"[1, 2]", "документ должен быть объектом JSON, а не список"),
     ],
@@ -302,7 +346,9 @@ def test_shipped_schema_is_current_and_accepts_the_spec_export(spec_doc: dict[st
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     assert list(validator.iter_errors(spec_doc)) == []
     spec_doc["classes"][0]["grade"] = 13
-    assert [e.message for e in validator.iter_errors(spec_doc)] == ["13 is greater than the maximum of 12"]
+    assert [e.message for e in validator.iter_errors(spec_doc)] == [
+        "13 is greater than the maximum of 12"
+    ]
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -19,9 +19,12 @@ from archiver.files import write_atomic
     metavar="ФАЙЛ",
     help="Куда записать выгрузку (JSON).",
 )
-@click.option("--seed", default=1, show_default=True, metavar="N", help="Начальное число генератора.")
 @click.option(
-    "--classes", default=12, show_default=True, metavar="N", help="Число классов и групп.")
+    "--seed", default=1, show_default=True, metavar="N", help="Начальное число генератора."
+)
+@click.option(
+    "--classes", default=12, show_default=True, metavar="N", help="Число классов и групп."
+)
 def demo_data(out: Path, seed: int, classes: int) -> None:
     """Создать выгрузку журнала демонстрационной школы-интерната."""
     from archiver.demo.generator import export_bytes, generate_export

@@ -10,8 +10,8 @@ import click
 
 from archiver import __version__
 from archiver.cli import i18n
-from archiver.cli.i18n import RuGroup
 from archiver.cli.demo_data import demo_data
+from archiver.cli.i18n import RuGroup
 from archiver.cli.validate import validate
 from archiver.errors import ArchiverError
 

@@ -18,6 +18,7 @@ Only a document without errors is turned into the domain model
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
@@ -359,7 +360,9 @@ def _date(item: dict[str, Any], key: str) -> date | None:
     return parsed if isinstance(parsed, date) else None
 
 
-def _check_unique_ids(items: list[tuple[str, dict[str, Any]]], what: str, sink: ProblemSink) -> dict[str, str]:
+def _check_unique_ids(
+    items: list[tuple[str, dict[str, Any]]], what: str, sink: ProblemSink
+) -> dict[str, str]:
     """Report repeated ids within one list; return id → path of its first occurrence."""
     seen: dict[str, str] = {}
     for path, item in items:
@@ -390,7 +393,9 @@ class _Enrolment:
         return self.left is None or day <= self.left
 
     def describe(self) -> str:
-        since = f"зачислен {_ru_date(self.enrolled)}" if self.enrolled else "дата зачисления неизвестна"
+        since = (
+            f"зачислен {_ru_date(self.enrolled)}" if self.enrolled else "дата зачисления неизвестна"
+        )
         return f"{since}, выбыл {_ru_date(self.left)}" if self.left else since
 
 
@@ -411,7 +416,11 @@ class _SemanticChecker:
             else frozenset(model.DEFAULT_GRADING_SCALE)
         )
         codes = doc.get("attendance_codes")
-        self.codes = frozenset(codes) if isinstance(codes, dict) else frozenset(model.DEFAULT_ATTENDANCE_CODES)
+        self.codes = (
+            frozenset(codes)
+            if isinstance(codes, dict)
+            else frozenset(model.DEFAULT_ATTENDANCE_CODES)
+        )
         self.staff = _check_unique_ids(list(_items(doc, "staff", "")), "сотрудника", sink)
         self.subjects = _check_unique_ids(list(_items(doc, "subjects", "")), "предмета", sink)
         self.periods: dict[str, tuple[str, date | None, date | None]] = {}
@@ -439,7 +448,9 @@ class _SemanticChecker:
 
     def check_year(self) -> None:
         if self.year_start and self.year_end and self.year_start > self.year_end:
-            self.sink.error("academic_year.end", "date_order", "конец учебного года раньше его начала")
+            self.sink.error(
+                "academic_year.end", "date_order", "конец учебного года раньше его начала"
+            )
         periods = list(_items(self.doc.get("academic_year"), "periods", "academic_year"))
         _check_unique_ids(periods, "периода", self.sink)
         by_kind: dict[str, list[tuple[date, date, str]]] = defaultdict(list)
@@ -462,7 +473,7 @@ class _SemanticChecker:
                     by_kind[str(period.get("kind"))].append((start, end, path))
         for spans in by_kind.values():
             spans.sort()
-            for (_, end_a, path_a), (start_b, _, path_b) in zip(spans, spans[1:], strict=False):
+            for (_, end_a, path_a), (start_b, _, path_b) in itertools.pairwise(spans):
                 if start_b <= end_a:
                     self.sink.error(
                         path_b,
@@ -503,11 +514,15 @@ class _SemanticChecker:
         courses = list(_items(school_class, "courses", path))
         _check_unique_ids(courses, "курса", sink)
         for course_path, course in courses:
-            self.check_course(course_path, course, enrolment, class_periods, marks_recorded is not False)
+            self.check_course(
+                course_path, course, enrolment, class_periods, marks_recorded is not False
+            )
 
         seen: dict[str, str] = {}
         for item_path, item in _items(school_class, "promotion", path):
-            student_id = self.check_student_ref(f"{item_path}.student", item.get("student"), enrolment)
+            student_id = self.check_student_ref(
+                f"{item_path}.student", item.get("student"), enrolment
+            )
             if student_id is not None:
                 self.check_repeat(seen, student_id, item_path, "решение педсовета об ученике")
 
@@ -522,15 +537,25 @@ class _SemanticChecker:
             )
         if left is not None:
             if not self.in_year(left):
-                sink.error(f"{path}.left", "date_outside_year", f"дата выбытия {_ru_date(left)} вне {self.year_text()}")
+                sink.error(
+                    f"{path}.left",
+                    "date_outside_year",
+                    f"дата выбытия {_ru_date(left)} вне {self.year_text()}",
+                )
             if enrolled is not None and left < enrolled:
                 sink.error(f"{path}.left", "date_order", "дата выбытия раньше даты зачисления")
         birth = _date(student, "birth_date")
         if birth is not None and self.year_start is not None and birth >= self.year_start:
-            sink.error(f"{path}.birth_date", "date_order", f"дата рождения {_ru_date(birth)} не раньше начала учебного года")
+            sink.error(
+                f"{path}.birth_date",
+                "date_order",
+                f"дата рождения {_ru_date(birth)} не раньше начала учебного года",
+            )
         student_id = _str(student, "id")
         if student_id is not None:
-            identity = tuple(student.get(k) for k in ("last_name", "first_name", "middle_name", "birth_date"))
+            identity = tuple(
+                student.get(k) for k in ("last_name", "first_name", "middle_name", "birth_date")
+            )
             first = self.people.get(student_id)
             if first is None:
                 self.people[student_id] = (path, identity)
@@ -563,7 +588,11 @@ class _SemanticChecker:
             lesson_id = _str(lesson, "id")
             if day is not None:
                 if not self.in_year(day):
-                    sink.error(f"{lesson_path}.date", "date_outside_year", f"дата урока {_ru_date(day)} вне {self.year_text()}")
+                    sink.error(
+                        f"{lesson_path}.date",
+                        "date_outside_year",
+                        f"дата урока {_ru_date(day)} вне {self.year_text()}",
+                    )
                 if lesson_id is not None and lesson_id not in lesson_dates:
                     lesson_dates[lesson_id] = day
             if "teacher" in lesson and lesson["teacher"] is not None:
@@ -581,13 +610,7 @@ class _SemanticChecker:
         marks = list(_items(course, "marks", path))
         for item_path, item in marks:
             self.check_entry(item_path, item, enrolment, lesson_ids, lesson_dates, "отметка")
-            value = item.get("value")
-            if isinstance(value, str) and value and value not in self.scale:
-                sink.warning(
-                    f"{item_path}.value",
-                    "unknown_mark_value",
-                    f'отметка "{value}" не входит в шкалу оценок; сохранена как есть',
-                )
+            self.check_value(item_path, item)
         if not marks_recorded and marks:
             sink.warning(
                 f"{path}.marks",
@@ -595,9 +618,11 @@ class _SemanticChecker:
                 f"в классе без отметок (marks_recorded: false) записано отметок: {len(marks)}; "
                 "они сохранены, но не печатаются",
             )
-        attendance_seen: dict[tuple[str, str], str] = {}
+        attendance_seen: dict[tuple[str | None, str | None], str] = {}
         for item_path, item in _items(course, "attendance", path):
-            self.check_entry(item_path, item, enrolment, lesson_ids, lesson_dates, "запись посещаемости")
+            self.check_entry(
+                item_path, item, enrolment, lesson_ids, lesson_dates, "запись посещаемости"
+            )
             code = item.get("code")
             if isinstance(code, str) and code and code not in self.codes:
                 sink.warning(
@@ -605,35 +630,46 @@ class _SemanticChecker:
                     "unknown_attendance_code",
                     f'код посещаемости "{code}" не описан в attendance_codes; сохранён как есть',
                 )
-            student, lesson = _str(item, "student"), _str(item, "lesson")
-            if student and lesson:
-                key = (student, lesson)
-                if key in attendance_seen:
+            pair = (_str(item, "student"), _str(item, "lesson"))
+            if pair[0] and pair[1]:
+                first = attendance_seen.setdefault(pair, item_path)
+                if first != item_path:
                     sink.warning(
                         item_path,
                         "duplicate_attendance",
-                        f"вторая запись посещаемости того же ученика на том же уроке (первая: {attendance_seen[key]})",
+                        "вторая запись посещаемости того же ученика на том же уроке "
+                        f"(первая: {first})",
                     )
-                else:
-                    attendance_seen[key] = item_path
 
         seen: dict[str, str] = {}
         for item_path, item in _items(course, "period_marks", path):
-            student_id = self.check_student_ref(f"{item_path}.student", item.get("student"), enrolment)
+            student_id = self.check_student_ref(
+                f"{item_path}.student", item.get("student"), enrolment
+            )
             period_id = item.get("period")
-            if self.check_ref(f"{item_path}.period", period_id, self.periods, "период") and period_id not in class_periods:
+            if (
+                self.check_ref(f"{item_path}.period", period_id, self.periods, "период")
+                and period_id not in class_periods
+            ):
                 sink.error(
                     f"{item_path}.period",
                     "unknown_ref",
                     f'период "{period_id}" не входит в периоды аттестации класса (period_ids)',
                 )
             if student_id is not None and isinstance(period_id, str):
-                self.check_repeat(seen, f"{student_id}\x00{period_id}", item_path, "отметка за период")
+                self.check_repeat(
+                    seen, f"{student_id}\x00{period_id}", item_path, "отметка за период"
+                )
             self.check_value(item_path, item)
-        for key, what in (("year_marks", "годовая отметка"), ("exam_marks", "экзаменационная отметка")):
+        for list_key, what in (
+            ("year_marks", "годовая отметка"),
+            ("exam_marks", "экзаменационная отметка"),
+        ):
             seen = {}
-            for item_path, item in _items(course, key, path):
-                student_id = self.check_student_ref(f"{item_path}.student", item.get("student"), enrolment)
+            for item_path, item in _items(course, list_key, path):
+                student_id = self.check_student_ref(
+                    f"{item_path}.student", item.get("student"), enrolment
+                )
                 if student_id is not None:
                     self.check_repeat(seen, student_id, item_path, what)
                 self.check_value(item_path, item)
@@ -652,7 +688,7 @@ class _SemanticChecker:
         lesson_id = item.get("lesson")
         if not self.check_ref(f"{path}.lesson", lesson_id, lesson_ids, "урок этого курса"):
             return
-        day = lesson_dates.get(lesson_id)
+        day = lesson_dates.get(lesson_id) if isinstance(lesson_id, str) else None
         if student_id is None or day is None:
             return
         span = enrolment[student_id]
@@ -687,11 +723,15 @@ class _SemanticChecker:
             return False
         return True
 
-    def check_student_ref(self, path: str, value: Any, enrolment: dict[str, _Enrolment]) -> str | None:
+    def check_student_ref(
+        self, path: str, value: Any, enrolment: dict[str, _Enrolment]
+    ) -> str | None:
         if not isinstance(value, str) or not value:
             return None
         if value not in enrolment:
-            self.sink.error(path, "unknown_ref", f'неизвестный ученик "{value}" (нет в списке класса)')
+            self.sink.error(
+                path, "unknown_ref", f'неизвестный ученик "{value}" (нет в списке класса)'
+            )
             return None
         return value
 
@@ -718,14 +758,17 @@ def to_model(wire: ExportV1) -> model.JournalExport:
             start=year.start,
             end=year.end,
             periods=tuple(
-                model.Period(p.id, p.name, model.PeriodKind(p.kind), p.start, p.end) for p in year.periods
+                model.Period(p.id, p.name, model.PeriodKind(p.kind), p.start, p.end)
+                for p in year.periods
             ),
         ),
         staff=tuple(model.StaffMember(s.id, s.name, s.position) for s in wire.staff),
         subjects=tuple(model.Subject(s.id, s.name) for s in wire.subjects),
         classes=tuple(_class_model(c) for c in wire.classes),
         grading_scale=(
-            tuple(wire.grading_scale) if wire.grading_scale is not None else model.DEFAULT_GRADING_SCALE
+            tuple(wire.grading_scale)
+            if wire.grading_scale is not None
+            else model.DEFAULT_GRADING_SCALE
         ),
         attendance_codes=(
             MappingProxyType(dict(wire.attendance_codes))
@@ -871,10 +914,14 @@ def read_export(source: Path | str | bytes, *, name: str | None = None) -> Valid
             report.errors.append(Problem("", "not_found", f"файл {path} не найден"))
             return report
         except IsADirectoryError:
-            report.errors.append(Problem("", "not_found", f"{path} — это папка, а нужен файл выгрузки"))
+            report.errors.append(
+                Problem("", "not_found", f"{path} — это папка, а нужен файл выгрузки")
+            )
             return report
         except OSError as exc:
-            report.errors.append(Problem("", "unreadable", f"файл {path} не читается: {exc.strerror}"))
+            report.errors.append(
+                Problem("", "unreadable", f"файл {path} не читается: {exc.strerror}")
+            )
             return report
     return validate_document(raw, report)
 
