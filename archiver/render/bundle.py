@@ -1,0 +1,318 @@
+"""The documents of one class: the journal bundle and the summary statement of final marks.
+
+A bundle is laid out section by section. Each section starts at a known sheet
+number, so the numbers run 1..N without gaps across parts made by different
+engines; the title sheet (sheet 1) is rendered last, when every section's range
+and the total N are known; the certification sheet follows, unnumbered and not
+counted (archival rule), so the file has N + 1 pages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+
+from archiver.files import write_atomic
+from archiver.model import ClassKind, JournalExport, SchoolClass
+from archiver.render import context as ctx
+from archiver.render.engines import Engines
+from archiver.render.numbers import sheets_phrase
+from archiver.render.pdf import Attachment, DocumentInfo, assemble
+from archiver.retention import RetentionPolicy, load_policy
+from archiver.sources.export_v1 import class_slice
+
+CLASS_JOURNAL = "class_journal"
+FINAL_MARKS = "final_marks"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedDocument:
+    """One PDF written by :func:`render_class`."""
+
+    kind: str
+    class_id: str
+    path: Path
+    pages: int
+    sheets: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "class_id": self.class_id,
+            "path": str(self.path),
+            "pages": self.pages,
+            "sheets": self.sheets,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ContentsItem:
+    """A line of the title sheet's contents: a section and its sheet range."""
+
+    title: str
+    first: int
+    last: int
+
+    @property
+    def sheets(self) -> str:
+        if self.first == 0:
+            return "без номера"
+        return str(self.first) if self.first == self.last else f"{self.first}–{self.last}"
+
+
+def page_count(pdf: bytes) -> int:
+    """Number of pages of a PDF given as bytes."""
+    import io
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def safe_name(text: str) -> str:
+    """A file-system-safe form of an id: letters, digits, dot, dash and underscore."""
+    cleaned = re.sub(r"[^\w.-]+", "_", text, flags=re.UNICODE).strip("._")
+    return cleaned or "class"
+
+
+def year_folder(export: JournalExport) -> str:
+    """``2025-2026`` for the academic year 2025/2026."""
+    return safe_name(export.academic_year.name.replace("/", "-"))
+
+
+def document_paths(out_dir: Path, export: JournalExport, class_id: str) -> dict[str, Path]:
+    """Where a class's documents go: ``DIR/<year>/<class>/<class>-<kind>.pdf``."""
+    folder = out_dir / year_folder(export) / safe_name(class_id)
+    name = safe_name(class_id)
+    return {
+        CLASS_JOURNAL: folder / f"{name}-class-journal.pdf",
+        FINAL_MARKS: folder / f"{name}-final-marks.pdf",
+    }
+
+
+class ClassRenderer:
+    """Renders the documents of the classes of one export, reusing the engines."""
+
+    def __init__(
+        self,
+        export: JournalExport,
+        engines: Engines | None = None,
+        policies: dict[str, RetentionPolicy] | None = None,
+    ) -> None:
+        self.export = export
+        self.engines = engines or Engines()
+        self.policies = policies or {k: load_policy(k) for k in (CLASS_JOURNAL, FINAL_MARKS)}
+        self.names = ctx.Names(export)
+        director = export.school.director
+        self.common: dict[str, Any] = {
+            "school": export.school,
+            "director": director,
+            "director_short": ctx.short_name(director.name),
+            "year_name": export.academic_year.name,
+            "created": export.exported_at.isoformat(),
+        }
+
+    # -- sections
+
+    def _html(
+        self, template: str, school_class: SchoolClass, first_sheet: int | None, **extra: Any
+    ) -> bytes:
+        running = f"{self.export.school.short_name}. {_class_heading(school_class)}, {self.export.academic_year.name}"
+        return self.engines.html(
+            template,
+            {
+                **self.common,
+                "doc_title": extra.pop("doc_title", ""),
+                "doc_subject": extra.pop("doc_subject", ""),
+                "numbered": first_sheet is not None,
+                "first_sheet": first_sheet or 1,
+                "running_head": running.replace('"', "'"),
+                "class_heading": _class_heading(school_class),
+                **extra,
+            },
+        )
+
+    def _course(self, school_class: SchoolClass, index: int, first_sheet: int, title: str) -> bytes:
+        course = school_class.courses[index]
+        data = ctx.course_pages(self.export, school_class, course)
+        created = self.export.exported_at
+        data.update(
+            start=first_sheet,
+            class_heading=_class_heading(school_class),
+            running_head=f"{self.export.school.short_name}. {self.export.academic_year.name}",
+            doc_title=title,
+            author=self.export.school.full_name,
+            date=[created.year, created.month, created.day],
+        )
+        return self.engines.typst("course.typ", data)
+
+    # -- documents
+
+    def bundle_title(self, school_class: SchoolClass) -> str:
+        if school_class.kind is ClassKind.CLASS:
+            return f"Журнал учёта успеваемости обучающихся {ctx.class_title(school_class)}"
+        kind = "кружка" if school_class.kind is ClassKind.CLUB else "группы внеурочной деятельности"
+        return f"Журнал учёта посещаемости {kind} {ctx.class_title(school_class)}"
+
+    def render_bundle(self, school_class: SchoolClass) -> tuple[bytes, int]:
+        """The journal bundle as PDF bytes, and N (its number of numbered sheets)."""
+        title = self.bundle_title(school_class)
+        doc_title = f"{title}, {self.export.academic_year.name} учебный год"
+        title_pages = 1
+        while True:
+            parts: list[bytes] = []
+            contents: list[ContentsItem] = []
+            sheet = title_pages + 1
+
+            def add(part: bytes, section: str) -> None:
+                nonlocal sheet
+                n = page_count(part)
+                parts.append(part)
+                contents.append(ContentsItem(section, sheet, sheet + n - 1))
+                sheet += n
+
+            add(
+                self._html(
+                    "class_list.html",
+                    school_class,
+                    sheet,
+                    students=_class_list(school_class, self.export),
+                ),
+                "Список обучающихся",
+            )
+            for i, course in enumerate(school_class.courses):
+                subject = self.names.subject(course.subject)
+                add(
+                    self._course(school_class, i, sheet, doc_title),
+                    f"{subject} ({_teacher_short(self.names.staff(course.teacher))})",
+                )
+            add(
+                self._html(
+                    "attendance.html",
+                    school_class,
+                    sheet,
+                    summary=ctx.attendance_summary(self.export, school_class),
+                ),
+                "Сводные данные о посещаемости",
+            )
+            if school_class.marks_recorded:
+                add(
+                    self._html(
+                        "final_marks.html",
+                        school_class,
+                        sheet,
+                        fm=ctx.final_marks(self.export, school_class),
+                        copy=True,
+                    ),
+                    "Сводная ведомость итоговых отметок (копия)",
+                )
+            total = sheet - 1
+            exported = self.export.exported_at
+            title_part = self._html(
+                "title.html",
+                school_class,
+                1,
+                doc_title=doc_title,
+                doc_subject=f"Распечатка электронного журнала. Всего листов: {total}",
+                heading=title,
+                teacher_label=(
+                    "Классный руководитель"
+                    if school_class.kind is ClassKind.CLASS
+                    else "Руководитель"
+                ),
+                class_teacher=self.names.staff(school_class.class_teacher),
+                source_system=self.export.source_system,
+                exported_at=f"{ctx.ru_date(exported.date())} {exported.strftime('%H:%M')} (UTC{exported.strftime('%z')[:3]}:{exported.strftime('%z')[3:]})",
+                retention=self.policies[CLASS_JOURNAL].describe(),
+                contents=[*contents, ContentsItem("Лист-заверитель (не нумеруется)", 0, 0)],
+                total_sheets=total,
+            )
+            pages = page_count(title_part)
+            if pages == title_pages:
+                break
+            title_pages = pages  # a long contents list: lay out again with the right offset
+        # the contents' last line is the certification sheet: print it without a number
+        certification = self._html(
+            "certification.html",
+            school_class,
+            None,
+            heading=title,
+            sheets_phrase=sheets_phrase(total),
+        )
+        info = DocumentInfo(
+            title=doc_title,
+            author=self.export.school.full_name,
+            subject=f"Распечатка электронного журнала ({self.export.source_system}); всего листов: {total}",
+            created=self.export.exported_at,
+            keywords=f"{CLASS_JOURNAL}; {school_class.id}; {self.export.academic_year.name}",
+        )
+        pdf = assemble([title_part, *parts, certification], info, [self._attachment(school_class)])
+        return pdf, total
+
+    def render_final_marks(self, school_class: SchoolClass) -> tuple[bytes, int]:
+        """The summary statement of final marks as PDF bytes, and its number of sheets."""
+        part = self._html(
+            "final_marks.html",
+            school_class,
+            1,
+            fm=ctx.final_marks(self.export, school_class),
+            copy=False,
+        )
+        info = DocumentInfo(
+            title=f"Сводная ведомость итоговых отметок {ctx.class_title(school_class)}, {self.export.academic_year.name} учебный год",
+            author=self.export.school.full_name,
+            subject=f"Срок хранения: {self.policies[FINAL_MARKS].describe()}",
+            created=self.export.exported_at,
+            keywords=f"{FINAL_MARKS}; {school_class.id}; {self.export.academic_year.name}",
+        )
+        pdf = assemble([part], info, [self._attachment(school_class)])
+        return pdf, page_count(part)
+
+    def _attachment(self, school_class: SchoolClass) -> Attachment:
+        data = json.dumps(class_slice(self.export, school_class.id), ensure_ascii=False, indent=1)
+        return Attachment(
+            name=f"journal-export-{safe_name(school_class.id)}.json",
+            data=data.encode("utf-8"),
+            description=f"Данные электронного журнала: {school_class.name}, {self.export.academic_year.name} (формат school-journal-export, версия 1)",
+        )
+
+    def render_class(self, class_id: str, out_dir: Path) -> list[RenderedDocument]:
+        """Render and write the documents of one class; each file is written atomically."""
+        school_class = self.export.classes_by_id[class_id]
+        paths = document_paths(out_dir, self.export, class_id)
+        written = []
+        pdf, sheets = self.render_bundle(school_class)
+        write_atomic(paths[CLASS_JOURNAL], pdf)
+        written.append(
+            RenderedDocument(CLASS_JOURNAL, class_id, paths[CLASS_JOURNAL], sheets + 1, sheets)
+        )
+        if school_class.marks_recorded:
+            pdf, sheets = self.render_final_marks(school_class)
+            write_atomic(paths[FINAL_MARKS], pdf)
+            written.append(
+                RenderedDocument(FINAL_MARKS, class_id, paths[FINAL_MARKS], sheets, sheets)
+            )
+        return written
+
+
+def _class_heading(school_class: SchoolClass) -> str:
+    if school_class.kind is ClassKind.CLASS:
+        return f"{school_class.name} класс"
+    return school_class.name
+
+
+def _teacher_short(name: str) -> str:
+    parts = name.split()
+    if len(parts) < 2:
+        return name
+    return f"{parts[0]} {' '.join(p[0] + '.' for p in parts[1:])}"
+
+
+def _class_list(school_class: SchoolClass, export: JournalExport) -> list[dict[str, object]]:
+    rows = ctx.student_rows(school_class)
+    for row, student in zip(rows, school_class.students, strict=True):
+        row["enrolled_in_year"] = student.enrolled > export.academic_year.start
+    return rows

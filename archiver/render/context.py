@@ -1,0 +1,359 @@
+"""From the domain model to what the templates print: plain, JSON-ready structures.
+
+Everything here is pure: the same class gives the same structures. Templates
+(Jinja2 HTML for WeasyPrint, Typst for the dense journal pages) only lay them out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from archiver.model import (
+    ILLNESS_CODES,
+    LATE_CODES,
+    ClassKind,
+    Course,
+    JournalExport,
+    Lesson,
+    Period,
+    PeriodKind,
+    SchoolClass,
+    Student,
+)
+
+GRID_COLUMNS = 25
+"""Lesson columns per grid page: more would make a cell too narrow for two marks."""
+
+MONTHS_NOMINATIVE = (
+    "январь", "февраль", "март", "апрель", "май", "июнь",
+    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
+)  # fmt: skip
+
+MONTHS_GENITIVE = (
+    "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+)  # fmt: skip
+
+
+def ru_date(day: date) -> str:
+    """DD.MM.YYYY."""
+    return day.strftime("%d.%m.%Y")
+
+
+def ru_date_long(day: date) -> str:
+    """«20 июня 2026 г.»"""
+    return f"{day.day} {MONTHS_GENITIVE[day.month - 1]} {day.year} г."
+
+
+def short_name(full_name: str) -> str:
+    """«Кузнецова Ольга Петровна» → «О. П. Кузнецова» (for signature blocks)."""
+    parts = full_name.split()
+    if len(parts) < 2:
+        return full_name
+    initials = " ".join(f"{p[0]}." for p in parts[1:])
+    return f"{initials} {parts[0]}"
+
+
+def class_title(school_class: SchoolClass) -> str:
+    """How the class is named in a document title: «5 «А» класса», or the group's own name."""
+    if school_class.kind is ClassKind.CLASS:
+        return f"{school_class.name} класса"
+    return f"«{school_class.name}»" if "«" not in school_class.name else school_class.name
+
+
+def assessment_periods(export: JournalExport, school_class: SchoolClass) -> list[Period]:
+    """The periods a class's pages are split by.
+
+    The class's own assessment periods; for a class without them (1st grade, clubs)
+    the year's quarters, else halves, else the whole year as one period.
+    """
+    periods_by_id = export.academic_year.periods_by_id
+    own = [periods_by_id[p] for p in school_class.period_ids if p in periods_by_id]
+    if own:
+        return sorted(own, key=lambda p: (p.start, p.end))
+    for kind in (PeriodKind.QUARTER, PeriodKind.HALF):
+        found = [p for p in export.academic_year.periods if p.kind is kind]
+        if found:
+            return sorted(found, key=lambda p: (p.start, p.end))
+    year = export.academic_year
+    return [Period("year", f"{year.name} учебный год", PeriodKind.YEAR, year.start, year.end)]
+
+
+def split_lessons_by_period(
+    lessons: Iterable[Lesson], periods: Sequence[Period]
+) -> list[list[Lesson]]:
+    """Assign every lesson to a period; nothing is dropped.
+
+    A period's pages run from its start until the next period starts, so a lesson
+    in a break (a make-up lesson) lands in the period before it; a lesson before
+    the first period lands in the first.
+    """
+    buckets: list[list[Lesson]] = [[] for _ in periods]
+    for lesson in sorted(lessons, key=lambda x: (x.date, x.number, x.id)):
+        index = 0
+        for i, period in enumerate(periods):
+            if period.start <= lesson.date:
+                index = i
+        buckets[index].append(lesson)
+    return buckets
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Resolves staff and subject ids to names for printing."""
+
+    export: JournalExport
+
+    def staff(self, staff_id: str | None) -> str:
+        if staff_id is None:
+            return ""
+        member = self.export.staff_by_id.get(staff_id)
+        return member.name if member else staff_id
+
+    def subject(self, subject_id: str) -> str:
+        subject = self.export.subjects_by_id.get(subject_id)
+        return subject.name if subject else subject_id
+
+
+def student_rows(school_class: SchoolClass) -> list[dict[str, object]]:
+    """The class list: number, full name, birth date, joining and leaving dates."""
+    rows = []
+    for n, student in enumerate(school_class.students, start=1):
+        rows.append(
+            {
+                "n": n,
+                "name": student.full_name,
+                "birth_date": ru_date(student.birth_date) if student.birth_date else "",
+                "enrolled": ru_date(student.enrolled),
+                "left": ru_date(student.left) if student.left else "",
+                "left_reason": student.left_reason or "",
+            }
+        )
+    return rows
+
+
+def _cell_text(marks: list[str], codes: list[str]) -> str:
+    return " ".join([*codes, *marks])
+
+
+def course_pages(
+    export: JournalExport, school_class: SchoolClass, course: Course
+) -> dict[str, object]:
+    """Everything the Typst template prints for one course: grids and lesson tables per period."""
+    names = Names(export)
+    periods = assessment_periods(export, school_class)
+    marks_by_cell: dict[tuple[str, str], list[str]] = defaultdict(list)
+    codes_by_cell: dict[tuple[str, str], list[str]] = defaultdict(list)
+    if school_class.marks_recorded:
+        for mark in course.marks:
+            marks_by_cell[(mark.student, mark.lesson)].append(mark.value)
+    for entry in course.attendance:
+        codes_by_cell[(entry.student, entry.lesson)].append(entry.code)
+    period_marks = {(m.student, m.period): m.value for m in course.period_marks}
+    year_marks = {m.student: m.value for m in course.year_marks}
+    exam_marks = {m.student: m.value for m in course.exam_marks}
+
+    out_periods = []
+    buckets = split_lessons_by_period(course.lessons, periods)
+    for period, lessons in zip(periods, buckets, strict=True):
+        show_period_marks = school_class.marks_recorded and period.ended_by(export.exported_at)
+        grids = []
+        for start in range(0, max(len(lessons), 1), GRID_COLUMNS):
+            chunk = lessons[start : start + GRID_COLUMNS]
+            last = start + GRID_COLUMNS >= len(lessons)
+            rows = []
+            for n, student in enumerate(school_class.students, start=1):
+                cells: list[str | None] = []
+                for lesson in chunk:
+                    if not student.enrolled_on(lesson.date):
+                        cells.append(None)
+                    else:
+                        key = (student.id, lesson.id)
+                        cells.append(
+                            _cell_text(marks_by_cell.get(key, []), codes_by_cell.get(key, []))
+                        )
+                row: dict[str, object] = {"n": n, "name": student.full_name, "cells": cells}
+                if last and show_period_marks:
+                    row["pm"] = period_marks.get((student.id, period.id), "")
+                rows.append(row)
+            grids.append(
+                {
+                    "dates": [lesson.date.strftime("%d.%m") for lesson in chunk],
+                    "rows": rows,
+                    "period_mark": last and show_period_marks,
+                    "part": start // GRID_COLUMNS + 1,
+                    "parts": max(1, -(-len(lessons) // GRID_COLUMNS)),
+                }
+            )
+        out_periods.append(
+            {
+                "name": period.name,
+                "span": f"{ru_date(period.start)} – {ru_date(period.end)}",
+                "grids": grids,
+                "lessons": [
+                    {
+                        "date": ru_date(lesson.date),
+                        "number": lesson.number,
+                        "topic": lesson.topic,
+                        "homework": lesson.homework if school_class.marks_recorded else "",
+                        "note": (
+                            f"замена: {names.staff(lesson.teacher)}"
+                            if lesson.teacher and lesson.teacher != course.teacher
+                            else ""
+                        ),
+                    }
+                    for lesson in lessons
+                ],
+            }
+        )
+    finals: list[dict[str, str]] = []
+    if school_class.marks_recorded and (year_marks or exam_marks):
+        finals = [
+            {
+                "name": s.full_name,
+                "year": year_marks.get(s.id, ""),
+                "exam": exam_marks.get(s.id, ""),
+            }
+            for s in school_class.students
+        ]
+    return {
+        "class_name": school_class.name,
+        "subject": names.subject(course.subject),
+        "teacher": names.staff(course.teacher),
+        "marks": school_class.marks_recorded,
+        "periods": out_periods,
+        "finals": finals,
+        "has_exam": bool(exam_marks),
+    }
+
+
+def _months(start: date, end: date) -> list[tuple[int, int]]:
+    months = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def attendance_summary(export: JournalExport, school_class: SchoolClass) -> dict[str, object]:
+    """Per student and month: lessons missed, and of them for illness; lateness is not absence."""
+    year = export.academic_year
+    months = _months(year.start, year.end)
+    missed: dict[tuple[str, tuple[int, int]], int] = defaultdict(int)
+    illness: dict[tuple[str, tuple[int, int]], int] = defaultdict(int)
+    for course in school_class.courses:
+        for entry in course.attendance:
+            if entry.code in LATE_CODES:
+                continue
+            lesson = course.lessons_by_id.get(entry.lesson)
+            if lesson is None:
+                continue
+            key = (entry.student, (lesson.date.year, lesson.date.month))
+            missed[key] += 1
+            if entry.code in ILLNESS_CODES:
+                illness[key] += 1
+    rows = []
+    for n, student in enumerate(school_class.students, start=1):
+        cells = [(missed.get((student.id, m), 0), illness.get((student.id, m), 0)) for m in months]
+        rows.append(
+            {
+                "n": n,
+                "name": student.full_name,
+                "cells": [{"missed": a or "", "illness": b or ""} for a, b in cells],
+                "total": sum(a for a, _ in cells),
+                "total_illness": sum(b for _, b in cells),
+            }
+        )
+    return {
+        "months": [MONTHS_NOMINATIVE[m - 1] for _, m in months],
+        "rows": rows,
+    }
+
+
+def missed_totals(school_class: SchoolClass, student: Student) -> tuple[int, int]:
+    """Lessons a student missed in the year across the class's courses: (all, for illness)."""
+    total = illness = 0
+    for course in school_class.courses:
+        for entry in course.attendance:
+            if entry.student == student.id and entry.code not in LATE_CODES:
+                total += 1
+                illness += entry.code in ILLNESS_CODES
+    return total, illness
+
+
+FINAL_SUBJECTS_PER_TABLE = 7
+"""Subjects per table of the summary statement: wider would not fit a landscape A4 page."""
+
+
+def final_marks(export: JournalExport, school_class: SchoolClass) -> dict[str, object]:
+    """The summary statement of final marks (сводная ведомость итоговых отметок)."""
+    names = Names(export)
+    periods = [
+        p for p in assessment_periods(export, school_class) if p.id in school_class.period_ids
+    ]
+    shown_periods = [p for p in periods if p.ended_by(export.exported_at)]
+    subjects = []
+    for course in school_class.courses:
+        if not (course.period_marks or course.year_marks or course.exam_marks):
+            continue  # e.g. speech therapy: taught, but not assessed
+        pm = {(m.student, m.period): m.value for m in course.period_marks}
+        ym = {m.student: m.value for m in course.year_marks}
+        em = {m.student: m.value for m in course.exam_marks}
+        columns = [p.name for p in shown_periods] + ["год"] + (["экз."] if em else [])
+        values = {}
+        for student in school_class.students:
+            row = [pm.get((student.id, p.id), "") for p in shown_periods] + [ym.get(student.id, "")]
+            if em:
+                row.append(em.get(student.id, ""))
+            values[student.id] = row
+        subjects.append(
+            {"name": names.subject(course.subject), "columns": columns, "values": values}
+        )
+    tables = []
+    for start in range(0, len(subjects), FINAL_SUBJECTS_PER_TABLE):
+        chunk = subjects[start : start + FINAL_SUBJECTS_PER_TABLE]
+        tables.append(
+            {
+                "subjects": [{"name": s["name"], "columns": s["columns"]} for s in chunk],
+                "rows": [
+                    {
+                        "n": n,
+                        "name": student.full_name,
+                        "marks": [v for s in chunk for v in s["values"][student.id]],  # type: ignore[index]
+                    }
+                    for n, student in enumerate(school_class.students, start=1)
+                ],
+            }
+        )
+    decisions = {p.student: p for p in school_class.promotion}
+    students = []
+    for n, student in enumerate(school_class.students, start=1):
+        total, illness = missed_totals(school_class, student)
+        decision = decisions.get(student.id)
+        students.append(
+            {
+                "n": n,
+                "name": student.full_name,
+                "missed": total,
+                "missed_illness": illness,
+                "decision": decision.decision if decision else "",
+                "protocol": (decision.protocol or "") if decision else "",
+                "left": (
+                    f"выбыл(а) {ru_date(student.left)}"
+                    + (f": {student.left_reason}" if student.left_reason else "")
+                    if student.left
+                    else ""
+                ),
+            }
+        )
+    return {
+        "tables": tables,
+        "students": students,
+        "periods_not_ended": [p.name for p in periods if not p.ended_by(export.exported_at)],
+        "class_teacher": names.staff(school_class.class_teacher),
+        "class_teacher_short": short_name(names.staff(school_class.class_teacher)),
+    }

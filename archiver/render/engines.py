@@ -1,0 +1,103 @@
+"""The two layout engines: WeasyPrint for the Jinja2 HTML sections, Typst for the journal pages.
+
+Both produce PDF/A-3b parts with embedded font subsets of Liberation Serif; the
+parts are joined by :mod:`archiver.render.pdf`. One :class:`Engines` per process
+keeps the expensive state (font configuration, the Typst compiler with its
+fonts loaded) for all the documents it renders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from archiver.errors import ArchiverError
+
+FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/liberation2"),
+    Path("/usr/share/fonts/truetype/liberation"),
+)
+
+
+class RenderError(ArchiverError):
+    """A document could not be laid out."""
+
+    exit_code = 1
+
+
+def templates_dir() -> Path:
+    """Where the templates live: ``$ARCHIVER_TEMPLATES`` or the project's ``templates/``."""
+    override = os.environ.get("ARCHIVER_TEMPLATES")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+def _font_dirs() -> list[str]:
+    found = [str(d) for d in FONT_DIRS if d.is_dir()]
+    if not found:
+        raise RenderError(
+            "не найден шрифт Liberation Serif (пакет Debian fonts-liberation2); "
+            "установите его: scripts/setup"
+        )
+    return found
+
+
+class Engines:
+    """Renders HTML sections (WeasyPrint) and Typst sections to PDF/A-3b bytes."""
+
+    def __init__(self, template_root: Path | None = None) -> None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.root = template_root or templates_dir()
+        if not (self.root / "base.css").is_file():
+            raise RenderError(f"не найдены шаблоны документов в папке {self.root}")
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(self.root),
+            autoescape=jinja2.select_autoescape(["html"]),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.css = (self.root / "base.css").read_text(encoding="utf-8")
+        self.fonts = FontConfiguration()
+        self._typst: Any = None
+
+    def html(self, template: str, context: dict[str, Any]) -> bytes:
+        """Render a Jinja2 HTML template to a PDF/A-3b part."""
+        from weasyprint import HTML
+
+        try:
+            text = self.env.get_template(template).render(css=self.css, **context)
+        except jinja2.TemplateError as exc:
+            raise RenderError(f"ошибка в шаблоне {template}: {exc}") from exc
+        document = HTML(string=text, base_url=str(self.root))
+        pdf = document.write_pdf(
+            pdf_variant="pdf/a-3b", font_config=self.fonts, uncompressed_pdf=False
+        )
+        assert pdf is not None
+        return bytes(pdf)
+
+    def typst(self, template: str, data: dict[str, Any]) -> bytes:
+        """Compile a Typst template with ``data`` (as JSON in ``sys.inputs.data``) to a PDF/A-3b part."""
+        import typst
+
+        path = self.root / template
+        if self._typst is None:
+            self._typst = typst.Compiler(
+                str(path), font_paths=_font_dirs(), ignore_system_fonts=True
+            )
+        try:
+            pdf = self._typst.compile(
+                input=str(path),
+                sys_inputs={"data": json.dumps(data, ensure_ascii=False)},
+                pdf_standards=["a-3b"],
+                pdf_tags=False,
+            )
+        except RuntimeError as exc:
+            raise RenderError(f"ошибка вёрстки {template}: {exc}") from exc
+        return bytes(pdf)

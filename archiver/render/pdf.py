@@ -1,0 +1,193 @@
+"""Assemble rendered parts into one archival PDF/A-3b document.
+
+The parts (WeasyPrint and Typst output, each PDF/A-3b with embedded font
+subsets) are concatenated page by page with pypdf. The result gets one
+document-level identity: XMP metadata declaring PDF/A-3b with Russian title,
+author and subject, a matching Info dictionary, the sRGB output intent, the
+associated JSON file (the class's slice of the export, ``/AFRelationship
+/Source``), and a document ID derived from the content, so that the same input
+gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from xml.sax.saxutils import escape
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    ByteStringObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
+
+from archiver import __version__
+
+PRODUCER = f"archiver {__version__} (WeasyPrint, Typst, pypdf)"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    """Document-level metadata, in Russian."""
+
+    title: str
+    author: str
+    subject: str
+    created: datetime
+    keywords: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file embedded as an associated file of the document."""
+
+    name: str
+    data: bytes
+    description: str
+    mime_type: str = "application/json"
+    relationship: str = "Source"
+
+
+def pdf_date(moment: datetime) -> str:
+    """PDF date string, e.g. ``D:20260620100000+05'00'``."""
+    text = moment.strftime("D:%Y%m%d%H%M%S")
+    offset = moment.utcoffset()
+    if offset is None:
+        return text
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    minutes = abs(minutes)
+    return f"{text}{sign}{minutes // 60:02d}'{minutes % 60:02d}'"
+
+
+def xmp_packet(info: DocumentInfo) -> bytes:
+    """The XMP metadata: PDF/A-3b identification and Dublin Core in Russian."""
+    created = info.created.isoformat()
+    return f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about=""
+    xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"
+    xmlns:dc="http://purl.org/dc/elements/1.1/"
+    xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+    xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
+   <pdfaid:part>3</pdfaid:part>
+   <pdfaid:conformance>B</pdfaid:conformance>
+   <dc:format>application/pdf</dc:format>
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(info.title)}</rdf:li></rdf:Alt></dc:title>
+   <dc:creator><rdf:Seq><rdf:li>{escape(info.author)}</rdf:li></rdf:Seq></dc:creator>
+   <dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(info.subject)}</rdf:li></rdf:Alt></dc:description>
+   <dc:language><rdf:Bag><rdf:li>ru</rdf:li></rdf:Bag></dc:language>
+   <xmp:CreatorTool>archiver</xmp:CreatorTool>
+   <xmp:CreateDate>{created}</xmp:CreateDate>
+   <xmp:ModifyDate>{created}</xmp:ModifyDate>
+   <xmp:MetadataDate>{created}</xmp:MetadataDate>
+   <pdf:Producer>{escape(PRODUCER)}</pdf:Producer>
+   <pdf:Keywords>{escape(info.keywords)}</pdf:Keywords>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>""".encode()
+
+
+def _embed(writer: PdfWriter, attachment: Attachment, created: datetime) -> None:
+    stream = DecodedStreamObject()
+    stream.set_data(attachment.data)
+    stream.update(
+        {
+            NameObject("/Type"): NameObject("/EmbeddedFile"),
+            NameObject("/Subtype"): NameObject("/" + attachment.mime_type.replace("/", "#2F")),
+            NameObject("/Params"): DictionaryObject(
+                {
+                    NameObject("/Size"): NumberObject(len(attachment.data)),
+                    NameObject("/ModDate"): TextStringObject(pdf_date(created)),
+                    NameObject("/CheckSum"): ByteStringObject(
+                        hashlib.md5(attachment.data).digest()
+                    ),
+                }
+            ),
+        }
+    )
+    stream_ref = writer._add_object(stream)
+    spec = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Filespec"),
+            NameObject("/F"): TextStringObject(attachment.name),
+            NameObject("/UF"): TextStringObject(attachment.name),
+            NameObject("/Desc"): TextStringObject(attachment.description),
+            NameObject("/AFRelationship"): NameObject("/" + attachment.relationship),
+            NameObject("/EF"): DictionaryObject(
+                {NameObject("/F"): stream_ref, NameObject("/UF"): stream_ref}
+            ),
+        }
+    )
+    spec_ref = writer._add_object(spec)
+    root = writer._root_object
+    root[NameObject("/AF")] = ArrayObject([spec_ref])
+    root[NameObject("/Names")] = DictionaryObject(
+        {
+            NameObject("/EmbeddedFiles"): DictionaryObject(
+                {NameObject("/Names"): ArrayObject([TextStringObject(attachment.name), spec_ref])}
+            )
+        }
+    )
+
+
+def assemble(
+    parts: list[bytes], info: DocumentInfo, attachments: list[Attachment] | None = None
+) -> bytes:
+    """Concatenate PDF/A parts into one PDF/A-3b document with the given identity."""
+    writer = PdfWriter()
+    writer.pdf_header = "%PDF-1.7"
+    output_intents = None
+    for part in parts:
+        reader = PdfReader(io.BytesIO(part))
+        root = reader.trailer["/Root"]
+        if output_intents is None and "/OutputIntents" in root:
+            output_intents = root["/OutputIntents"].clone(writer)
+        for page in reader.pages:
+            writer.add_page(page)
+    root_obj = writer._root_object
+    if output_intents is not None:
+        root_obj[NameObject("/OutputIntents")] = output_intents
+    metadata = DecodedStreamObject()
+    metadata.set_data(xmp_packet(info))
+    metadata.update(
+        {NameObject("/Type"): NameObject("/Metadata"), NameObject("/Subtype"): NameObject("/XML")}
+    )
+    root_obj[NameObject("/Metadata")] = writer._add_object(metadata)
+    root_obj[NameObject("/Lang")] = TextStringObject("ru")
+    for attachment in attachments or []:
+        _embed(writer, attachment, info.created)
+    created = pdf_date(info.created)
+    writer.add_metadata(
+        {
+            "/Title": info.title,
+            "/Author": info.author,
+            "/Subject": info.subject,
+            "/Keywords": info.keywords,
+            "/Creator": "archiver",
+            "/Producer": PRODUCER,
+            "/CreationDate": created,
+            "/ModDate": created,
+        }
+    )
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
+    for attachment in attachments or []:
+        digest.update(hashlib.sha256(attachment.data).digest())
+    digest.update(xmp_packet(info))
+    doc_id = ByteStringObject(digest.digest()[:16])
+    writer._ID = ArrayObject([doc_id, doc_id])
+    writer.compress_identical_objects()
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
