@@ -12,6 +12,7 @@ from archiver import __version__
 from archiver.cli import i18n
 from archiver.cli.demo_data import demo_data
 from archiver.cli.i18n import RuGroup
+from archiver.cli.render import render
 from archiver.cli.validate import validate
 from archiver.errors import ArchiverError
 
@@ -31,6 +32,7 @@ def cli() -> None:
 
 cli.add_command(validate)
 cli.add_command(demo_data)
+cli.add_command(render)
 
 
 def main(argv: list[str] | None = None) -> None:

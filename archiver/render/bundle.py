@@ -9,8 +9,10 @@ counted (archival rule), so the file has N + 1 pages.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,7 +137,9 @@ class ClassRenderer:
             },
         )
 
-    def _course(self, school_class: SchoolClass, index: int, first_sheet: int, title: str) -> bytes:
+    def _course(
+        self, school_class: SchoolClass, index: int, first_sheet: int, *, title: str
+    ) -> bytes:
         course = school_class.courses[index]
         data = ctx.course_pages(self.export, school_class, course)
         created = self.export.exported_at
@@ -157,60 +161,70 @@ class ClassRenderer:
         kind = "кружка" if school_class.kind is ClassKind.CLUB else "группы внеурочной деятельности"
         return f"Журнал учёта посещаемости {kind} {ctx.class_title(school_class)}"
 
+    def _sections(
+        self, school_class: SchoolClass, doc_title: str
+    ) -> list[tuple[str, Callable[[int], bytes]]]:
+        """The bundle's numbered sections after the title sheet: (contents line, renderer by first sheet)."""
+        export = self.export
+        plan: list[tuple[str, Callable[[int], bytes]]] = [
+            (
+                "Список обучающихся",
+                lambda first: self._html(
+                    "class_list.html",
+                    school_class,
+                    first,
+                    students=_class_list(school_class, export),
+                ),
+            )
+        ]
+        for i, course in enumerate(school_class.courses):
+            line = f"{self.names.subject(course.subject)} ({_teacher_short(self.names.staff(course.teacher))})"
+            plan.append((line, functools.partial(self._course, school_class, i, title=doc_title)))
+        plan.append(
+            (
+                "Сводные данные о посещаемости",
+                lambda first: self._html(
+                    "attendance.html",
+                    school_class,
+                    first,
+                    summary=ctx.attendance_summary(export, school_class),
+                ),
+            )
+        )
+        if school_class.marks_recorded:
+            plan.append(
+                (
+                    "Сводная ведомость итоговых отметок (копия)",
+                    lambda first: self._html(
+                        "final_marks.html",
+                        school_class,
+                        first,
+                        fm=ctx.final_marks(export, school_class),
+                        copy=True,
+                    ),
+                )
+            )
+        return plan
+
     def render_bundle(self, school_class: SchoolClass) -> tuple[bytes, int]:
         """The journal bundle as PDF bytes, and N (its number of numbered sheets)."""
         title = self.bundle_title(school_class)
         doc_title = f"{title}, {self.export.academic_year.name} учебный год"
+        exported = self.export.exported_at
+        offset = exported.strftime("%z")
+        plan = self._sections(school_class, doc_title)
         title_pages = 1
         while True:
             parts: list[bytes] = []
             contents: list[ContentsItem] = []
             sheet = title_pages + 1
-
-            def add(part: bytes, section: str) -> None:
-                nonlocal sheet
-                n = page_count(part)
+            for line, render in plan:
+                part = render(sheet)
+                pages = page_count(part)
                 parts.append(part)
-                contents.append(ContentsItem(section, sheet, sheet + n - 1))
-                sheet += n
-
-            add(
-                self._html(
-                    "class_list.html",
-                    school_class,
-                    sheet,
-                    students=_class_list(school_class, self.export),
-                ),
-                "Список обучающихся",
-            )
-            for i, course in enumerate(school_class.courses):
-                subject = self.names.subject(course.subject)
-                add(
-                    self._course(school_class, i, sheet, doc_title),
-                    f"{subject} ({_teacher_short(self.names.staff(course.teacher))})",
-                )
-            add(
-                self._html(
-                    "attendance.html",
-                    school_class,
-                    sheet,
-                    summary=ctx.attendance_summary(self.export, school_class),
-                ),
-                "Сводные данные о посещаемости",
-            )
-            if school_class.marks_recorded:
-                add(
-                    self._html(
-                        "final_marks.html",
-                        school_class,
-                        sheet,
-                        fm=ctx.final_marks(self.export, school_class),
-                        copy=True,
-                    ),
-                    "Сводная ведомость итоговых отметок (копия)",
-                )
+                contents.append(ContentsItem(line, sheet, sheet + pages - 1))
+                sheet += pages
             total = sheet - 1
-            exported = self.export.exported_at
             title_part = self._html(
                 "title.html",
                 school_class,
@@ -225,16 +239,14 @@ class ClassRenderer:
                 ),
                 class_teacher=self.names.staff(school_class.class_teacher),
                 source_system=self.export.source_system,
-                exported_at=f"{ctx.ru_date(exported.date())} {exported.strftime('%H:%M')} (UTC{exported.strftime('%z')[:3]}:{exported.strftime('%z')[3:]})",
+                exported_at=f"{ctx.ru_date(exported.date())} {exported.strftime('%H:%M')} (UTC{offset[:3]}:{offset[3:]})",
                 retention=self.policies[CLASS_JOURNAL].describe(),
-                contents=[*contents, ContentsItem("Лист-заверитель (не нумеруется)", 0, 0)],
+                contents=[*contents, ContentsItem("Лист-заверитель", 0, 0)],
                 total_sheets=total,
             )
-            pages = page_count(title_part)
-            if pages == title_pages:
+            if page_count(title_part) == title_pages:
                 break
-            title_pages = pages  # a long contents list: lay out again with the right offset
-        # the contents' last line is the certification sheet: print it without a number
+            title_pages = page_count(title_part)  # a long contents list: lay out again
         certification = self._html(
             "certification.html",
             school_class,

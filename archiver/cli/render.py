@@ -1,0 +1,91 @@
+"""``archiver render``: the journal bundles and summary statements of a year as PDF/A."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from archiver.cli.i18n import RuCommand
+from archiver.cli.output import echo_json
+from archiver.cli.validate import print_report
+from archiver.errors import InputError
+from archiver.render.batch import ClassRendered, render_classes
+from archiver.render.bundle import CLASS_JOURNAL
+from archiver.render.numbers import plural_form
+from archiver.sources.export_v1 import read_export
+
+
+@click.command("render", cls=RuCommand)
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path), metavar="ВЫГРУЗКА")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="ПАПКА",
+    help="Куда записать документы (ПАПКА/учебный год/класс/...).",
+)
+@click.option(
+    "--class",
+    "class_ids",
+    multiple=True,
+    metavar="ID",
+    help="Только этот класс (можно несколько раз).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    metavar="N",
+    help="Число процессов (по умолчанию по числу ядер).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Вывести список документов в формате JSON.")
+def render(
+    source: Path, out_dir: Path, class_ids: tuple[str, ...], workers: int | None, as_json: bool
+) -> None:
+    """Сверстать журналы классов и сводные ведомости итоговых отметок в PDF/A."""
+    report = read_export(source)
+    if not report.ok or report.export is None:
+        if as_json:
+            echo_json(report.to_json())
+        else:
+            print_report(report)
+        raise SystemExit(InputError.exit_code)
+    export = report.export
+    for warning in report.warnings:
+        click.echo(f"Предупреждение: {warning}", err=True)
+    total = len(class_ids) if class_ids else len(export.classes)
+    names = {c.id: c.name for c in export.classes}
+
+    if as_json:
+
+        def progress(event: ClassRendered) -> None:
+            line = {
+                "event": "class_rendered",
+                "class_id": event.class_id,
+                "done": event.done,
+                "total": event.total,
+            }
+            print(json.dumps(line, ensure_ascii=False), file=sys.stderr, flush=True)
+
+        documents = render_classes(export, out_dir, class_ids, workers=workers, progress=progress)
+        echo_json([{k: v for k, v in d.to_json().items() if k != "sheets"} for d in documents])
+        return
+
+    with click.progressbar(
+        length=total, label="Вёрстка классов", file=sys.stderr, show_pos=True
+    ) as bar:
+
+        def progress(event: ClassRendered) -> None:
+            bar.update(1)
+
+        documents = render_classes(export, out_dir, class_ids, workers=workers, progress=progress)
+    for doc in documents:
+        what = "Журнал" if doc.kind == CLASS_JOURNAL else "Сводная ведомость"
+        pages = f"{doc.pages} {plural_form(doc.pages, 'страница', 'страницы', 'страниц')}"
+        extra = f", листов: {doc.sheets} + лист-заверитель" if doc.kind == CLASS_JOURNAL else ""
+        click.echo(f"{what} {names[doc.class_id]}: {doc.path} ({pages}{extra})")
+    sheets = sum(d.pages for d in documents)
+    click.echo(f"Готово: документов {len(documents)}, страниц {sheets}, папка {out_dir}")
