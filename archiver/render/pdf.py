@@ -149,7 +149,7 @@ def assemble(
     output_intents = None
     for part in parts:
         reader = PdfReader(io.BytesIO(part))
-        root = reader.trailer["/Root"]
+        root = reader.root_object
         if output_intents is None and "/OutputIntents" in root:
             output_intents = root["/OutputIntents"].clone(writer)
         for page in reader.pages:

@@ -1,0 +1,206 @@
+"""Rendered documents read back with pypdf: numbering, contents, marks, PDF/A identity."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PageObject, PdfReader
+
+from archiver.model import JournalExport
+from archiver.render.batch import render_classes
+from archiver.render.bundle import CLASS_JOURNAL, FINAL_MARKS, RenderedDocument
+from archiver.render.numbers import sheets_phrase
+from archiver.sources.export_v1 import read_export
+
+
+def load(doc: dict[str, Any]) -> JournalExport:
+    report = read_export(json.dumps(doc, ensure_ascii=False).encode())
+    assert report.export is not None, [str(e) for e in report.errors]
+    return report.export
+
+
+@pytest.fixture(scope="module")
+def rendered(
+    tmp_path_factory: pytest.TempPathFactory, spec_export_doc: dict[str, Any]
+) -> dict[tuple[str, str], RenderedDocument]:
+    out = tmp_path_factory.mktemp("render")
+    docs = render_classes(load(spec_export_doc), out, workers=2)
+    return {(d.class_id, d.kind): d for d in docs}
+
+
+def texts(path: Path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(path).pages]
+
+
+def corner_number(page: PageObject) -> str | None:
+    """The text printed in the upper right corner of a page (the sheet number), if any."""
+    width, height = float(page.mediabox.width), float(page.mediabox.height)
+    found: list[str] = []
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        x = tm[4] * cm[0] + cm[4]
+        y = tm[5] * cm[3] + cm[5]
+        if text.strip() and x > width * 0.85 and y > height * 0.9:
+            found.append(text.strip())
+
+    page.extract_text(visitor_text=visit)
+    return "".join(found) or None
+
+
+def marks_in(export: JournalExport, class_id: str) -> Iterator[tuple[str, str]]:
+    school_class = export.classes_by_id[class_id]
+    for course in school_class.courses:
+        for mark in course.marks:
+            yield course.subject, mark.value
+
+
+def test_documents_per_class(rendered: dict[tuple[str, str], RenderedDocument]) -> None:
+    assert sorted(rendered) == [
+        ("1a", CLASS_JOURNAL),
+        ("5a", CLASS_JOURNAL),
+        ("5a", FINAL_MARKS),
+        ("club1", CLASS_JOURNAL),
+    ]
+    for doc in rendered.values():
+        assert doc.path.is_file() and doc.path.suffix == ".pdf"
+        assert doc.path.parent.name == doc.class_id and doc.path.parent.parent.name == "2025-2026"
+
+
+@pytest.mark.parametrize("class_id", ["5a", "1a", "club1"])
+def test_sheet_count_numbering_and_certification(
+    rendered: dict[tuple[str, str], RenderedDocument], class_id: str
+) -> None:
+    doc = rendered[(class_id, CLASS_JOURNAL)]
+    reader = PdfReader(doc.path)
+    pages = reader.pages
+    n = len(pages) - 1
+    assert doc.pages == len(pages) and doc.sheets == n
+    title = pages[0].extract_text()
+    assert f"Всего листов: {n}\n" in title + "\n"
+    assert f"В деле подшито и пронумеровано {sheets_phrase(n)}" in pages[-1].extract_text()
+    assert [corner_number(p) for p in pages[:-1]] == [str(i) for i in range(1, n + 1)]
+    assert corner_number(pages[-1]) is None  # the certification sheet is not numbered
+    # every section's printed range is where the section really is
+    ranges = re.findall(r"^(.+?) (\d+)(?:–(\d+))?$", title.split("Содержание")[1].split("Всего листов")[0], re.M)
+    assert ranges, title
+    page_texts = [p.extract_text() for p in pages]
+    covered = []
+    for section, first, last in ranges:
+        first_i, last_i = int(first), int(last or first)
+        covered.extend(range(first_i, last_i + 1))
+        head = section.split(" (")[0]
+        for sheet in range(first_i, last_i + 1):
+            assert head.split()[0] in page_texts[sheet - 1], (section, sheet)
+    assert covered == list(range(2, n + 1))
+
+
+def test_marks_students_and_period_marks(
+    rendered: dict[tuple[str, str], RenderedDocument], spec_export_doc: dict[str, Any]
+) -> None:
+    export = load(spec_export_doc)
+    pages = texts(rendered[("5a", CLASS_JOURNAL)].path)
+    body = "\n".join(pages)
+    cls = export.classes_by_id["5a"]
+    # every student on every grid page of the class
+    grid_pages = [t for t in pages if "отметки и посещаемость" in t]
+    assert len(grid_pages) == 8  # 2 subjects x 4 quarters
+    for text in grid_pages:
+        for student in cls.students:
+            assert student.full_name in text
+        assert "Учитель:" in text
+    # each mark appears in its row on the page of its lesson's period
+    rus = "\n".join(t for t in grid_pages if "Русский язык" in t)
+    assert re.search(
+        r"Семёнов Артём Андреевич 4 5 5", rus
+    )  # two marks in one cell, then the Q1 mark
+    assert re.search(r"Ким Денис Олегович зач", rus)
+    assert "Петрова-Водкина Алёна б б" in rus
+    # Q4 had not ended on the export date (25.03.2026): no period mark column
+    q4 = [t for t in grid_pages if t.find("IV четверть") >= 0]
+    assert q4 and all("Итог" not in t for t in q4)
+    assert all("Итог" in t for t in grid_pages if "I четверть (" in t)
+    # substitution named, homework printed
+    assert "замена: Соколов Пётр Ильич" in body
+    assert "упр. 45" in body
+
+
+def test_unmarked_class_has_no_marks_or_homework(
+    rendered: dict[tuple[str, str], RenderedDocument],
+) -> None:
+    assert ("1a", FINAL_MARKS) not in rendered
+    body = "\n".join(texts(rendered[("1a", CLASS_JOURNAL)].path))
+    assert "Итог" not in body and "Домашнее задание" not in body
+    assert "Сводная ведомость" not in body
+    assert "Рисуем осень" in body and "Орлова Фёкла Ивановна у" in body
+
+
+def test_final_marks_statement(rendered: dict[tuple[str, str], RenderedDocument]) -> None:
+    (text,) = texts(rendered[("5a", FINAL_MARKS)].path)
+    assert "Сводная ведомость итоговых отметок" in text
+    assert "переведён в 6 класс" in text and "протокол № 7 от 27.05.2026" in text
+    assert "Классный руководитель" in text and "О. П. Кузнецова" in text
+    assert "IV четверть" in text  # named as not yet ended
+    assert re.search(r"Петрова-Водкина Алёна 3 2", text)  # missed 3 lessons, 2 for illness
+
+
+def test_pdfa_identity_fonts_and_embedded_json(
+    rendered: dict[tuple[str, str], RenderedDocument],
+) -> None:
+    for doc in rendered.values():
+        reader = PdfReader(doc.path)
+        root = reader.trailer["/Root"]
+        xmp = root["/Metadata"].get_object().get_data().decode()
+        assert (
+            "<pdfaid:part>3</pdfaid:part>" in xmp
+            and "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
+        )
+        assert "/OutputIntents" in root
+        assert reader.pdf_header == "%PDF-1.7"
+        info = reader.metadata
+        assert info is not None and info.title and "«" in info.title and info.author
+        fonts = set()
+        for page in reader.pages:
+            for font in page["/Resources"]["/Font"].values():
+                font = font.get_object()
+                descendant = (
+                    font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+                )
+                descriptor = descendant["/FontDescriptor"].get_object()
+                assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), font
+                fonts.add(str(font["/BaseFont"]).split("+")[-1])
+        assert fonts <= {
+            "Liberation-Serif",
+            "Liberation-Serif-Bold",
+            "LiberationSerif",
+            "LiberationSerif-Bold",
+        }
+        (spec,) = root["/AF"]
+        spec = spec.get_object()
+        assert spec["/AFRelationship"] == "/Source"
+        data = spec["/EF"]["/F"].get_object().get_data()
+        sliced = read_export(data)
+        assert sliced.ok and [c.id for c in sliced.export.classes] == [doc.class_id]  # type: ignore[union-attr]
+
+
+def test_rendering_is_deterministic(
+    tmp_path: Path,
+    spec_export_doc: dict[str, Any],
+    rendered: dict[tuple[str, str], RenderedDocument],
+) -> None:
+    again = render_classes(load(spec_export_doc), tmp_path, ["5a"], workers=1)
+    for doc in again:
+        assert doc.path.read_bytes() == rendered[(doc.class_id, doc.kind)].path.read_bytes()
+
+
+def test_student_outside_enrolment_is_blank(
+    rendered: dict[tuple[str, str], RenderedDocument],
+) -> None:
+    pages = texts(rendered[("5a", CLASS_JOURNAL)].path)
+    q3 = next(t for t in pages if "III четверть (" in t and "Русский язык" in t)
+    # Petrova left on 12.12.2025: her Q3 row has nothing in it
+    assert re.search(r"^2 Петрова-Водкина Алёна$", q3, re.M)
