@@ -75,7 +75,7 @@ class _Reader:
     def where(self, key: str) -> str:
         return f"{self.path}: [{self.prefix}] {key}" if self.prefix else f"{self.path}: {key}"
 
-    def str(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
+    def text(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
         value = self.table.get(key, default)
         if value is None:
             if required:
@@ -86,7 +86,7 @@ class _Reader:
         return value
 
     def path_value(self, key: str, *, required: bool = False) -> Path | None:
-        value = self.str(key, required=required)
+        value = self.text(key, required=required)
         if value is None:
             return None
         candidate = Path(value).expanduser()
@@ -110,19 +110,19 @@ def _signature(path: Path, data: dict[str, Any]) -> SignatureSettings:
     signer_reader = _Reader(path, signer_table, "signer")
     signer_reader.secret_check(("passphrase", "password", "pin", "PIN"))
     signer: Pkcs12Signer | Pkcs11Signer | None = None
-    kind = signer_reader.str("kind")
+    kind = signer_reader.text("kind")
     if kind == "pkcs12":
         signer = Pkcs12Signer(
             path=signer_reader.path_value("pkcs12_file", required=True) or Path(),
-            passphrase_env=signer_reader.str("passphrase_env", "ARCHIVER_SIGNER_PASSPHRASE") or "",
+            passphrase_env=signer_reader.text("passphrase_env", "ARCHIVER_SIGNER_PASSPHRASE") or "",
         )
     elif kind == "pkcs11":
         signer = Pkcs11Signer(
             module=signer_reader.path_value("module", required=True) or Path(),
-            token_label=signer_reader.str("token_label", required=True) or "",
-            key_label=signer_reader.str("key_label", required=True) or "",
-            cert_label=signer_reader.str("cert_label", required=True) or "",
-            pin_env=signer_reader.str("pin_env", "ARCHIVER_SIGNER_PIN") or "",
+            token_label=signer_reader.text("token_label", required=True) or "",
+            key_label=signer_reader.text("key_label", required=True) or "",
+            cert_label=signer_reader.text("cert_label", required=True) or "",
+            pin_env=signer_reader.text("pin_env", "ARCHIVER_SIGNER_PIN") or "",
         )
     elif kind is not None:
         raise ConfigError(
@@ -130,8 +130,8 @@ def _signature(path: Path, data: dict[str, Any]) -> SignatureSettings:
         )
 
     reader = _Reader(path, signature_table, "signature")
-    tsa_url = reader.str("tsa_url")
-    level = reader.str("level", "B-LTA" if tsa_url else "B-B") or "B-B"
+    tsa_url = reader.text("tsa_url")
+    level = reader.text("level", "B-LTA" if tsa_url else "B-B") or "B-B"
     if level not in LEVELS:
         raise ConfigError(f"{reader.where('level')}: допустимо {', '.join(LEVELS)}, а не «{level}»")
     if level != "B-B" and not tsa_url:
@@ -148,7 +148,7 @@ def _signature(path: Path, data: dict[str, Any]) -> SignatureSettings:
         trust_roots=tuple(
             p if p.is_absolute() else path.parent / p for p in (Path(r).expanduser() for r in roots)
         ),
-        signer_position=reader.str("signer_position", "Директор") or "Директор",
+        signer_position=reader.text("signer_position", "Директор") or "Директор",
     )
 
 

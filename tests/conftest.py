@@ -39,3 +39,6 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
 @pytest.fixture
 def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run_cli
+
+
+from tests.pki.fixtures import pki_fixture, softhsm_token_fixture  # noqa: E402, F401

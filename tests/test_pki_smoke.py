@@ -47,13 +47,7 @@ from pyhanko_certvalidator.errors import ExpiredError, NotYetValidError, Revoked
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
-# Until tests/conftest.py registers these fixtures for the whole suite.
-from tests.pki.fixtures import (  # noqa: F401
-    PkiEnvironment,
-    SoftHsmToken,
-    pki_fixture,
-    softhsm_token_fixture,
-)
+from tests.pki.fixtures import PkiEnvironment, SoftHsmToken
 
 DIRECTOR_CN = "Кузнецова Ольга Петровна"
 
