@@ -1,0 +1,173 @@
+"""The storage backend interface: write-once objects under keys, and no delete.
+
+A backend is one storage location (a local folder on a NAS share or an external
+disk, or an S3 bucket). It stores opaque objects under ``/``-separated keys and
+guarantees three things:
+
+* an object appears under its key whole or not at all (no half-written object);
+* an object, once there, is never replaced: :meth:`Storage.put` of the same bytes
+  is a no-op, of other bytes a :class:`StorageConflict`;
+* nothing is ever removed: the interface has no delete, and no code path of
+  archiver removes or shortens the retention of a stored object. Destruction after
+  the retention period is a decision of the school's expert commission, done by
+  a person outside archiver.
+
+Where the location can enforce retention itself (S3 Object Lock), every object
+is locked until its :class:`Lock` expires.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+
+from archiver.errors import ArchiverError
+
+LOCK_MODES = ("COMPLIANCE", "GOVERNANCE")
+CRASH_ENV = "ARCHIVER_TEST_CRASH_AFTER"
+"""Test hook: the process kills itself with SIGKILL at the N-th :func:`crash_point`."""
+
+
+class StorageError(ArchiverError):
+    """A storage location cannot be used, or an object could not be written or read."""
+
+    exit_code = 1
+
+
+class StorageConflict(StorageError):
+    """An object with different content already exists under the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lock:
+    """How long, and how strictly, an object must be kept."""
+
+    retain_until: datetime
+    """The first instant at which the object may be destroyed (timezone-aware)."""
+    mode: str = "COMPLIANCE"
+    """S3 Object Lock mode: ``COMPLIANCE`` (nobody can shorten it) or ``GOVERNANCE``."""
+
+    def __post_init__(self) -> None:
+        if self.retain_until.tzinfo is None:
+            raise ValueError("retain_until must be timezone-aware")
+        if self.mode not in LOCK_MODES:
+            raise ValueError(f"unknown lock mode {self.mode!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """What a location says about one stored object."""
+
+    key: str
+    size: int
+    version_id: str | None = None
+    """S3 version of the object (``None`` on a local disk)."""
+    lock_mode: str | None = None
+    """Object Lock mode reported by the location, if it enforces retention."""
+    retain_until: datetime | None = None
+    """Object Lock retain-until date reported by the location, if any."""
+    checksum_sha256: str | None = None
+    """SHA-256 (hex) the location computed and keeps for the object, if it does."""
+    read_only: bool = False
+    """Whether the object can no longer be modified in place (file mode, or a lock)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """An object read back from a location: its bytes and what the location reports."""
+
+    data: bytes
+    info: ObjectInfo
+
+
+@dataclass(frozen=True, slots=True)
+class PutResult:
+    """Outcome of :meth:`Storage.put`."""
+
+    info: ObjectInfo
+    created: bool
+    """``False`` when an identical object was already there (nothing was written)."""
+
+
+class Storage(ABC):
+    """One storage location. Keys are relative, ``/``-separated paths."""
+
+    enforces_retention: bool = False
+    """Whether the location itself refuses to delete an object before its lock expires."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        """The location's name in the configuration (``primary``, ``secondary``)."""
+
+    @property
+    @abstractmethod
+    def where(self) -> str:
+        """The location for a person: a folder path or ``s3://bucket/prefix``."""
+
+    def url(self, key: str) -> str:
+        """Where one object is, for a person."""
+        return f"{self.where.rstrip('/')}/{key}"
+
+    @abstractmethod
+    def check(self) -> None:
+        """Make sure the location is reachable and fit for an archive, or raise StorageError."""
+
+    @abstractmethod
+    def stat(self, key: str) -> ObjectInfo | None:
+        """Describe the object under ``key``, or ``None`` when there is none."""
+
+    @abstractmethod
+    def read(self, key: str) -> StoredObject:
+        """Read the object under ``key``; :class:`StorageError` when it is missing."""
+
+    @abstractmethod
+    def list_keys(self, prefix: str) -> list[str]:
+        """Every key starting with ``prefix``, sorted."""
+
+    @abstractmethod
+    def put(self, key: str, data: bytes, lock: Lock) -> PutResult:
+        """Store ``data`` under ``key`` once, atomically, kept at least until ``lock`` expires.
+
+        The same bytes under the same key are accepted without writing anything;
+        different bytes raise :class:`StorageConflict` and change nothing.
+        """
+
+    @abstractmethod
+    def seal(self, prefix: str) -> None:
+        """Protect a finished group of objects from additions (a no-op where not applicable)."""
+
+
+def check_key(key: str) -> str:
+    """Refuse keys that could escape the location (``..``, absolute, empty parts)."""
+    parts = key.split("/")
+    if not key or any(part in ("", ".", "..") for part in parts) or "\\" in key or "\0" in key:
+        raise ValueError(f"invalid storage key {key!r}")
+    return key
+
+
+def normalize_prefix(prefix: str) -> str:
+    """``archive`` and ``/archive/`` both become ``archive/``; empty stays empty."""
+    cleaned = prefix.strip("/")
+    return f"{cleaned}/" if cleaned else ""
+
+
+_crash_counter = 0
+
+
+def crash_point() -> None:
+    """Test hook for crash-safety tests: SIGKILL this process at the N-th call.
+
+    Active only when the environment variable ``ARCHIVER_TEST_CRASH_AFTER`` is set
+    to a positive number N; the store operation and the backends call this between
+    every two steps that reach the disk or the network.
+    """
+    global _crash_counter
+    limit = os.environ.get(CRASH_ENV)
+    if not limit:
+        return
+    _crash_counter += 1
+    if _crash_counter >= int(limit):
+        os.kill(os.getpid(), signal.SIGKILL)

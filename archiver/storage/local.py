@@ -1,0 +1,268 @@
+"""A storage location in a local folder: a NAS share mounted here, or an external disk.
+
+Every object is written to a temporary file in ``<root>/.incoming/``, flushed to
+disk (fsync), made read-only (mode 0444) and only then given its final name with
+a hard link, which fails if the name exists: an object never appears half
+written, and an existing object is never replaced. Where the file system has no
+hard links (FAT/exFAT disks), a rename after an existence check is used instead.
+Folders are fsynced after every new entry. :meth:`LocalStorage.seal` makes the
+folders of a finished record read-only (0555) too.
+
+The disk cannot enforce retention by itself: the read-only modes keep honest
+mistakes out, and archiver has no code that deletes.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import socket
+import stat as stat_module
+import uuid
+from pathlib import Path
+
+from archiver.storage.base import (
+    Lock,
+    ObjectInfo,
+    PutResult,
+    Storage,
+    StorageConflict,
+    StorageError,
+    StoredObject,
+    check_key,
+    crash_point,
+)
+
+INCOMING = ".incoming"
+FILE_MODE = 0o444
+SEALED_DIR_MODE = 0o555
+_NO_LINK = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS, errno.EXDEV}
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "на диске нет места"
+    if exc.errno == errno.EDQUOT:
+        return "превышена квота диска"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "нет прав на запись"
+    if exc.errno == errno.EROFS:
+        return "диск доступен только для чтения"
+    return exc.strerror or str(exc)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some network file systems refuse fsync on folders
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class LocalStorage(Storage):
+    """Objects as read-only files under a root folder that must already exist."""
+
+    enforces_retention = False
+
+    def __init__(self, name: str, root: Path) -> None:
+        super().__init__(name)
+        self.root = root
+
+    @property
+    def where(self) -> str:
+        return str(self.root)
+
+    def url(self, key: str) -> str:
+        return str(self._path(key))
+
+    def _path(self, key: str) -> Path:
+        return self.root.joinpath(*check_key(key).split("/"))
+
+    def check(self) -> None:
+        """The root must exist (a missing mount point is not silently created) and be writable."""
+        if not self.root.is_dir():
+            raise StorageError(
+                f"хранилище «{self.name}»: папка {self.root} не найдена "
+                "(диск или сетевая папка подключены?)"
+            )
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise StorageError(f"хранилище «{self.name}»: нет прав на запись в папку {self.root}")
+        incoming = self.root / INCOMING
+        try:
+            incoming.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"хранилище «{self.name}»: не удалось создать {incoming}: {_reason(exc)}"
+            ) from exc
+        self._clean_incoming(incoming)
+
+    def _clean_incoming(self, incoming: Path) -> None:
+        """Remove temporary files left by killed runs of archiver on this host.
+
+        These never carry a final name, so they are not archive objects; a file of a
+        process still running (or of another host sharing the folder) is left alone.
+        """
+        host = socket.gethostname()
+        for tmp in incoming.glob("*.part"):
+            parts = tmp.name.split("~")
+            if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+                continue
+            if not _pid_alive(int(parts[1])):
+                tmp.unlink(missing_ok=True)
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        path = self._path(key)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError(f"хранилище «{self.name}»: {path}: {_reason(exc)}") from exc
+        if not stat_module.S_ISREG(st.st_mode):
+            raise StorageError(f"хранилище «{self.name}»: {path} — не файл")
+        return ObjectInfo(key=key, size=st.st_size, read_only=not st.st_mode & 0o222)
+
+    def read(self, key: str) -> StoredObject:
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise StorageError(f"хранилище «{self.name}»: файл {path} не найден") from exc
+        except OSError as exc:
+            raise StorageError(
+                f"хранилище «{self.name}»: не удалось прочитать {path}: {_reason(exc)}"
+            ) from exc
+        info = self.stat(key)
+        if info is None:  # pragma: no cover - removed between read and stat
+            raise StorageError(f"хранилище «{self.name}»: файл {path} исчез во время чтения")
+        return StoredObject(data=data, info=info)
+
+    def list_keys(self, prefix: str) -> list[str]:
+        keys: list[str] = []
+        start = self.root
+        if "/" in prefix:
+            start = self._path(prefix.rsplit("/", 1)[0])
+            if not start.is_dir():
+                return []
+        for folder, dirs, files in os.walk(start):
+            rel = Path(folder).relative_to(self.root).as_posix()
+            if rel == ".":
+                dirs[:] = [d for d in dirs if d != INCOMING]
+                rel = ""
+            for name in files:
+                key = f"{rel}/{name}" if rel else name
+                if key.startswith(prefix):
+                    keys.append(key)
+        return sorted(keys)
+
+    def _same(self, key: str, data: bytes) -> PutResult:
+        existing = self.read(key)
+        if hashlib.sha256(existing.data).digest() != hashlib.sha256(data).digest():
+            raise StorageConflict(
+                f"хранилище «{self.name}»: {self._path(key)} уже есть с другим содержимым; "
+                "archiver не перезаписывает файлы архива"
+            )
+        return PutResult(info=existing.info, created=False)
+
+    def _make_dirs(self, folder: Path) -> None:
+        missing: list[Path] = []
+        current = folder
+        while not current.exists() and current != self.root:
+            missing.append(current)
+            current = current.parent
+        for path in reversed(missing):
+            try:
+                path.mkdir(exist_ok=True)
+            except OSError as exc:
+                raise StorageError(
+                    f"хранилище «{self.name}»: не удалось создать папку {path}: {_reason(exc)}"
+                ) from exc
+            _fsync_dir(path.parent)
+
+    def put(self, key: str, data: bytes, lock: Lock) -> PutResult:
+        """Write ``data`` once under ``key``: temporary file, fsync, read-only, link."""
+        path = self._path(key)
+        if path.exists():
+            return self._same(key, data)
+        self._make_dirs(path.parent)
+        incoming = self.root / INCOMING
+        tmp = incoming / f"{socket.gethostname()}~{os.getpid()}~{uuid.uuid4().hex}.part"
+        try:
+            incoming.mkdir(exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        except OSError as exc:
+            raise StorageError(
+                f"хранилище «{self.name}»: не удалось создать временный файл в {incoming}: "
+                f"{_reason(exc)}"
+            ) from exc
+        try:
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    view = memoryview(data)
+                    half = len(view) // 2
+                    handle.write(view[:half])
+                    handle.flush()
+                    crash_point()  # half of the bytes in the temporary file
+                    handle.write(view[half:])
+                    handle.flush()
+                    os.fchmod(handle.fileno(), FILE_MODE)
+                    os.fsync(handle.fileno())
+            except OSError as exc:
+                raise StorageError(
+                    f"хранилище «{self.name}»: не удалось записать {path}: {_reason(exc)}"
+                ) from exc
+            crash_point()  # temporary file complete, final name not yet there
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                return self._same(key, data)  # another writer got there first
+            except OSError as exc:
+                if exc.errno not in _NO_LINK:
+                    raise StorageError(
+                        f"хранилище «{self.name}»: не удалось записать {path}: {_reason(exc)}"
+                    ) from exc
+                if path.exists():
+                    return self._same(key, data)
+                try:
+                    os.rename(tmp, path)
+                except OSError as exc2:
+                    raise StorageError(
+                        f"хранилище «{self.name}»: не удалось записать {path}: {_reason(exc2)}"
+                    ) from exc2
+            _fsync_dir(path.parent)
+            crash_point()  # final name there, temporary file not yet removed
+        finally:
+            tmp.unlink(missing_ok=True)
+        _fsync_dir(incoming)
+        return PutResult(info=ObjectInfo(key=key, size=len(data), read_only=True), created=True)
+
+    def seal(self, prefix: str) -> None:
+        """Make the folder ``prefix`` and every folder in it read-only (0555)."""
+        top = self._path(prefix.rstrip("/"))
+        if not top.is_dir():
+            return
+        folders = [Path(folder) for folder, _, _ in os.walk(top)]
+        for folder in reversed(folders):
+            try:
+                if folder.stat().st_mode & 0o777 != SEALED_DIR_MODE:
+                    folder.chmod(SEALED_DIR_MODE)
+            except OSError as exc:
+                raise StorageError(
+                    f"хранилище «{self.name}»: не удалось защитить папку {folder}: {_reason(exc)}"
+                ) from exc

@@ -1,0 +1,325 @@
+"""A storage location in an S3 bucket (AWS or an S3-compatible service) with Object Lock.
+
+The bucket must have versioning and Object Lock enabled (:meth:`S3Storage.check`
+says so clearly when it has not). Every object is written with
+
+* ``ObjectLockMode`` (COMPLIANCE, or GOVERNANCE where the retention policy says so)
+  and an explicit ``ObjectLockRetainUntilDate``: the service itself refuses to
+  delete the version before that instant;
+* a SHA-256 checksum computed here (``ChecksumAlgorithm='SHA256'`` with the value),
+  which the service checks on receipt and keeps with the object;
+* server-side encryption (``ServerSideEncryption='AES256'``);
+* ``If-None-Match: *``, so that an existing key is never given a new version
+  (dropped automatically for services that do not implement conditional writes).
+
+Credentials come from the standard AWS chain (environment, shared files, instance
+roles) or a named profile; they are never read from archiver's settings.
+boto3 is told to send checksums only when an operation requires them
+(``request_checksum_calculation='when_required'``), which S3-compatible services
+accept.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
+
+from archiver.storage.base import (
+    Lock,
+    ObjectInfo,
+    PutResult,
+    Storage,
+    StorageConflict,
+    StorageError,
+    StoredObject,
+    check_key,
+    crash_point,
+    normalize_prefix,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+_MISSING = {"404", "NoSuchKey", "NotFound"}
+
+
+def _hex_checksum(value: str | None) -> str | None:
+    """A base64 ``ChecksumSHA256`` as hex; ``None`` for composite (multipart) values."""
+    if not value or "-" in value:
+        return None
+    try:
+        return base64.b64decode(value, validate=True).hex()
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _error_code(exc: ClientError) -> str:
+    error = exc.response.get("Error", {})
+    return str(error.get("Code", ""))
+
+
+class S3Storage(Storage):
+    """Objects in ``s3://bucket/prefix``, each version locked until its retention expires."""
+
+    enforces_retention = True
+
+    def __init__(
+        self,
+        name: str,
+        bucket: str,
+        prefix: str = "",
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        profile: str | None = None,
+        addressing_style: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        self.bucket = bucket
+        self.prefix = normalize_prefix(prefix)
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.profile = profile
+        self.addressing_style = addressing_style
+        self._client: S3Client | None = None
+        self._conditional_writes = True
+
+    @property
+    def where(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+    def url(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._key(key)}"
+
+    def _key(self, key: str) -> str:
+        return self.prefix + check_key(key)
+
+    @property
+    def client(self) -> S3Client:
+        """The boto3 client, created on first use."""
+        if self._client is None:
+            config = Config()
+            if self.addressing_style == "path":
+                config = Config(s3={"addressing_style": "path"})
+            elif self.addressing_style == "virtual":
+                config = Config(s3={"addressing_style": "virtual"})
+            config = config.merge(
+                Config(
+                    request_checksum_calculation="when_required",
+                    response_checksum_validation="when_required",
+                    retries={"max_attempts": 5, "mode": "standard"},
+                    connect_timeout=15,
+                    read_timeout=120,
+                )
+            )
+            try:
+                session = boto3.session.Session(profile_name=self.profile)
+                self._client = session.client(
+                    "s3", endpoint_url=self.endpoint_url, region_name=self.region, config=config
+                )
+            except ProfileNotFound as exc:
+                raise StorageError(
+                    f"хранилище «{self.name}»: профиль AWS «{self.profile}» не найден "
+                    "(~/.aws/config, ~/.aws/credentials)"
+                ) from exc
+            except (BotoCoreError, ValueError) as exc:
+                raise StorageError(
+                    f"хранилище «{self.name}»: не удалось настроить клиент S3: {exc}"
+                ) from exc
+        return self._client
+
+    def seal(self, prefix: str) -> None:
+        """Nothing to do: every object is already locked by Object Lock."""
+
+    def _fail(self, action: str, exc: Exception) -> StorageError:
+        """A Russian message for a failed S3 call."""
+        prefix = f"хранилище «{self.name}» ({self.where}): {action}"
+        if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+            return StorageError(
+                f"{prefix}: нет ключей доступа S3. Укажите профиль (profile в настройках "
+                "хранилища) или переменные окружения AWS_ACCESS_KEY_ID и AWS_SECRET_ACCESS_KEY"
+            )
+        if isinstance(exc, EndpointConnectionError):
+            return StorageError(f"{prefix}: нет связи с {self.endpoint_url or 'S3'} ({exc})")
+        if isinstance(exc, ClientError):
+            code = _error_code(exc)
+            message = exc.response.get("Error", {}).get("Message", "")
+            if code in ("NoSuchBucket",) or (code == "404" and action == "проверка корзины"):
+                return StorageError(f"{prefix}: корзина «{self.bucket}» не найдена")
+            if code in ("AccessDenied", "403", "AllAccessDisabled"):
+                return StorageError(f"{prefix}: доступ запрещён (проверьте права ключа доступа)")
+            if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch"):
+                return StorageError(f"{prefix}: ключ доступа S3 не принят сервисом ({code})")
+            return StorageError(f"{prefix}: ошибка S3 {code}: {message}".rstrip(": "))
+        return StorageError(f"{prefix}: {exc}")
+
+    def check(self) -> None:
+        """The bucket must exist, be versioned and have Object Lock enabled."""
+        client = self.client
+        try:
+            client.head_bucket(Bucket=self.bucket)
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail("проверка корзины", exc) from exc
+        try:
+            versioning = client.get_bucket_versioning(Bucket=self.bucket)
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail("проверка версионирования", exc) from exc
+        if versioning.get("Status") != "Enabled":
+            raise StorageError(
+                f"хранилище «{self.name}»: в корзине «{self.bucket}» не включено "
+                "версионирование, без него блокировка объектов (Object Lock) невозможна"
+            )
+        try:
+            lock = client.get_object_lock_configuration(Bucket=self.bucket)
+        except ClientError as exc:
+            if _error_code(exc) == "ObjectLockConfigurationNotFoundError":
+                raise StorageError(
+                    f"хранилище «{self.name}»: в корзине «{self.bucket}» не включена "
+                    "блокировка объектов (S3 Object Lock). Архив не пишется туда, где записи "
+                    "можно удалить до срока: создайте корзину с включённой блокировкой "
+                    "объектов (Object Lock) или включите её для этой корзины"
+                ) from exc
+            raise self._fail("проверка блокировки объектов", exc) from exc
+        except BotoCoreError as exc:
+            raise self._fail("проверка блокировки объектов", exc) from exc
+        if lock.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") != "Enabled":
+            raise StorageError(
+                f"хранилище «{self.name}»: в корзине «{self.bucket}» не включена "
+                "блокировка объектов (S3 Object Lock)"
+            )
+
+    def _info(self, key: str, response: Any) -> ObjectInfo:
+        until = response.get("ObjectLockRetainUntilDate")
+        mode = response.get("ObjectLockMode")
+        return ObjectInfo(
+            key=key,
+            size=int(response.get("ContentLength", 0)),
+            version_id=response.get("VersionId"),
+            lock_mode=str(mode) if mode else None,
+            retain_until=until if isinstance(until, datetime) else None,
+            checksum_sha256=_hex_checksum(response.get("ChecksumSHA256")),
+            read_only=bool(mode),
+        )
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        try:
+            response = self.client.head_object(
+                Bucket=self.bucket, Key=self._key(key), ChecksumMode="ENABLED"
+            )
+        except ClientError as exc:
+            if _error_code(exc) in _MISSING:
+                return None
+            raise self._fail(f"чтение сведений об объекте {key}", exc) from exc
+        except BotoCoreError as exc:
+            raise self._fail(f"чтение сведений об объекте {key}", exc) from exc
+        return self._info(key, response)
+
+    def read(self, key: str) -> StoredObject:
+        try:
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=self._key(key), ChecksumMode="ENABLED"
+            )
+            data = response["Body"].read()
+        except ClientError as exc:
+            if _error_code(exc) in _MISSING:
+                raise StorageError(
+                    f"хранилище «{self.name}»: объект {self.url(key)} не найден"
+                ) from exc
+            raise self._fail(f"чтение объекта {key}", exc) from exc
+        except BotoCoreError as exc:
+            raise self._fail(f"чтение объекта {key}", exc) from exc
+        return StoredObject(data=data, info=self._info(key, response))
+
+    def list_keys(self, prefix: str) -> list[str]:
+        keys: list[str] = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for item in page.get("Contents", []):
+                    full = item.get("Key", "")
+                    if full.startswith(self.prefix):
+                        keys.append(full[len(self.prefix) :])
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail("чтение списка объектов", exc) from exc
+        return sorted(keys)
+
+    def _same(self, key: str, data: bytes) -> PutResult:
+        existing = self.read(key)
+        if hashlib.sha256(existing.data).digest() != hashlib.sha256(data).digest():
+            raise StorageConflict(
+                f"хранилище «{self.name}»: объект {self.url(key)} уже есть с другим "
+                "содержимым; archiver не перезаписывает объекты архива"
+            )
+        return PutResult(info=existing.info, created=False)
+
+    def put(self, key: str, data: bytes, lock: Lock) -> PutResult:
+        """PUT once, locked, checksummed and encrypted; an existing key is compared instead."""
+        if self.stat(key) is not None:
+            return self._same(key, data)
+        digest = hashlib.sha256(data).digest()
+        checksum = base64.b64encode(digest).decode("ascii")
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": self._key(key),
+            "Body": data,
+            "ChecksumAlgorithm": "SHA256",
+            "ChecksumSHA256": checksum,
+            "ObjectLockMode": lock.mode,
+            "ObjectLockRetainUntilDate": lock.retain_until,
+            "ServerSideEncryption": "AES256",
+            "Metadata": {"sha256": digest.hex()},
+        }
+        while True:
+            try:
+                if self._conditional_writes:
+                    response = self.client.put_object(**params, IfNoneMatch="*")
+                else:
+                    response = self.client.put_object(**params)
+                break
+            except ClientError as exc:
+                code = _error_code(exc)
+                if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                    return self._same(key, data)  # written meanwhile (by us before a crash?)
+                if code in ("NotImplemented", "501") and self._conditional_writes:
+                    self._conditional_writes = False
+                    continue
+                raise self._fail(f"запись объекта {key}", exc) from exc
+            except BotoCoreError as exc:
+                raise self._fail(f"запись объекта {key}", exc) from exc
+        crash_point()  # object stored, not yet checked
+        returned = response.get("ChecksumSHA256")
+        if returned and returned != checksum:
+            raise StorageError(
+                f"хранилище «{self.name}»: сервис сообщил для {self.url(key)} контрольную сумму "
+                f"{returned}, а не {checksum}"
+            )
+        version_id = response.get("VersionId")
+        if not version_id:
+            raise StorageError(
+                f"хранилище «{self.name}»: сервис не сообщил версию объекта {self.url(key)} "
+                "(версионирование корзины выключено?)"
+            )
+        info = ObjectInfo(
+            key=key,
+            size=len(data),
+            version_id=version_id,
+            lock_mode=lock.mode,
+            retain_until=lock.retain_until,
+            checksum_sha256=digest.hex(),
+            read_only=True,
+        )
+        return PutResult(info=info, created=True)
