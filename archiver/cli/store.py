@@ -1,0 +1,157 @@
+"""``archiver store``: signed documents and their export into the archive, in two copies."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from archiver.cli.i18n import RuCommand
+from archiver.cli.output import echo_json
+from archiver.cli.validate import print_report
+from archiver.errors import InputError
+from archiver.records import CLASS_JOURNAL, JOURNAL_EXPORT
+from archiver.sources.export_v1 import read_export
+from archiver.storage.config import load_storage_settings, open_location
+from archiver.store import (
+    COMPLETED,
+    STORED,
+    UNCHANGED,
+    RecordResult,
+    StoreEvent,
+    find_documents,
+    store_records,
+)
+
+STATUS_TEXT = {
+    STORED: "Сохранено",
+    UNCHANGED: "Уже в архиве, без изменений",
+    COMPLETED: "Дописано (предыдущий запуск был прерван)",
+}
+COPY_TEXT = {"written": "записано", "completed": "дописано", "present": "уже было"}
+
+
+def _what(result: RecordResult) -> str:
+    if result.kind == JOURNAL_EXPORT:
+        return f"выгрузка журнала {result.file_name}"
+    what = "журнал" if result.kind == CLASS_JOURNAL else "сводная ведомость"
+    return f"{what} {result.class_name}"
+
+
+def _print_result(result: RecordResult) -> None:
+    until = datetime.fromisoformat(result.retain_until).strftime("%d.%m.%Y")
+    line = f"{STATUS_TEXT[result.status]}: {_what(result)}, версия {result.version}, хранить до {until}"
+    if result.correction and result.status != UNCHANGED:
+        line += f" (исправление: {result.correction})"
+    click.echo(line)
+    for copy in result.copies:
+        click.echo(f"    {copy.location}: {copy.url} ({COPY_TEXT.get(copy.status, copy.status)})")
+
+
+@click.command("store", cls=RuCommand)
+@click.argument(
+    "paths",
+    nargs=-1,
+    required=True,
+    type=click.Path(path_type=Path),
+    metavar="ПАПКА|ФАЙЛ...",
+)
+@click.option(
+    "--source",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="ВЫГРУЗКА",
+    help="Выгрузка электронного журнала, по которой сделаны документы (сохраняется тоже).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="ФАЙЛ",
+    help="Файл настроек с разделами [storage.primary] и [storage.secondary] "
+    "(по умолчанию ./archiver.toml).",
+)
+@click.option(
+    "--correction",
+    metavar="ПРИЧИНА",
+    help="Сохранить изменённый документ новой версией (старая остаётся в архиве).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Вывести результат в формате JSON.")
+def store(
+    paths: tuple[Path, ...],
+    source: Path,
+    config_path: Path | None,
+    correction: str | None,
+    as_json: bool,
+) -> None:
+    """Сохранить подписанные документы и выгрузку в архив, в двух копиях в разных местах.
+
+    ПАПКА — папка, подготовленная командой «archiver render» (ищутся файлы
+    *-class-journal.pdf и *-final-marks.pdf), или отдельные файлы документов.
+    Повторный запуск ничего не меняет в уже сохранённом и дописывает прерванное.
+    """
+    settings = load_storage_settings(config_path)
+    try:
+        raw = source.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(f"файл выгрузки {source} не найден") from exc
+    except OSError as exc:
+        raise InputError(f"файл выгрузки {source} не читается: {exc.strerror}") from exc
+    report = read_export(raw, name=str(source))
+    if not report.ok or report.export is None:
+        if as_json:
+            echo_json(report.to_json())
+        else:
+            print_report(report)
+        raise SystemExit(InputError.exit_code)
+    documents = find_documents(paths)
+    locations = [open_location(loc) for loc in settings.locations]
+
+    def progress(event: StoreEvent) -> None:
+        if as_json:
+            line = {k: v for k, v in vars_of(event).items() if v is not None}
+            print(json.dumps(line, ensure_ascii=False), file=sys.stderr, flush=True)
+            return
+        if event.stage == "checked":
+            where = next(loc.where for loc in locations if loc.name == event.location)
+            click.echo(f"Хранилище «{event.location}» доступно: {where}", err=True)
+        elif event.stage == "record_done":
+            status = STATUS_TEXT.get(event.status or "", event.status)
+            click.echo(f"[{event.done}/{event.total}] {status}: {event.record_id}", err=True)
+
+    results = store_records(
+        report.export,
+        raw,
+        source.name,
+        documents,
+        locations,
+        correction=correction,
+        zone=settings.timezone,
+        progress=progress,
+    )
+    if as_json:
+        echo_json([r.to_json() for r in results])
+        return
+    for result in results:
+        _print_result(result)
+    counts = {s: sum(1 for r in results if r.status == s) for s in (STORED, UNCHANGED, COMPLETED)}
+    click.echo(
+        f"Готово: записей {len(results)} (новых {counts[STORED]}, без изменений "
+        f"{counts[UNCHANGED]}, дописано {counts[COMPLETED]}); копии: "
+        + ", ".join(f"«{loc.name}» {loc.where}" for loc in locations)
+    )
+
+
+def vars_of(event: StoreEvent) -> dict[str, object]:
+    """The fields of a progress event, for a JSON line."""
+    return {
+        "event": event.stage,
+        "done": event.done,
+        "total": event.total,
+        "record_id": event.record_id,
+        "location": event.location,
+        "status": event.status,
+    }

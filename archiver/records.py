@@ -1,0 +1,405 @@
+"""Archive records: one document, its manifest, and their BagIt packing.
+
+A record is one stored document (a journal bundle, a summary statement of final
+marks, or the journal export itself) together with a manifest saying what it is,
+whose it is, how long it must be kept and how to check it. Each record is packed
+as a BagIt bag (RFC 8493), a layout any person can check with ``sha256sum`` in
+2050 without archiver::
+
+    <school>/<year>/<class>/<kind>/v<N>/      (journal export: <school>/<year>/_export/…)
+      data/<file>                   the document, byte for byte
+      archive-record.json           the manifest (JSON, UTF-8)
+      bag-info.txt                  the same facts as BagIt tags
+      manifest-sha256.txt           sha256 of data/<file>
+      manifest-sha512.txt           sha512 of data/<file>
+      tagmanifest-sha256.txt        sha256 of the other text files
+      tagmanifest-sha512.txt        sha512 of the other text files
+      bagit.txt                     written last: its presence means the record is complete
+
+Everything here is pure (bytes in, bytes out) except reading the PDFs' metadata
+and embedded signatures. ``docs/storage.md`` documents the layout and the fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from archiver import __version__
+from archiver.errors import ArchiverError, InputError
+from archiver.render.bundle import CLASS_JOURNAL, FINAL_MARKS, safe_name
+
+__all__ = [
+    "CLASS_JOURNAL",
+    "DOCUMENT_KINDS",
+    "FINAL_MARKS",
+    "JOURNAL_EXPORT",
+    "KINDS",
+    "MARKER",
+    "RECORD_FILE",
+    "RECORD_FORMAT",
+    "BagFile",
+    "DocumentIdentity",
+    "RecordError",
+    "RecordManifest",
+    "SignerInfo",
+    "bag_files",
+    "bag_info",
+    "identify_document",
+    "media_type",
+    "record_id",
+    "record_prefix",
+    "signer_of",
+]
+
+JOURNAL_EXPORT = "journal_export"
+DOCUMENT_KINDS = (CLASS_JOURNAL, FINAL_MARKS)
+KINDS = (CLASS_JOURNAL, FINAL_MARKS, JOURNAL_EXPORT)
+RECORD_FORMAT = "archiver-record/1"
+RECORD_FILE = "archive-record.json"
+MARKER = "bagit.txt"
+"""The file written last in every record: a record without it is not complete."""
+EXPORT_FOLDER = "_export"
+"""Class folder of the journal export's records (``safe_name`` never starts with ``_``)."""
+BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+MEDIA_TYPES = {".pdf": "application/pdf", ".json": "application/json"}
+_FILE_PATTERNS = {
+    CLASS_JOURNAL: re.compile(r"^(?P<cls>.+)-class-journal\.pdf$"),
+    FINAL_MARKS: re.compile(r"^(?P<cls>.+)-final-marks\.pdf$"),
+}
+
+
+class RecordError(ArchiverError):
+    """A stored manifest cannot be read: the archive needs a person's attention."""
+
+    exit_code = 1
+
+
+# -- documents
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentIdentity:
+    """What a rendered document is: its kind, class and academic year."""
+
+    kind: str
+    class_id: str
+    academic_year: str | None
+    """From the PDF metadata; ``None`` when only the file name told the kind."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignerInfo:
+    """The signer of a document's latest embedded signature."""
+
+    cert_sha256: str
+    """SHA-256 (hex) of the DER encoding of the signer's certificate."""
+    subject: str
+
+
+def _pdf_keywords(pdf: bytes) -> str | None:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        metadata = PdfReader(io.BytesIO(pdf)).metadata
+    except (PyPdfError, ValueError, KeyError, TypeError):
+        return None
+    if metadata is None:
+        return None
+    value = metadata.get("/Keywords")
+    return str(value) if value is not None else None
+
+
+def identify_document(pdf: bytes, file_name: str) -> DocumentIdentity | None:
+    """Kind, class and year from the PDF's Keywords (``kind; class; year``), else the file name.
+
+    ``archiver render`` sets Keywords to e.g. ``class_journal; 5a; 2025/2026`` and names
+    the files ``<class>-class-journal.pdf`` / ``<class>-final-marks.pdf``.
+    """
+    keywords = _pdf_keywords(pdf)
+    if keywords:
+        parts = [part.strip() for part in keywords.split(";")]
+        if len(parts) == 3 and parts[0] in DOCUMENT_KINDS and parts[1]:
+            return DocumentIdentity(parts[0], parts[1], parts[2] or None)
+    for kind, pattern in _FILE_PATTERNS.items():
+        match = pattern.match(file_name)
+        if match:
+            return DocumentIdentity(kind, match.group("cls"), None)
+    return None
+
+
+def signer_of(pdf: bytes, name: str = "документ") -> SignerInfo | None:
+    """The signer of the latest embedded signature, or ``None`` for an unsigned PDF."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
+        if not signatures:
+            return None
+        certificate = signatures[-1].signer_cert
+        der = bytes(certificate.dump())
+        subject = str(certificate.subject.human_friendly)
+    except (PdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"{name}: не удалось прочитать PDF и его подписи ({exc})") from exc
+    return SignerInfo(cert_sha256=hashlib.sha256(der).hexdigest(), subject=subject)
+
+
+# -- the manifest
+
+
+@dataclass(frozen=True, slots=True)
+class RecordManifest:
+    """The facts of one record, stored as ``archive-record.json`` and in ``bag-info.txt``."""
+
+    record_id: str
+    """``<school>/<year>/<class>/<kind>/v<N>``: also the record's path in every location."""
+    version: int
+    kind: str
+    title: str
+    school_id: str
+    school_name: str
+    academic_year: str
+    class_id: str | None
+    class_name: str | None
+    file_name: str
+    media_type: str
+    size: int
+    sha256: str
+    sha512: str
+    retention_policy: str
+    retention_title: str
+    retention_years: int
+    legal_basis: str
+    lock_mode: str
+    closing_year: int
+    retain_until: str
+    """ISO 8601 with the school's UTC offset, e.g. ``2032-01-01T00:00:00+05:00``."""
+    stored_at: str
+    source_export_sha256: str
+    signer_cert_sha256: str | None = None
+    signer_subject: str | None = None
+    correction_reason: str | None = None
+    replaces: str | None = None
+    """Record id of the version this one corrects."""
+    software_version: str = __version__
+
+    @property
+    def retain_until_instant(self) -> datetime:
+        """:attr:`retain_until` as a timezone-aware datetime."""
+        return datetime.fromisoformat(self.retain_until)
+
+    @property
+    def payload_path(self) -> str:
+        """The document's path inside the bag."""
+        return f"data/{self.file_name}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest as JSON data (the layout of ``archive-record.json``)."""
+        return {
+            "format": RECORD_FORMAT,
+            "record_id": self.record_id,
+            "version": self.version,
+            "kind": self.kind,
+            "title": self.title,
+            "school": {"id": self.school_id, "name": self.school_name},
+            "academic_year": self.academic_year,
+            "class": (
+                {"id": self.class_id, "name": self.class_name}
+                if self.class_id is not None
+                else None
+            ),
+            "file": {
+                "name": self.file_name,
+                "path": self.payload_path,
+                "media_type": self.media_type,
+                "size": self.size,
+                "sha256": self.sha256,
+                "sha512": self.sha512,
+            },
+            "retention": {
+                "policy": self.retention_policy,
+                "title": self.retention_title,
+                "years": self.retention_years,
+                "legal_basis": self.legal_basis,
+                "lock_mode": self.lock_mode,
+                "closing_year": self.closing_year,
+                "retain_until": self.retain_until,
+            },
+            "stored_at": self.stored_at,
+            "signature": (
+                {"signer_cert_sha256": self.signer_cert_sha256, "signer": self.signer_subject}
+                if self.signer_cert_sha256 is not None
+                else None
+            ),
+            "source_export_sha256": self.source_export_sha256,
+            "correction": (
+                {"reason": self.correction_reason, "replaces": self.replaces}
+                if self.correction_reason is not None
+                else None
+            ),
+            "software": {"name": "archiver", "version": self.software_version},
+        }
+
+    def dumps(self) -> bytes:
+        """``archive-record.json``: indented UTF-8 JSON, Cyrillic as is, one final newline."""
+        return (json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+    @classmethod
+    def loads(cls, data: bytes, where: str = RECORD_FILE) -> RecordManifest:
+        """Read ``archive-record.json``; :class:`RecordError` when it is not a manifest."""
+        try:
+            doc = json.loads(data.decode("utf-8"))
+            if doc.get("format") != RECORD_FORMAT:
+                raise ValueError(f"неизвестный формат {doc.get('format')!r}")
+            file = doc["file"]
+            retention = doc["retention"]
+            school_class = doc.get("class") or {}
+            signature = doc.get("signature") or {}
+            correction = doc.get("correction") or {}
+            manifest = cls(
+                record_id=str(doc["record_id"]),
+                version=int(doc["version"]),
+                kind=str(doc["kind"]),
+                title=str(doc["title"]),
+                school_id=str(doc["school"]["id"]),
+                school_name=str(doc["school"]["name"]),
+                academic_year=str(doc["academic_year"]),
+                class_id=school_class.get("id"),
+                class_name=school_class.get("name"),
+                file_name=str(file["name"]),
+                media_type=str(file["media_type"]),
+                size=int(file["size"]),
+                sha256=str(file["sha256"]),
+                sha512=str(file["sha512"]),
+                retention_policy=str(retention["policy"]),
+                retention_title=str(retention["title"]),
+                retention_years=int(retention["years"]),
+                legal_basis=str(retention["legal_basis"]),
+                lock_mode=str(retention["lock_mode"]),
+                closing_year=int(retention["closing_year"]),
+                retain_until=str(retention["retain_until"]),
+                stored_at=str(doc["stored_at"]),
+                source_export_sha256=str(doc["source_export_sha256"]),
+                signer_cert_sha256=signature.get("signer_cert_sha256"),
+                signer_subject=signature.get("signer"),
+                correction_reason=correction.get("reason"),
+                replaces=correction.get("replaces"),
+                software_version=str(doc["software"]["version"]),
+            )
+            datetime.fromisoformat(manifest.retain_until)  # must parse
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise RecordError(f"{where}: не читается как описание записи архива ({exc})") from exc
+        return manifest
+
+
+def record_prefix(school_id: str, year_folder: str, class_id: str | None, kind: str) -> str:
+    """The folder of a record series: ``<school>/<year>/<class or _export>/<kind>``."""
+    folder = safe_name(class_id) if class_id is not None else EXPORT_FOLDER
+    return f"{safe_name(school_id)}/{year_folder}/{folder}/{kind}"
+
+
+def record_id(series: str, version: int) -> str:
+    """``<series>/v<N>``."""
+    return f"{series}/v{version}"
+
+
+def media_type(file_name: str) -> str:
+    """``application/pdf`` for PDFs, ``application/json`` for JSON, else octet-stream."""
+    for suffix, value in MEDIA_TYPES.items():
+        if file_name.lower().endswith(suffix):
+            return value
+    return "application/octet-stream"
+
+
+# -- BagIt packing
+
+
+@dataclass(frozen=True, slots=True)
+class BagFile:
+    """One file of a record's bag: its path inside the record folder and its bytes."""
+
+    path: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the bytes, hex."""
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def _bag_path(path: str) -> str:
+    """BagIt 1.0 encoding of a path in a manifest: ``%``, CR and LF percent-encoded."""
+    return path.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _tag_value(value: str) -> str:
+    return " ".join(value.split())
+
+
+def bag_info(manifest: RecordManifest) -> bytes:
+    """``bag-info.txt``: BagIt's reserved tags plus the record's facts (``Archiver-*``)."""
+    tags: list[tuple[str, str]] = [
+        ("Source-Organization", manifest.school_name),
+        ("External-Identifier", manifest.record_id),
+        ("External-Description", manifest.title),
+        ("Bagging-Date", manifest.stored_at[:10]),
+        ("Bag-Software-Agent", f"archiver {manifest.software_version}"),
+        ("Payload-Oxum", f"{manifest.size}.1"),
+        ("Archiver-Record-Format", RECORD_FORMAT),
+        ("Archiver-Kind", manifest.kind),
+        ("Archiver-School-Id", manifest.school_id),
+        ("Archiver-Academic-Year", manifest.academic_year),
+    ]
+    if manifest.class_id is not None:
+        tags.append(("Archiver-Class-Id", manifest.class_id))
+    tags += [
+        ("Archiver-Version", str(manifest.version)),
+        ("Archiver-Retention-Years", str(manifest.retention_years)),
+        ("Archiver-Retain-Until", manifest.retain_until),
+        ("Archiver-Stored-At", manifest.stored_at),
+        ("Archiver-Source-Export-SHA256", manifest.source_export_sha256),
+    ]
+    if manifest.legal_basis:
+        tags.append(("Archiver-Legal-Basis", manifest.legal_basis))
+    if manifest.signer_cert_sha256 is not None:
+        tags.append(("Archiver-Signer-Certificate-SHA256", manifest.signer_cert_sha256))
+    if manifest.correction_reason is not None:
+        tags.append(("Archiver-Correction", manifest.correction_reason))
+        tags.append(("Archiver-Replaces", manifest.replaces or ""))
+    text = "".join(f"{label}: {_tag_value(value)}\n" for label, value in tags)
+    return text.encode("utf-8")
+
+
+def _manifest_text(files: list[BagFile], algorithm: str) -> bytes:
+    lines = [f"{hashlib.new(algorithm, f.data).hexdigest()}  {_bag_path(f.path)}\n" for f in files]
+    return "".join(lines).encode("utf-8")
+
+
+def bag_files(manifest: RecordManifest, manifest_bytes: bytes, payload: bytes) -> list[BagFile]:
+    """Every file of the record's bag, in the order they must be written; the marker is last.
+
+    ``manifest_bytes`` is the exact ``archive-record.json`` (as first written, so that a
+    record completed later is byte-identical in every location).
+    """
+    if hashlib.sha256(payload).hexdigest() != manifest.sha256 or len(payload) != manifest.size:
+        raise ValueError("the payload does not match the manifest")
+    data = BagFile(manifest.payload_path, payload)
+    record = BagFile(RECORD_FILE, manifest_bytes)
+    info = BagFile("bag-info.txt", bag_info(manifest))
+    manifests = [
+        BagFile(f"manifest-{alg}.txt", _manifest_text([data], alg)) for alg in ("sha256", "sha512")
+    ]
+    marker = BagFile(MARKER, BAGIT_TXT)
+    tagged = [marker, info, *manifests, record]
+    tag_manifests = [
+        BagFile(f"tagmanifest-{alg}.txt", _manifest_text(tagged, alg))
+        for alg in ("sha256", "sha512")
+    ]
+    return [data, record, info, *manifests, *tag_manifests, marker]
