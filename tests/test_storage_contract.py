@@ -1,0 +1,279 @@
+"""One contract for every storage backend: write once, never replace, never delete, lock.
+
+The ``storage`` fixture runs each test against the local-folder backend and the S3
+backend; the S3 one talks over HTTP to moto's server on 127.0.0.1 (a real endpoint,
+not the in-process mock). Outcomes are checked independently of the backend: S3 is
+asked with a separate boto3 client, the disk with ``os.stat``.
+"""
+
+from __future__ import annotations
+
+import base64
+import errno
+import hashlib
+import os
+import socket
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from botocore.exceptions import ClientError
+
+from archiver.storage import local as local_module
+from archiver.storage.base import Lock, Storage, StorageConflict, StorageError
+from archiver.storage.local import LocalStorage
+from archiver.storage.s3 import S3Storage
+from tests.storage_fixtures import (  # noqa: F401 - fixtures
+    MotoS3,
+    aws_env_fixture,
+    locked_bucket_fixture,
+    moto_s3_fixture,
+    s3_client_fixture,
+    signed_pdf_fixture,
+    storage_fixture,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+YEKT = timezone(timedelta(hours=5))
+LOCK = Lock(datetime(2032, 1, 1, tzinfo=YEKT), "COMPLIANCE")
+
+
+def s3_key(storage: Storage, key: str) -> str:
+    assert isinstance(storage, S3Storage)
+    return storage.prefix + key
+
+
+def test_put_read_stat_list(storage: Storage) -> None:
+    data = "Журнал 5 «А»".encode() * 1000
+    result = storage.put("sch/2025-2026/5a/class_journal/v1/data/doc.pdf", data, LOCK)
+    assert result.created
+    assert storage.read("sch/2025-2026/5a/class_journal/v1/data/doc.pdf").data == data
+    info = storage.stat("sch/2025-2026/5a/class_journal/v1/data/doc.pdf")
+    assert info is not None and info.size == len(data)
+    storage.put("sch/2025-2026/5a/final_marks/v1/data/doc.pdf", b"other", LOCK)
+    assert storage.list_keys("sch/2025-2026/5a/class_journal/") == [
+        "sch/2025-2026/5a/class_journal/v1/data/doc.pdf"
+    ]
+    assert len(storage.list_keys("sch/")) == 2
+    assert storage.list_keys("nothing/here/") == []
+
+
+def test_missing_object(storage: Storage) -> None:
+    assert storage.stat("a/b.txt") is None
+    with pytest.raises(StorageError, match="не найден"):
+        storage.read("a/b.txt")
+
+
+def test_same_bytes_again_change_nothing(storage: Storage, request: pytest.FixtureRequest) -> None:
+    first = storage.put("r/v1/data/x.pdf", b"payload", LOCK)
+    again = storage.put("r/v1/data/x.pdf", b"payload", LOCK)
+    assert first.created and not again.created
+    if isinstance(storage, S3Storage):
+        client = request.getfixturevalue("s3_client")
+        versions = client.list_object_versions(Bucket=storage.bucket, Prefix=s3_key(storage, "r/"))
+        assert len(versions.get("Versions", [])) == 1
+        assert again.info.version_id == first.info.version_id
+    else:
+        assert isinstance(storage, LocalStorage)
+        assert [p.name for p in (storage.root / "r/v1/data").iterdir()] == ["x.pdf"]
+
+
+def test_other_bytes_are_refused_and_the_original_stays(
+    storage: Storage, request: pytest.FixtureRequest
+) -> None:
+    storage.put("r/v1/data/x.pdf", b"original", LOCK)
+    with pytest.raises(StorageConflict, match="не перезаписывает"):
+        storage.put("r/v1/data/x.pdf", b"replacement", LOCK)
+    assert storage.read("r/v1/data/x.pdf").data == b"original"
+    if isinstance(storage, S3Storage):
+        client = request.getfixturevalue("s3_client")
+        versions = client.list_object_versions(Bucket=storage.bucket, Prefix=s3_key(storage, "r/"))
+        assert len(versions.get("Versions", [])) == 1
+
+
+def test_no_delete_in_the_interface(storage: Storage) -> None:
+    names = [n for n in dir(type(storage)) if not n.startswith("__")]
+    assert not [n for n in names if any(w in n.lower() for w in ("delet", "remov", "purge", "rm"))]
+
+
+def test_objects_are_protected(storage: Storage, request: pytest.FixtureRequest) -> None:
+    data = b"%PDF-1.7 test"
+    storage.put("r/v1/data/x.pdf", data, LOCK)
+    info = storage.read("r/v1/data/x.pdf").info
+    assert info.read_only
+    if isinstance(storage, S3Storage):
+        client = request.getfixturevalue("s3_client")
+        key = s3_key(storage, "r/v1/data/x.pdf")
+        # moto 5.2.5 does not implement GetObjectRetention (GET ?retention returns the object
+        # itself); HEAD reports the same x-amz-object-lock-* headers.
+        head = client.head_object(Bucket=storage.bucket, Key=key, ChecksumMode="ENABLED")
+        assert head["ObjectLockMode"] == "COMPLIANCE"
+        assert head["ObjectLockRetainUntilDate"] == LOCK.retain_until
+        assert head["ServerSideEncryption"] == "AES256"
+        assert head["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(data).digest()).decode()
+        assert head["VersionId"] == info.version_id
+        with pytest.raises(ClientError) as refused:
+            client.delete_object(Bucket=storage.bucket, Key=key, VersionId=head["VersionId"])
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert storage.read("r/v1/data/x.pdf").data == data
+    else:
+        assert isinstance(storage, LocalStorage)
+        path = storage.root / "r/v1/data/x.pdf"
+        assert path.stat().st_mode & 0o777 == 0o444
+        assert list((storage.root / ".incoming").iterdir()) == []
+
+
+def test_governance_mode(storage: Storage, request: pytest.FixtureRequest) -> None:
+    lock = Lock(datetime(2052, 1, 1, tzinfo=YEKT), "GOVERNANCE")
+    storage.put("r/v1/data/x.pdf", b"x", lock)
+    info = storage.stat("r/v1/data/x.pdf")
+    assert info is not None
+    if storage.enforces_retention:
+        assert info.lock_mode == "GOVERNANCE"
+        assert info.retain_until == lock.retain_until
+
+
+def test_seal(storage: Storage) -> None:
+    storage.put("r/v1/data/x.pdf", b"x", LOCK)
+    storage.put("r/v1/bagit.txt", b"BagIt-Version: 1.0\n", LOCK)
+    storage.seal("r/v1")
+    storage.seal("r/v1")  # idempotent
+    if isinstance(storage, LocalStorage):
+        for folder in (storage.root / "r/v1", storage.root / "r/v1/data"):
+            assert folder.stat().st_mode & 0o777 == 0o555
+        assert (storage.root / "r").stat().st_mode & 0o200  # the series stays open
+    assert storage.read("r/v1/data/x.pdf").data == b"x"
+
+
+@pytest.mark.parametrize("key", ["../escape", "/abs", "a//b", "a/./b", ""])
+def test_keys_cannot_escape(storage: Storage, key: str) -> None:
+    with pytest.raises(ValueError):
+        storage.put(key, b"x", LOCK)
+
+
+def test_lock_needs_a_zone() -> None:
+    with pytest.raises(ValueError):
+        Lock(datetime(2032, 1, 1))
+    with pytest.raises(ValueError):
+        Lock(datetime(2032, 1, 1, tzinfo=UTC), "NONE")
+
+
+# -- local folder specifics
+
+
+def test_local_root_must_exist(tmp_path: Path) -> None:
+    missing = tmp_path / "mnt" / "nas"
+    with pytest.raises(StorageError, match="не найдена"):
+        LocalStorage("primary", missing).check()
+    assert not missing.exists()  # an unmounted share is not replaced by a local folder
+
+
+def test_local_disk_full_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    storage = LocalStorage("primary", tmp_path)
+    storage.check()
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(local_module.os, "fsync", full)
+    with pytest.raises(StorageError, match="нет места"):
+        storage.put("r/v1/data/x.pdf", b"x" * 1000, LOCK)
+    monkeypatch.undo()
+    assert storage.stat("r/v1/data/x.pdf") is None
+    assert list((tmp_path / ".incoming").iterdir()) == []
+    assert storage.put("r/v1/data/x.pdf", b"x" * 1000, LOCK).created
+
+
+def test_local_without_hard_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On FAT/exFAT disks os.link fails: a rename is used, still never over an existing file."""
+    storage = LocalStorage("primary", tmp_path)
+    storage.check()
+
+    def no_link(src: str, dst: str) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(local_module.os, "link", no_link)
+    assert storage.put("r/x.pdf", b"one", LOCK).created
+    assert not storage.put("r/x.pdf", b"one", LOCK).created
+    with pytest.raises(StorageConflict):
+        storage.put("r/x.pdf", b"two", LOCK)
+    assert (tmp_path / "r/x.pdf").read_bytes() == b"one"
+    assert list((tmp_path / ".incoming").iterdir()) == []
+
+
+def test_local_cleans_temporary_files_of_dead_runs(tmp_path: Path) -> None:
+    storage = LocalStorage("primary", tmp_path)
+    storage.check()
+    host = socket.gethostname()
+    dead = tmp_path / ".incoming" / f"{host}~999999999~abc.part"
+    mine = tmp_path / ".incoming" / f"{host}~{os.getpid()}~abc.part"
+    other_host = tmp_path / ".incoming" / "elsewhere~1~abc.part"
+    for path in (dead, mine, other_host):
+        path.write_bytes(b"partial")
+    storage.check()
+    assert not dead.exists() and mine.exists() and other_host.exists()
+    assert storage.list_keys("") == []  # temporary files are never objects
+
+
+# -- S3 specifics
+
+
+def test_s3_bucket_without_object_lock_is_refused(moto_s3: MotoS3, s3_client: S3Client) -> None:
+    s3_client.create_bucket(Bucket="plain-bucket-no-lock")
+    s3_client.put_bucket_versioning(
+        Bucket="plain-bucket-no-lock", VersioningConfiguration={"Status": "Enabled"}
+    )
+    storage = S3Storage("secondary", "plain-bucket-no-lock", endpoint_url=moto_s3.endpoint_url)
+    with pytest.raises(StorageError, match=r"Object Lock"):
+        storage.check()
+    s3_client.create_bucket(Bucket="plain-bucket-unversioned")
+    storage = S3Storage("secondary", "plain-bucket-unversioned", endpoint_url=moto_s3.endpoint_url)
+    with pytest.raises(StorageError, match="версионирование"):
+        storage.check()
+
+
+def test_s3_missing_bucket(moto_s3: MotoS3, aws_env: dict[str, str]) -> None:
+    storage = S3Storage("secondary", "no-such-bucket-here", endpoint_url=moto_s3.endpoint_url)
+    with pytest.raises(StorageError, match="не найдена"):
+        storage.check()
+
+
+def test_s3_unreachable_endpoint(aws_env: dict[str, str]) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    import boto3
+    from botocore.config import Config
+
+    storage = S3Storage("secondary", "bucket", endpoint_url=f"http://127.0.0.1:{port}")
+    # the backend's own client retries with back-off; one attempt keeps the test fast
+    storage._client = boto3.client(
+        "s3", endpoint_url=storage.endpoint_url, config=Config(retries={"max_attempts": 1})
+    )
+    with pytest.raises(StorageError, match="нет связи"):
+        storage.check()
+
+
+def test_s3_without_credentials(
+    moto_s3: MotoS3, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    storage = S3Storage("secondary", "bucket", endpoint_url=moto_s3.endpoint_url)
+    with pytest.raises(StorageError, match="AWS_ACCESS_KEY_ID"):
+        storage.check()
+
+
+def test_s3_named_profile(moto_s3: MotoS3, aws_env: dict[str, str], tmp_path: Path) -> None:
+    Path(aws_env["AWS_SHARED_CREDENTIALS_FILE"]).write_text(
+        "[archive]\naws_access_key_id = p\naws_secret_access_key = q\n", encoding="utf-8"
+    )
+    storage = S3Storage("secondary", "x", endpoint_url=moto_s3.endpoint_url, profile="archive")
+    credentials = storage.client._request_signer._credentials
+    assert credentials is not None and credentials.access_key == "p"
+    missing = S3Storage("secondary", "x", endpoint_url=moto_s3.endpoint_url, profile="nope")
+    with pytest.raises(StorageError, match="профиль AWS «nope»"):
+        missing.check()
