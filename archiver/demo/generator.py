@@ -703,15 +703,20 @@ class _Generator:
         suffixes = cur.REPEAT_SUFFIXES.get(course.subject, cur.DEFAULT_SUFFIXES)
         regular = [i for i, lesson in enumerate(lessons) if lesson.kind == "regular"]
         section_at: list[str] = [topic_list[0][0]] * n
-        previous, repeat = -1, 0
+        fillers = cur.FILLERS.get(course.subject, ()) if group.grade >= 2 else ()
+        previous, repeat, filled = -1, 0, 0
         for j, i in enumerate(regular):
             t = j * len(topic_list) // len(regular)
             repeat = repeat + 1 if t == previous else 0
             previous = t
             section, topic = topic_list[t]
-            lessons[i].topic = (
-                topic if repeat == 0 else f"{topic}. {suffixes[(repeat - 1) % len(suffixes)]}"
-            )
+            if repeat == 0:
+                lessons[i].topic = topic
+            elif repeat == len(suffixes) + 1 and fillers:
+                lessons[i].topic = fillers[filled % len(fillers)]
+                filled += 1
+            else:
+                lessons[i].topic = f"{topic}. {suffixes[(repeat - 1) % len(suffixes)]}"
             section_at[i] = section
         section = topic_list[0][0]
         norms_seen: dict[int, int] = {}
