@@ -293,7 +293,8 @@ class RecordManifest:
                 replaces=correction.get("replaces"),
                 software_version=str(doc["software"]["version"]),
             )
-            datetime.fromisoformat(manifest.retain_until)  # must parse
+            if datetime.fromisoformat(manifest.retain_until).tzinfo is None:
+                raise ValueError("retain_until без часового пояса")
         except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise RecordError(f"{where}: не читается как описание записи архива ({exc})") from exc
         return manifest

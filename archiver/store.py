@@ -246,6 +246,11 @@ def _prepare_documents(export: JournalExport, documents: Sequence[Path]) -> list
         if school_class is None:
             problems.append(f"{path}: в выгрузке нет класса «{identity.class_id}»")
             continue
+        if identity.kind == FINAL_MARKS and not school_class.marks_recorded:
+            problems.append(
+                f"{path}: сводная ведомость для «{school_class.name}», где отметки не ставятся"
+            )
+            continue
         try:
             signer = signer_of(payload, str(path))
         except InputError as exc:

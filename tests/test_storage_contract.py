@@ -99,6 +99,34 @@ def test_no_delete_in_the_interface(storage: Storage) -> None:
     assert not [n for n in names if any(w in n.lower() for w in ("delet", "remov", "purge", "rm"))]
 
 
+def test_no_code_path_deletes_or_shortens_retention() -> None:
+    """archiver's sources call no S3 operation that deletes, shortens a lock or unlocks a bucket."""
+    forbidden = (
+        "delete_object",
+        "delete_objects",
+        "delete_bucket",
+        "put_object_retention",
+        "put_object_legal_hold",
+        "put_bucket_versioning",
+        "put_object_lock_configuration",
+        "put_bucket_lifecycle",
+        "BypassGovernanceRetention",
+        "rmtree",
+    )
+    root = Path(__file__).resolve().parent.parent / "archiver"
+    sources = [*root.glob("storage/*.py"), root / "store.py", root / "records.py"]
+    sources.append(root / "cli" / "store.py")
+    offenders = [
+        f"{path.relative_to(root)}: {word}"
+        for path in sources
+        for word in forbidden
+        if word in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
+    local_source = (root / "storage" / "local.py").read_text(encoding="utf-8")
+    assert local_source.count("unlink(") == 2  # temporary files only (.incoming/*.part)
+
+
 def test_objects_are_protected(storage: Storage, request: pytest.FixtureRequest) -> None:
     data = b"%PDF-1.7 test"
     storage.put("r/v1/data/x.pdf", data, LOCK)
