@@ -42,3 +42,11 @@ def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
 
 
 from tests.pki.fixtures import pki_fixture, softhsm_token_fixture  # noqa: E402, F401
+from tests.storage_fixtures import (  # noqa: E402, F401
+    aws_env_fixture,
+    locked_bucket_fixture,
+    moto_s3_fixture,
+    s3_client_fixture,
+    signed_pdf_fixture,
+    storage_fixture,
+)

@@ -86,7 +86,9 @@ def test_sheet_count_numbering_and_certification(
     assert [corner_number(p) for p in pages[:-1]] == [str(i) for i in range(1, n + 1)]
     assert corner_number(pages[-1]) is None  # the certification sheet is not numbered
     # every section's printed range is where the section really is
-    ranges = re.findall(r"^(.+?) (\d+)(?:–(\d+))?$", title.split("Содержание")[1].split("Всего листов")[0], re.M)
+    ranges = re.findall(
+        r"^(.+?) (\d+)(?:–(\d+))?$", title.split("Содержание")[1].split("Всего листов")[0], re.M
+    )
     assert ranges, title
     page_texts = [p.extract_text() for p in pages]
     covered = []

@@ -13,6 +13,7 @@ from archiver.cli import i18n
 from archiver.cli.demo_data import demo_data
 from archiver.cli.i18n import RuGroup
 from archiver.cli.render import render
+from archiver.cli.store import store
 from archiver.cli.validate import validate
 from archiver.errors import ArchiverError
 
@@ -33,6 +34,7 @@ def cli() -> None:
 cli.add_command(validate)
 cli.add_command(demo_data)
 cli.add_command(render)
+cli.add_command(store)
 
 
 def main(argv: list[str] | None = None) -> None:

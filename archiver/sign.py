@@ -1,0 +1,410 @@
+"""The director's electronic signature: PAdES B-B … B-LTA with pyHanko.
+
+The signer is pluggable (:class:`SignerBackend`): today a PKCS#12 file or a
+PKCS#11 token (RSA/ECDSA keys, signed by pyHanko); an external certified GOST
+signer (КриптоПро) would be another backend producing the CMS for pyHanko to
+embed (see docs/signature.md). The key is loaded once and reused for a whole
+batch. Each signed file is written atomically in place of the unsigned one;
+an already signed document is never signed again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import VENDOR
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign.general import SigningError
+from pyhanko_certvalidator import ValidationContext
+
+from archiver.config import Pkcs11Signer, SignatureSettings
+from archiver.errors import ArchiverError
+from archiver.files import write_atomic
+
+FIELD_NAME = "DirectorSignature"
+STAMP_FONT = Path("/usr/share/fonts/truetype/paratype/PTF55F.ttf")
+"""PT Serif: a Cyrillic serif with unitsPerEm = 1000, so pyHanko writes correct glyph widths."""
+STAMP_BOX = (300, 40, 560, 130)
+"""Where the visible mark goes on the title sheet (points, A4 portrait, bottom right)."""
+DEMO_MARK = "ДЕМО"
+
+
+class SignError(ArchiverError):
+    """A document could not be signed; nothing was written."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SignerIdentity:
+    """What the visible mark and the reports say about the signer's certificate."""
+
+    owner: str
+    subject: str
+    serial_hex: str
+    not_before: datetime
+    not_after: datetime
+    fingerprint_sha256: str
+
+    @property
+    def is_demo(self) -> bool:
+        """A demo certificate (says «ДЕМО — не имеет юридической силы» in its subject)."""
+        return DEMO_MARK in self.subject
+
+    @classmethod
+    def of(cls, certificate: x509.Certificate) -> SignerIdentity:
+        names = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        owner = str(names[0].value) if names else certificate.subject.rfc4514_string()
+        return cls(
+            owner=owner,
+            subject=certificate.subject.rfc4514_string(),
+            serial_hex=f"{certificate.serial_number:X}",
+            not_before=certificate.not_valid_before_utc,
+            not_after=certificate.not_valid_after_utc,
+            fingerprint_sha256=certificate.fingerprint(hashes.SHA256()).hex(),
+        )
+
+
+class SignerBackend(Protocol):
+    """Anything that can give pyHanko a signer for the director's certificate.
+
+    ``identity`` describes the certificate; ``pyhanko_signer`` is a
+    :class:`pyhanko.sign.signers.Signer` (its ``async_sign_raw`` does the
+    private-key operation: in software, on a token, or in an external program).
+    """
+
+    identity: SignerIdentity
+
+    @property
+    def pyhanko_signer(self) -> signers.Signer: ...
+
+
+@dataclass(slots=True)
+class LoadedSigner:
+    """A signer ready for a batch: the key stays loaded (or the token session open)."""
+
+    identity: SignerIdentity
+    pyhanko_signer: signers.Signer
+    certificate: x509.Certificate
+
+
+def _ru_date(moment: datetime) -> str:
+    return moment.strftime("%d.%m.%Y")
+
+
+def check_validity(identity: SignerIdentity, now: datetime | None = None) -> None:
+    """Refuse an expired or not yet valid certificate, in Russian."""
+    now = now or datetime.now(UTC)
+    if now < identity.not_before:
+        raise SignError(
+            f"сертификат подписанта ({identity.owner}) ещё не действует: "
+            f"срок действия начинается {_ru_date(identity.not_before)}"
+        )
+    if now > identity.not_after:
+        raise SignError(
+            f"срок действия сертификата подписанта ({identity.owner}) истёк "
+            f"{_ru_date(identity.not_after)}"
+        )
+
+
+def check_key_matches(signer: signers.Signer, certificate: x509.Certificate) -> None:
+    """Sign a probe with the key and verify it with the certificate's public key."""
+    probe = b"archiver key/certificate probe"
+    try:
+        signature = asyncio.run(signer.async_sign_raw(probe, "sha256"))
+    except Exception as exc:
+        raise SignError(f"закрытый ключ не может подписывать: {exc}") from exc
+    public = certificate.public_key()
+    try:
+        if isinstance(public, rsa.RSAPublicKey):
+            public.verify(signature, probe, padding.PKCS1v15(), hashes.SHA256())
+        elif isinstance(public, ec.EllipticCurvePublicKey):
+            public.verify(signature, probe, ec.ECDSA(hashes.SHA256()))
+        else:
+            raise SignError(f"неподдерживаемый тип ключа сертификата: {type(public).__name__}")
+    except SignError:
+        raise
+    except Exception as exc:
+        raise SignError(
+            "закрытый ключ не соответствует сертификату подписанта (открытый ключ в сертификате другой)"
+        ) from exc
+
+
+def load_pkcs12(path: Path, passphrase: bytes | None) -> LoadedSigner:
+    """Load the director's key and certificate from a PKCS#12 file and check them."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise SignError(f"файл ключа {path} не найден") from exc
+    except OSError as exc:
+        raise SignError(f"файл ключа {path} не читается: {exc.strerror}") from exc
+    try:
+        key, certificate, others = pkcs12.load_key_and_certificates(data, passphrase)
+    except ValueError as exc:
+        raise SignError(
+            f"не удалось открыть {path}: неверный пароль или повреждённый файл PKCS#12"
+        ) from exc
+    if key is None or certificate is None:
+        raise SignError(f"в файле {path} нет закрытого ключа или сертификата подписанта")
+    identity = SignerIdentity.of(certificate)
+    check_validity(identity)
+    from asn1crypto import keys as asn1_keys
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    signer = signers.SimpleSigner(
+        signing_cert=asn1_x509.Certificate.load(
+            certificate.public_bytes(serialization.Encoding.DER)
+        ),
+        signing_key=asn1_keys.PrivateKeyInfo.load(
+            key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        ),
+        cert_registry=SimpleCertificateStore.from_certs(
+            [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in others]
+        ),
+    )
+    check_key_matches(signer, certificate)
+    return LoadedSigner(identity, signer, certificate)
+
+
+@contextmanager
+def open_pkcs11(settings: Pkcs11Signer, pin: str) -> Iterator[LoadedSigner]:
+    """Open a session on the token, find the key and certificate, check them; close at the end."""
+    from pkcs11 import exceptions as p11_errors
+    from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+
+    if not settings.module.is_file():
+        raise SignError(f"модуль PKCS#11 {settings.module} не найден")
+    try:
+        session = open_pkcs11_session(
+            str(settings.module),
+            token_criteria=TokenCriteria(label=settings.token_label),
+            user_pin=pin,
+        )
+    except p11_errors.PinIncorrect as exc:
+        raise SignError("неверный PIN-код токена") from exc
+    except p11_errors.PinLocked as exc:
+        raise SignError("PIN-код токена заблокирован") from exc
+    except Exception as exc:  # pyHanko raises plain errors for a missing token
+        raise SignError(f"не удалось открыть токен «{settings.token_label}»: {exc}") from exc
+    try:
+        try:
+            signer = PKCS11Signer(
+                session,
+                cert_label=settings.cert_label,
+                key_label=settings.key_label,
+                use_raw_mechanism=True,  # SoftHSM2 lacks combined ECDSA-SHA256
+            )
+            cert_der = signer.signing_cert.dump()
+        except Exception as exc:
+            raise SignError(
+                f"на токене не найден ключ «{settings.key_label}» или сертификат «{settings.cert_label}»: {exc}"
+            ) from exc
+        certificate = x509.load_der_x509_certificate(cert_der)
+        identity = SignerIdentity.of(certificate)
+        check_validity(identity)
+        check_key_matches(signer, certificate)
+        yield LoadedSigner(identity, signer, certificate)
+    finally:
+        session.close()
+
+
+def _stamp_style(identity: SignerIdentity) -> Any:
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+    from pyhanko.pdf_utils.text import TextBoxStyle
+    from pyhanko.stamp import TextStampStyle
+
+    lines = ["ДОКУМЕНТ ПОДПИСАН", "ЭЛЕКТРОННОЙ ПОДПИСЬЮ"]
+    if identity.is_demo:
+        lines.append("ДЕМО — не имеет юридической силы")
+    lines += [
+        f"Сертификат: {identity.serial_hex}",
+        f"Владелец: {identity.owner}",
+        f"Действителен: с {_ru_date(identity.not_before)} по {_ru_date(identity.not_after)}",
+        "Подписан: %(ts)s",
+    ]
+    text = "\n".join(line.replace("%", "%%") if "%(ts)s" not in line else line for line in lines)
+    return TextStampStyle(
+        stamp_text=text,
+        text_box_style=TextBoxStyle(
+            font=GlyphAccumulatorFactory(str(STAMP_FONT)), font_size=9, leading=11
+        ),
+        timestamp_format="%d.%m.%Y %H:%M:%S %z",
+        border_width=1,
+    )
+
+
+def is_signed(pdf: bytes) -> bool:
+    """Whether the PDF already carries a signature (or document timestamp)."""
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    return bool(reader.embedded_signatures)
+
+
+@dataclass(frozen=True, slots=True)
+class SignOutcome:
+    """What happened to one file."""
+
+    path: Path
+    signed: bool
+    level: str | None = None
+    note: str = ""
+
+
+class DocumentSigner:
+    """Signs PDFs with one loaded signer and the configured level, TSA and trust roots."""
+
+    def __init__(self, loaded: LoadedSigner, settings: SignatureSettings) -> None:
+        self.loaded = loaded
+        self.settings = settings
+        self.level = settings.level
+        self.timestamper = (
+            timestamps.HTTPTimeStamper(settings.tsa_url, timeout=30)
+            if settings.tsa_url and self.level != "B-B"
+            else None
+        )
+        self.validation_context: ValidationContext | None = None
+        if self.level in ("B-LT", "B-LTA"):
+            roots = load_trust_roots(settings.trust_roots)
+            if not roots:
+                raise SignError(
+                    "для уровня B-LT/B-LTA нужны доверенные корневые сертификаты ([signature] trust_roots)"
+                )
+            self.validation_context = ValidationContext(
+                trust_roots=roots, allow_fetching=True, revocation_mode="hard-fail"
+            )
+
+    def sign_bytes(self, pdf: bytes) -> bytes:
+        """Sign one document given as bytes; return the signed bytes."""
+        if is_signed(pdf):
+            raise SignError("документ уже подписан; повторно не подписывается")
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        _align_producer(writer)
+        meta = signers.PdfSignatureMetadata(
+            field_name=FIELD_NAME,
+            subfilter=fields.SigSeedSubFilter.PADES,
+            md_algorithm="sha256",
+            reason="Заверение распечатки электронного журнала",
+            name=self.loaded.identity.owner,
+            embed_validation_info=self.level in ("B-LT", "B-LTA"),
+            use_pades_lta=self.level == "B-LTA",
+            validation_context=self.validation_context,
+        )
+        pdf_signer = signers.PdfSigner(
+            meta,
+            signer=self.loaded.pyhanko_signer,
+            timestamper=self.timestamper,
+            stamp_style=_stamp_style(self.loaded.identity),
+            new_field_spec=fields.SigFieldSpec(FIELD_NAME, on_page=0, box=STAMP_BOX),
+        )
+        out = io.BytesIO()
+        try:
+            pdf_signer.sign_pdf(writer, output=out)
+        except SigningError as exc:
+            raise SignError(f"подпись не создана: {_reason(exc)}") from exc
+        except Exception as exc:
+            raise SignError(_network_reason(exc, self.settings.tsa_url)) from exc
+        return out.getvalue()
+
+    def sign_file(self, path: Path) -> SignOutcome:
+        """Sign ``path`` in place, atomically; an already signed file is left as it is."""
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SignError(f"файл {path} не читается: {exc.strerror}") from exc
+        if is_signed(data):
+            return SignOutcome(path, False, note="уже подписан, повторно не подписывается")
+        signed = self.sign_bytes(data)
+        write_atomic(path, signed)
+        return SignOutcome(path, True, level=self.level)
+
+
+def _align_producer(writer: IncrementalPdfFileWriter) -> None:
+    """Make Info /Producer what pyHanko writes into the XMP, so that the two agree (PDF/A)."""
+    try:
+        info_ref = writer.trailer.raw_get("/Info")
+    except KeyError:
+        return
+    if isinstance(info_ref, generic.IndirectObject):
+        info = info_ref.get_object()
+        if isinstance(info, generic.DictionaryObject):
+            info["/Producer"] = generic.TextStringObject(VENDOR)
+            writer.update_container(info)
+
+
+def _reason(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc.__context__
+    text = str(exc)
+    if cause is not None:
+        text += f" ({type(cause).__name__}: {cause})"
+    return text
+
+
+def _network_reason(exc: BaseException, tsa_url: str | None) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    if tsa_url and any(
+        w in text for w in ("Timestamp", "Connect", "connect", "timeout", "Timeout", "aiohttp")
+    ):
+        return f"служба штампов времени {tsa_url} недоступна или ответила ошибкой ({text})"
+    return f"подпись не создана: {text}"
+
+
+def load_trust_roots(paths: tuple[Path, ...] | list[Path]) -> list[asn1_x509.Certificate]:
+    """Read PEM or DER certificates (several per PEM file allowed)."""
+    roots: list[asn1_x509.Certificate] = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SignError(
+                f"не удалось прочитать доверенный сертификат {path}: {exc.strerror}"
+            ) from exc
+        if b"-----BEGIN" in data:
+            certs = x509.load_pem_x509_certificates(data)
+        else:
+            certs = [x509.load_der_x509_certificate(data)]
+        roots.extend(
+            asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in certs
+        )
+    return roots
+
+
+def fingerprint(certificate_der: bytes) -> str:
+    """SHA-256 fingerprint of a DER certificate, lowercase hex."""
+    return hashlib.sha256(certificate_der).hexdigest()
+
+
+ProgressCallback = Callable[[SignOutcome], None]
+
+
+def sign_files(
+    document_signer: DocumentSigner, paths: list[Path], progress: ProgressCallback | None = None
+) -> list[SignOutcome]:
+    """Sign several files with one loaded signer; stop at the first failure (already written files stay signed)."""
+    outcomes = []
+    for path in paths:
+        outcome = document_signer.sign_file(path)
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(outcome)
+    return outcomes
