@@ -53,6 +53,10 @@ class SignatureSettings:
     tsa_url: str | None
     trust_roots: tuple[Path, ...]
     signer_position: str = "Директор"
+    crls: tuple[Path, ...] = ()
+    """CRL files known in advance (DER or PEM), embedded when the CA's CRL is not reachable."""
+    demo_tsa: Path | None = None
+    """Demo keys folder: run the demo timestamping service on 127.0.0.1 while signing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,13 @@ class _Reader:
             return None
         candidate = Path(value).expanduser()
         return candidate if candidate.is_absolute() else self.path.parent / candidate
+
+    def paths(self, key: str, problem: str) -> tuple[Path, ...]:
+        values = self.table.get(key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+            raise ConfigError(f"{self.where(key)}: {problem}")
+        found = (Path(v).expanduser() for v in values)
+        return tuple(p if p.is_absolute() else self.path.parent / p for p in found)
 
     def secret_check(self, forbidden: tuple[str, ...]) -> None:
         for key in forbidden:
@@ -131,24 +142,28 @@ def _signature(path: Path, data: dict[str, Any]) -> SignatureSettings:
 
     reader = _Reader(path, signature_table, "signature")
     tsa_url = reader.text("tsa_url")
-    level = reader.text("level", "B-LTA" if tsa_url else "B-B") or "B-B"
+    demo_tsa = reader.path_value("demo_tsa")
+    if tsa_url and demo_tsa:
+        raise ConfigError(
+            f"{reader.where('demo_tsa')}: укажите либо tsa_url, либо demo_tsa, но не оба"
+        )
+    level = reader.text("level", "B-LTA" if tsa_url or demo_tsa else "B-B") or "B-B"
     if level not in LEVELS:
         raise ConfigError(f"{reader.where('level')}: допустимо {', '.join(LEVELS)}, а не «{level}»")
-    if level != "B-B" and not tsa_url:
+    if level != "B-B" and not tsa_url and not demo_tsa:
         raise ConfigError(
             f"{reader.where('tsa_url')}: для уровня {level} нужен адрес службы штампов времени"
         )
-    roots = signature_table.get("trust_roots", [])
-    if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
-        raise ConfigError(f"{reader.where('trust_roots')}: ожидался список путей к сертификатам")
+    roots = reader.paths("trust_roots", "ожидался список путей к сертификатам")
+    crls = reader.paths("crls", "ожидался список путей к спискам отзыва (CRL)")
     return SignatureSettings(
         signer=signer,
         level=level,
         tsa_url=tsa_url,
-        trust_roots=tuple(
-            p if p.is_absolute() else path.parent / p for p in (Path(r).expanduser() for r in roots)
-        ),
+        trust_roots=roots,
         signer_position=reader.text("signer_position", "Директор") or "Директор",
+        crls=crls,
+        demo_tsa=demo_tsa,
     )
 
 

@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 import io
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,12 +35,18 @@ from pyhanko_certvalidator import ValidationContext
 from archiver.config import Pkcs11Signer, SignatureSettings
 from archiver.errors import ArchiverError
 from archiver.files import write_atomic
+from archiver.render.pdf import SIGNATURE_FIELD, TITLE_SIGNATURE_BOX
 
-FIELD_NAME = "DirectorSignature"
+FIELD_NAME = SIGNATURE_FIELD
 STAMP_FONT = Path("/usr/share/fonts/truetype/paratype/PTF55F.ttf")
 """PT Serif: a Cyrillic serif with unitsPerEm = 1000, so pyHanko writes correct glyph widths."""
-STAMP_BOX = (300, 40, 560, 130)
-"""Where the visible mark goes on the title sheet (points, A4 portrait, bottom right)."""
+STAMP_BOX = (
+    int(TITLE_SIGNATURE_BOX[0]),
+    int(TITLE_SIGNATURE_BOX[1]),
+    int(TITLE_SIGNATURE_BOX[2]),
+    int(TITLE_SIGNATURE_BOX[3]),
+)
+"""Where the visible mark goes when the document has no signature field of its own."""
 DEMO_MARK = "ДЕМО"
 
 
@@ -291,7 +297,10 @@ class DocumentSigner:
                     "для уровня B-LT/B-LTA нужны доверенные корневые сертификаты ([signature] trust_roots)"
                 )
             self.validation_context = ValidationContext(
-                trust_roots=roots, allow_fetching=True, revocation_mode="hard-fail"
+                trust_roots=roots,
+                crls=load_crls(settings.crls),
+                allow_fetching=True,
+                revocation_mode="hard-fail",
             )
 
     def sign_bytes(self, pdf: bytes) -> bytes:
@@ -315,7 +324,11 @@ class DocumentSigner:
             signer=self.loaded.pyhanko_signer,
             timestamper=self.timestamper,
             stamp_style=_stamp_style(self.loaded.identity),
-            new_field_spec=fields.SigFieldSpec(FIELD_NAME, on_page=0, box=STAMP_BOX),
+            new_field_spec=(
+                None
+                if _has_empty_field(writer)
+                else fields.SigFieldSpec(FIELD_NAME, on_page=0, box=STAMP_BOX)
+            ),
         )
         out = io.BytesIO()
         try:
@@ -337,6 +350,14 @@ class DocumentSigner:
         signed = self.sign_bytes(data)
         write_atomic(path, signed)
         return SignOutcome(path, True, level=self.level)
+
+
+def _has_empty_field(writer: IncrementalPdfFileWriter) -> bool:
+    """Whether the document carries its own empty signature field (placed by the renderer)."""
+    return any(
+        name == FIELD_NAME and value is None
+        for name, value, _ in fields.enumerate_sig_fields(writer.prev, filled_status=False)
+    )
 
 
 def _align_producer(writer: IncrementalPdfFileWriter) -> None:
@@ -389,12 +410,73 @@ def load_trust_roots(paths: tuple[Path, ...] | list[Path]) -> list[asn1_x509.Cer
     return roots
 
 
+def load_crls(paths: tuple[Path, ...] | list[Path]) -> list[bytes]:
+    """Read CRL files (DER or PEM) as DER bytes."""
+    crls: list[bytes] = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SignError(f"не удалось прочитать список отзыва {path}: {exc.strerror}") from exc
+        try:
+            if b"-----BEGIN" in data:
+                crl = x509.load_pem_x509_crl(data)
+            else:
+                crl = x509.load_der_x509_crl(data)
+        except ValueError as exc:
+            raise SignError(f"{path}: это не список отзыва сертификатов (CRL)") from exc
+        crls.append(crl.public_bytes(serialization.Encoding.DER))
+    return crls
+
+
 def fingerprint(certificate_der: bytes) -> str:
     """SHA-256 fingerprint of a DER certificate, lowercase hex."""
     return hashlib.sha256(certificate_der).hexdigest()
 
 
 ProgressCallback = Callable[[SignOutcome], None]
+
+
+def secret_env(settings: SignatureSettings) -> str:
+    """The environment variable that holds the passphrase (PKCS#12) or PIN (PKCS#11)."""
+    signer = settings.signer
+    if isinstance(signer, Pkcs11Signer):
+        return signer.pin_env
+    if signer is None:
+        raise SignError("в файле настроек не задан подписант (раздел [signer])")
+    return signer.passphrase_env
+
+
+def secret_prompt(settings: SignatureSettings) -> str:
+    """What to ask the person for: «PIN-код токена» or «пароль файла ключа»."""
+    if isinstance(settings.signer, Pkcs11Signer):
+        return f"PIN-код токена «{settings.signer.token_label}»"
+    return "Пароль файла ключа подписи"
+
+
+@contextmanager
+def signing_session(settings: SignatureSettings, secret: str) -> Iterator[DocumentSigner]:
+    """Open the configured signer once (key loaded, token session open) for a batch.
+
+    With ``[signature] demo_tsa`` the demo timestamping service runs on 127.0.0.1
+    for the duration of the block.
+    """
+    from dataclasses import replace
+
+    signer = settings.signer
+    if signer is None:
+        raise SignError("в файле настроек не задан подписант (раздел [signer])")
+    with ExitStack() as stack:
+        if settings.demo_tsa is not None:
+            from archiver.demo.keys import DemoKeys, serve_demo_tsa
+
+            url = stack.enter_context(serve_demo_tsa(DemoKeys.at(settings.demo_tsa)))
+            settings = replace(settings, tsa_url=url)
+        if isinstance(signer, Pkcs11Signer):
+            loaded = stack.enter_context(open_pkcs11(signer, secret))
+        else:
+            loaded = load_pkcs12(signer.path, secret.encode("utf-8") if secret else None)
+        yield DocumentSigner(loaded, settings)
 
 
 def sign_files(

@@ -12,7 +12,9 @@ from archiver import __version__
 from archiver.cli import i18n
 from archiver.cli.demo_data import demo_data
 from archiver.cli.i18n import RuGroup
+from archiver.cli.keys import keys
 from archiver.cli.render import render
+from archiver.cli.sign import check_signature, sign
 from archiver.cli.store import store
 from archiver.cli.validate import validate
 from archiver.errors import ArchiverError
@@ -35,6 +37,9 @@ cli.add_command(validate)
 cli.add_command(demo_data)
 cli.add_command(render)
 cli.add_command(store)
+cli.add_command(sign)
+cli.add_command(check_signature)
+cli.add_command(keys)
 
 
 def main(argv: list[str] | None = None) -> None:

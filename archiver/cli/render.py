@@ -12,7 +12,7 @@ from archiver.cli.i18n import RuCommand
 from archiver.cli.output import echo_json
 from archiver.cli.validate import print_report
 from archiver.errors import InputError
-from archiver.render.batch import ClassRendered, render_classes
+from archiver.render.batch import ClassRendered, render_classes, select_classes
 from archiver.render.bundle import CLASS_JOURNAL
 from archiver.render.numbers import plural_form
 from archiver.sources.export_v1 import read_export
@@ -56,7 +56,7 @@ def render(
     export = report.export
     for warning in report.warnings:
         click.echo(f"Предупреждение: {warning}", err=True)
-    total = len(class_ids) if class_ids else len(export.classes)
+    total = len(select_classes(export, class_ids))
     names = {c.id: c.name for c in export.classes}
 
     if as_json:

@@ -22,9 +22,15 @@ from pypdf import PdfReader
 from archiver.files import write_atomic
 from archiver.model import ClassKind, JournalExport, SchoolClass
 from archiver.render import context as ctx
-from archiver.render.engines import Engines
+from archiver.render.engines import Anchor, Engines
 from archiver.render.numbers import sheets_phrase
-from archiver.render.pdf import Attachment, DocumentInfo, assemble
+from archiver.render.pdf import (
+    TITLE_SIGNATURE_BOX,
+    Attachment,
+    DocumentInfo,
+    SignaturePlace,
+    assemble,
+)
 from archiver.retention import RetentionPolicy, load_policy
 from archiver.sources.export_v1 import class_slice
 
@@ -122,8 +128,13 @@ class ClassRenderer:
     def _html(
         self, template: str, school_class: SchoolClass, first_sheet: int | None, **extra: Any
     ) -> bytes:
+        return self._html_with_anchors(template, school_class, first_sheet, **extra)[0]
+
+    def _html_with_anchors(
+        self, template: str, school_class: SchoolClass, first_sheet: int | None, **extra: Any
+    ) -> tuple[bytes, dict[str, Anchor]]:
         running = f"{self.export.school.short_name}. {_class_heading(school_class)}, {self.export.academic_year.name}"
-        return self.engines.html(
+        return self.engines.html_with_anchors(
             template,
             {
                 **self.common,
@@ -261,12 +272,17 @@ class ClassRenderer:
             created=self.export.exported_at,
             keywords=f"{CLASS_JOURNAL}; {school_class.id}; {self.export.academic_year.name}",
         )
-        pdf = assemble([title_part, *parts, certification], info, [self._attachment(school_class)])
+        pdf = assemble(
+            [title_part, *parts, certification],
+            info,
+            [self._attachment(school_class)],
+            SignaturePlace(0, TITLE_SIGNATURE_BOX),
+        )
         return pdf, total
 
     def render_final_marks(self, school_class: SchoolClass) -> tuple[bytes, int]:
         """The summary statement of final marks as PDF bytes, and its number of sheets."""
-        part = self._html(
+        part, anchors = self._html_with_anchors(
             "final_marks.html",
             school_class,
             1,
@@ -280,7 +296,9 @@ class ClassRenderer:
             created=self.export.exported_at,
             keywords=f"{FINAL_MARKS}; {school_class.id}; {self.export.academic_year.name}",
         )
-        pdf = assemble([part], info, [self._attachment(school_class)])
+        mark = anchors.get("signature-mark")
+        place = SignaturePlace(mark.page, mark.box) if mark is not None else None
+        pdf = assemble([part], info, [self._attachment(school_class)], place)
         return pdf, page_count(part)
 
     def _attachment(self, school_class: SchoolClass) -> Attachment:

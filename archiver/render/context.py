@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from archiver.model import (
     ILLNESS_CODES,
@@ -285,8 +286,18 @@ def missed_totals(school_class: SchoolClass, student: Student) -> tuple[int, int
     return total, illness
 
 
-FINAL_SUBJECTS_PER_TABLE = 7
-"""Subjects per table of the summary statement: wider would not fit a landscape A4 page."""
+FINAL_COLUMNS_PER_TABLE = 30
+"""Mark columns per table of the summary statement: wider would not fit a landscape A4 page.
+A subject's columns are never split between tables."""
+
+PERIOD_ABBREVIATIONS = {"четверть": "чет.", "полугодие": "полуг.", "триместр": "трим."}
+
+
+def short_period(name: str) -> str:
+    """«1 четверть» → «1 чет.»: column headings narrow enough for the summary statement."""
+    for word, short in PERIOD_ABBREVIATIONS.items():
+        name = name.replace(word, short)
+    return name
 
 
 def final_marks(export: JournalExport, school_class: SchoolClass) -> dict[str, object]:
@@ -296,14 +307,14 @@ def final_marks(export: JournalExport, school_class: SchoolClass) -> dict[str, o
         p for p in assessment_periods(export, school_class) if p.id in school_class.period_ids
     ]
     shown_periods = [p for p in periods if p.ended_by(export.exported_at)]
-    subjects = []
+    subjects: list[dict[str, Any]] = []
     for course in school_class.courses:
         if not (course.period_marks or course.year_marks or course.exam_marks):
             continue  # e.g. speech therapy: taught, but not assessed
         pm = {(m.student, m.period): m.value for m in course.period_marks}
         ym = {m.student: m.value for m in course.year_marks}
         em = {m.student: m.value for m in course.exam_marks}
-        columns = [p.name for p in shown_periods] + ["год"] + (["экз."] if em else [])
+        columns = [short_period(p.name) for p in shown_periods] + ["год"] + (["экз."] if em else [])
         values = {}
         for student in school_class.students:
             row = [pm.get((student.id, p.id), "") for p in shown_periods] + [ym.get(student.id, "")]
@@ -313,9 +324,14 @@ def final_marks(export: JournalExport, school_class: SchoolClass) -> dict[str, o
         subjects.append(
             {"name": names.subject(course.subject), "columns": columns, "values": values}
         )
+    chunks: list[list[dict[str, Any]]] = [[]]
+    for subject in subjects:
+        width = sum(len(s["columns"]) for s in chunks[-1])
+        if chunks[-1] and width + len(subject["columns"]) > FINAL_COLUMNS_PER_TABLE:
+            chunks.append([])
+        chunks[-1].append(subject)
     tables = []
-    for start in range(0, len(subjects), FINAL_SUBJECTS_PER_TABLE):
-        chunk = subjects[start : start + FINAL_SUBJECTS_PER_TABLE]
+    for chunk in chunks if subjects else []:
         tables.append(
             {
                 "subjects": [{"name": s["name"], "columns": s["columns"]} for s in chunk],
@@ -323,7 +339,7 @@ def final_marks(export: JournalExport, school_class: SchoolClass) -> dict[str, o
                     {
                         "n": n,
                         "name": student.full_name,
-                        "marks": [v for s in chunk for v in s["values"][student.id]],  # type: ignore[index]
+                        "marks": [v for s in chunk for v in s["values"][student.id]],
                     }
                     for n, student in enumerate(school_class.students, start=1)
                 ],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,17 @@ FONT_DIRS = (
     Path("/usr/share/fonts/truetype/liberation2"),
     Path("/usr/share/fonts/truetype/liberation"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """Where an element with an ``id`` landed: page index and box in PDF points.
+
+    The box is ``(x1, y1, x2, y2)`` from the page's bottom-left corner.
+    """
+
+    page: int
+    box: tuple[float, float, float, float]
 
 
 class RenderError(ArchiverError):
@@ -69,18 +81,30 @@ class Engines:
 
     def html(self, template: str, context: dict[str, Any]) -> bytes:
         """Render a Jinja2 HTML template to a PDF/A-3b part."""
+        return self.html_with_anchors(template, context)[0]
+
+    def html_with_anchors(
+        self, template: str, context: dict[str, Any]
+    ) -> tuple[bytes, dict[str, Anchor]]:
+        """Render a template; also return where each element with an ``id`` landed."""
         from weasyprint import HTML
 
         try:
             text = self.env.get_template(template).render(css=self.css, **context)
         except jinja2.TemplateError as exc:
             raise RenderError(f"ошибка в шаблоне {template}: {exc}") from exc
-        document = HTML(string=text, base_url=str(self.root))
-        pdf = document.write_pdf(
-            pdf_variant="pdf/a-3b", font_config=self.fonts, uncompressed_pdf=False
-        )
+        document = HTML(string=text, base_url=str(self.root)).render(font_config=self.fonts)
+        anchors: dict[str, Anchor] = {}
+        for index, page in enumerate(document.pages):
+            height = page.height * 0.75
+            for name, (x1, y1, x2, y2) in page.anchors.items():
+                # CSS px (1/96 in) from the top-left; PDF points (1/72 in) from the bottom-left
+                anchors[name] = Anchor(
+                    index, (x1 * 0.75, height - y2 * 0.75, x2 * 0.75, height - y1 * 0.75)
+                )
+        pdf = document.write_pdf(pdf_variant="pdf/a-3b", uncompressed_pdf=False)
         assert pdf is not None
-        return bytes(pdf)
+        return bytes(pdf), anchors
 
     def typst(self, template: str, data: dict[str, Any]) -> bytes:
         """Compile a Typst template with ``data`` (as JSON in ``sys.inputs.data``) to a PDF/A-3b part."""

@@ -23,6 +23,7 @@ from pypdf.generic import (
     ByteStringObject,
     DecodedStreamObject,
     DictionaryObject,
+    FloatObject,
     NameObject,
     NumberObject,
     TextStringObject,
@@ -140,8 +141,66 @@ def _embed(writer: PdfWriter, attachment: Attachment, created: datetime) -> None
     )
 
 
+SIGNATURE_FIELD = "DirectorSignature"
+"""Name of the empty signature field the documents carry for the director's signature."""
+MARK_WIDTH = 260.0
+MARK_HEIGHT = 90.0
+"""Size of the visible signature mark, points (the final-marks template reserves 92 × 32 mm)."""
+TITLE_SIGNATURE_BOX = (300.0, 40.0, 300.0 + MARK_WIDTH, 40.0 + MARK_HEIGHT)
+"""Where the mark goes on a journal bundle's title sheet (A4 portrait, in the 50 mm bottom margin)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignaturePlace:
+    """Where the director's visible signature mark goes: page index and box in PDF points."""
+
+    page: int
+    box: tuple[float, float, float, float]
+
+
+def _add_signature_field(writer: PdfWriter, place: SignaturePlace) -> None:
+    """An empty signature field (with an empty appearance, as PDF/A wants) for the signer."""
+    x1, y1, x2, y2 = place.box
+    appearance = DecodedStreamObject()
+    appearance.set_data(b"")
+    appearance.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Form"),
+            NameObject("/BBox"): ArrayObject(
+                [FloatObject(0), FloatObject(0), FloatObject(x2 - x1), FloatObject(y2 - y1)]
+            ),
+        }
+    )
+    page = writer.pages[place.page]
+    widget = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Widget"),
+            NameObject("/FT"): NameObject("/Sig"),
+            NameObject("/T"): TextStringObject(SIGNATURE_FIELD),
+            NameObject("/Rect"): ArrayObject([FloatObject(v) for v in place.box]),
+            NameObject("/F"): NumberObject(4),  # print
+            NameObject("/P"): page.indirect_reference,
+            NameObject("/AP"): DictionaryObject({NameObject("/N"): writer._add_object(appearance)}),
+        }
+    )
+    ref = writer._add_object(widget)
+    annots = page.get("/Annots")
+    if annots is None:
+        page[NameObject("/Annots")] = ArrayObject([ref])
+    else:
+        annots.get_object().append(ref)
+    writer._root_object[NameObject("/AcroForm")] = DictionaryObject(
+        {NameObject("/Fields"): ArrayObject([ref])}
+    )
+
+
 def assemble(
-    parts: list[bytes], info: DocumentInfo, attachments: list[Attachment] | None = None
+    parts: list[bytes],
+    info: DocumentInfo,
+    attachments: list[Attachment] | None = None,
+    signature_place: SignaturePlace | None = None,
 ) -> bytes:
     """Concatenate PDF/A parts into one PDF/A-3b document with the given identity."""
     writer = PdfWriter()
@@ -166,6 +225,8 @@ def assemble(
     root_obj[NameObject("/Lang")] = TextStringObject("ru")
     for attachment in attachments or []:
         _embed(writer, attachment, info.created)
+    if signature_place is not None:
+        _add_signature_field(writer, signature_place)
     created = pdf_date(info.created)
     writer.add_metadata(
         {
