@@ -134,7 +134,10 @@ def check_key_matches(signer: signers.Signer, certificate: x509.Certificate) -> 
     try:
         signature = asyncio.run(signer.async_sign_raw(probe, "sha256"))
     except Exception as exc:
-        raise SignError(f"закрытый ключ не может подписывать: {exc}") from exc
+        raise SignError(
+            "закрытый ключ не может подписывать или не соответствует сертификату подписанта "
+            f"({type(exc).__name__}: {exc})"
+        ) from exc
     public = certificate.public_key()
     try:
         if isinstance(public, rsa.RSAPublicKey):
