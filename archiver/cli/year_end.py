@@ -1,0 +1,164 @@
+"""``archiver year-end``: the whole year's archive in one run, resumable."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from archiver.cli.i18n import RuCommand
+from archiver.cli.output import echo_json
+from archiver.cli.progress import StageProgress
+from archiver.cli.sign import read_secret
+from archiver.cli.validate import print_report
+from archiver.config import load_config
+from archiver.errors import ArchiverError, InputError
+from archiver.model import JournalExport
+from archiver.render.batch import select_classes
+from archiver.sign import secret_env, secret_prompt
+from archiver.sources.export_v1 import read_export
+from archiver.state import state_dir
+from archiver.storage.base import Storage
+from archiver.storage.config import load_storage_settings, open_location
+from archiver.yearend import (
+    REPORT_TEXT,
+    STATE_TEXT,
+    VERIFIED,
+    YearEndEvent,
+    class_states,
+    documents_root,
+    run_year_end,
+    work_folder,
+)
+
+
+def load_raw(source: str) -> tuple[bytes, str]:
+    """The export's bytes and display name, from a file or over HTTP(S)."""
+    if source.startswith(("http://", "https://")):
+        from archiver.sources.http import load_source
+
+        raw, name = load_source(source)
+        return raw, name
+    path = Path(source)
+    try:
+        return path.read_bytes(), path.name
+    except FileNotFoundError as exc:
+        raise InputError(f"файл выгрузки {path} не найден") from exc
+    except IsADirectoryError as exc:
+        raise InputError(f"{path} — это папка, а нужен файл выгрузки") from exc
+    except OSError as exc:
+        raise InputError(f"файл выгрузки {path} не читается: {exc.strerror}") from exc
+
+
+@click.command("year-end", cls=RuCommand)
+@click.option(
+    "--source",
+    required=True,
+    metavar="ФАЙЛ|URL",
+    help="Выгрузка журнала: файл или адрес https://… (токен — в ARCHIVER_SOURCE_TOKEN).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="ФАЙЛ",
+    help="Файл настроек (по умолчанию ./archiver.toml).",
+)
+@click.option(
+    "--class",
+    "class_ids",
+    multiple=True,
+    metavar="ID",
+    help="Только этот класс (можно несколько раз).",
+)
+@click.option(
+    "--correction",
+    metavar="ПРИЧИНА",
+    help="Выгрузка исправлена: сохранить документы новыми версиями (прежние остаются в архиве).",
+)
+@click.option("--workers", type=click.IntRange(1, 64), metavar="N", help="Процессов вёрстки.")
+@click.option("--json", "as_json", is_flag=True, help="Ход работы — строками JSON, итог — JSON.")
+def year_end(
+    source: str,
+    config_path: Path | None,
+    class_ids: tuple[str, ...],
+    correction: str | None,
+    workers: int | None,
+    as_json: bool,
+) -> None:
+    """Архивировать учебный год: проверка → вёрстка → подпись → две копии → проверка.
+
+    Прерванный запуск продолжается с места остановки: сделанное не повторяется.
+    """
+    config = load_config(config_path)
+    storage = load_storage_settings(config_path)
+    state = state_dir(config_path)
+    progress = StageProgress(as_json)
+    progress(YearEndEvent("validate", "start", 0, 1))
+    started = time.monotonic()
+    raw, name = load_raw(source)
+    report = read_export(raw, name=name)
+    progress(YearEndEvent("validate", "done", 1, 1))
+    if not report.ok or report.export is None:
+        if as_json:
+            echo_json(report.to_json())
+        else:
+            print_report(report)
+        raise SystemExit(InputError.exit_code)
+    validated = time.monotonic() - started
+    export = report.export
+    ids = select_classes(export, class_ids)
+    locations = [open_location(loc) for loc in storage.locations]
+    signature = config.signature
+
+    def secret() -> str:
+        progress.close()
+        return read_secret(secret_env(signature), secret_prompt(signature))
+
+    try:
+        result = run_year_end(
+            report,
+            raw,
+            name,
+            state_dir=state,
+            signature=signature,
+            locations=locations,
+            secret=secret,
+            class_ids=ids,
+            correction=correction,
+            zone=storage.timezone,
+            workers=workers,
+            progress=progress,
+            validate_seconds=validated,
+        )
+    except (ArchiverError, KeyboardInterrupt):
+        progress.close()
+        _say_where_classes_stand(export, documents_root(work_folder(state, export)), ids, locations)
+        raise
+    progress.close()
+    if as_json:
+        echo_json(result.to_json())
+    else:
+        click.echo(result.to_text(), nl=False)
+        click.echo(f"Отчёт сохранён: {result.work_dir / REPORT_TEXT}")
+    if not result.ok:
+        raise SystemExit(1)
+
+
+def _say_where_classes_stand(
+    export: JournalExport, documents: Path, ids: list[str], locations: list[Storage]
+) -> None:
+    """After a failure: which classes are complete and which are not (never silently half-done)."""
+    try:
+        states = class_states(export, documents, ids, locations)
+    except Exception:  # the storage itself may be what failed
+        states = class_states(export, documents, ids, None)
+    unfinished = [s for s in states if s.state not in (VERIFIED,) and s.state != "stored_both"]
+    if unfinished:
+        click.echo("Работа не завершена. Состояние классов:", err=True)
+        for s in states:
+            click.echo(f"  {s.name}: {STATE_TEXT[s.state]}", err=True)
+        click.echo(
+            "Устраните причину и запустите ту же команду снова: сделанное не повторится.", err=True
+        )

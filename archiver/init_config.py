@@ -1,0 +1,92 @@
+"""The commented ``archiver.toml`` that ``archiver init`` and ``archiver demo`` write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from archiver.errors import UsageError
+from archiver.files import write_atomic
+
+TEMPLATE = """\
+# Настройки archiver — архива электронного классного журнала.
+# Пути указываются относительно этого файла. Пароли и PIN-коды здесь не хранятся:
+# только в переменных окружения или вводятся при запросе.
+# Описание всех параметров: docs/configuration.md
+
+[archive]
+# Рабочая папка: свёрстанные документы года, отчёты, каталог для поиска.
+state_dir = "state"
+
+[storage]
+# Часовой пояс дат «хранить до» (по умолчанию — пояс выгрузки журнала).
+# timezone = "Asia/Yekaterinburg"
+
+# Две копии архива в разных местах (регламент, п. 3.8 и 5.5).
+[storage.primary]
+kind = "local"
+path = "{primary}"          # например, сетевая папка NAS: /mnt/nas/archive
+
+[storage.secondary]
+kind = "local"
+path = "{secondary}"        # например, внешний диск в другом кабинете
+# Или корзина S3 с блокировкой объектов (Object Lock), см. docs/storage.md:
+# kind = "s3"
+# bucket = "school-archive"
+# endpoint_url = "https://storage.example.ru"
+# profile = "archive"
+
+{signer}
+"""
+
+SIGNER_EXAMPLE = """\
+# Подпись директора (обязательна для сдачи в архив).
+# Файл PKCS#12 (пароль — в переменной ARCHIVER_SIGNER_PASSPHRASE):
+# [signer]
+# kind = "pkcs12"
+# pkcs12_file = "keys/director.p12"
+#
+# или токен PKCS#11 (PIN — в переменной ARCHIVER_SIGNER_PIN):
+# [signer]
+# kind = "pkcs11"
+# module = "/usr/lib/librtpkcs11ecp.so"
+# token_label = "Rutoken"
+# key_label = "director"
+# cert_label = "director"
+#
+# [signature]
+# tsa_url = "http://tsa.example.ru/tsp"   # служба штампов времени; уровень по умолчанию B-LTA
+# trust_roots = ["keys/root-ca.pem"]      # корневые сертификаты для проверки подписей
+#
+# Чтобы попробовать с демонстрационными ключами: archiver keys demo --out keys
+"""
+
+DEMO_SIGNER = """\
+# Демонстрационные ключи (ДЕМО — не имеет юридической силы), пароль «demo».
+[signer]
+kind = "pkcs12"
+pkcs12_file = "keys/director.p12"
+passphrase_env = "ARCHIVER_SIGNER_PASSPHRASE"
+
+[signature]
+level = "B-LTA"
+demo_tsa = "keys"                 # демонстрационная служба штампов времени на 127.0.0.1
+trust_roots = ["keys/demo-ca.pem"]
+crls = ["keys/demo-ca.crl"]
+"""
+
+
+def write_config(
+    folder: Path, *, primary: str = "archive-1", secondary: str = "archive-2", demo: bool = False
+) -> Path:
+    """Write ``folder/archiver.toml`` and create the two local storage folders."""
+    path = folder / "archiver.toml"
+    if path.exists():
+        raise UsageError(f"{path} уже существует; archiver init его не перезаписывает")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in (primary, secondary):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    text = TEMPLATE.format(
+        primary=primary, secondary=secondary, signer=DEMO_SIGNER if demo else SIGNER_EXAMPLE
+    )
+    write_atomic(path, text.encode("utf-8"))
+    return path

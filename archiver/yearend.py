@@ -1,0 +1,518 @@
+"""The year-end run: validate → render → sign → store ×2 → verify, resumable.
+
+The run works in a folder of its own (``<state_dir>/year-end/<year>/``): the
+rendered documents (signed in place), ``run.json`` (which export the documents
+were made from) and the reports. Every step is idempotent, so a run interrupted
+at any point (Ctrl-C, SIGKILL, power loss) is continued by starting it again:
+documents already rendered are not rendered again, signed ones are not signed
+again (files are replaced atomically), and records already stored are not
+stored again (the store operation finishes interrupted records). The library
+never prints: progress goes to a callback, the outcome is a :class:`YearEndReport`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from archiver.config import SignatureSettings
+from archiver.errors import ArchiverError, InputError, UsageError
+from archiver.files import write_atomic
+from archiver.model import JournalExport
+from archiver.records import record_prefix
+from archiver.render.batch import ClassRendered, render_classes, select_classes
+from archiver.render.bundle import CLASS_JOURNAL, FINAL_MARKS, document_paths, year_folder
+from archiver.sign import SignOutcome, is_signed, load_trust_roots, sign_files, signing_session
+from archiver.signature_check import check_document
+from archiver.storage.base import Storage
+from archiver.store import RecordResult, StoreEvent, holds_document, store_records
+from archiver.validation import ValidationReport
+
+STAGES = ("validate", "render", "sign", "store", "verify")
+STAGE_NAMES = {
+    "validate": "Проверка выгрузки",
+    "render": "Вёрстка",
+    "sign": "Подпись",
+    "store": "Сохранение в архив",
+    "verify": "Проверка архива",
+}
+RUN_FILE = "run.json"
+REPORT_TEXT = "year-end-report.txt"
+REPORT_JSON = "year-end-report.json"
+
+# where a class stands, in order
+NOT_RENDERED = "not_rendered"
+RENDERED = "rendered"
+SIGNED = "signed"
+STORED_ONE = "stored_one"
+STORED_BOTH = "stored_both"
+VERIFIED = "verified"
+STATE_TEXT = {
+    NOT_RENDERED: "не сверстан",
+    RENDERED: "сверстан, не подписан",
+    SIGNED: "подписан, не сохранён в архив",
+    STORED_ONE: "сохранён только в одной копии",
+    STORED_BOTH: "сохранён в двух копиях",
+    VERIFIED: "сохранён в двух копиях и проверен",
+}
+
+
+class YearEndError(ArchiverError):
+    """The year-end run could not go on."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True, slots=True)
+class YearEndEvent:
+    """Progress: a stage starts (``start``), advances (``step``) or ends (``done``)."""
+
+    stage: str
+    event: str
+    done: int = 0
+    total: int = 0
+    item: str | None = None
+
+
+ProgressCallback = Callable[[YearEndEvent], None]
+SecretProvider = Callable[[], str]
+
+
+@dataclass(slots=True)
+class DocumentState:
+    """One document of the run."""
+
+    kind: str
+    class_id: str
+    path: Path
+    pages: int = 0
+    signed: bool = False
+    level: str | None = None
+    signature_ok: bool | None = None
+    verdict: str | None = None
+
+
+@dataclass(slots=True)
+class ClassState:
+    """Where one class stands."""
+
+    class_id: str
+    name: str
+    state: str
+    documents: list[DocumentState] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class YearEndReport:
+    """The outcome of a run: what was done, how long it took, what is wrong."""
+
+    school: str
+    academic_year: str
+    source: str
+    export_sha256: str
+    work_dir: Path
+    started: str
+    classes: list[ClassState] = field(default_factory=list)
+    records: list[RecordResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    rendered_now: int = 0
+    signed_now: int = 0
+    level: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def documents(self) -> list[DocumentState]:
+        return [d for c in self.classes for d in c.documents]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready data (``year-end-report.json``, ``archiver year-end --json``)."""
+        return {
+            "ok": self.ok,
+            "school": self.school,
+            "academic_year": self.academic_year,
+            "source": self.source,
+            "export_sha256": self.export_sha256,
+            "work_dir": str(self.work_dir),
+            "started": self.started,
+            "signature_level": self.level,
+            "classes": [
+                {
+                    "class_id": c.class_id,
+                    "name": c.name,
+                    "state": c.state,
+                    "documents": [
+                        {
+                            "kind": d.kind,
+                            "path": str(d.path),
+                            "pages": d.pages,
+                            "signed": d.signed,
+                            "level": d.level,
+                            "signature_ok": d.signature_ok,
+                        }
+                        for d in c.documents
+                    ],
+                }
+                for c in self.classes
+            ],
+            "records": [r.to_json() for r in self.records],
+            "warnings": self.warnings,
+            "problems": self.problems,
+            "timings": {k: round(v, 2) for k, v in self.timings.items()},
+            "rendered_now": self.rendered_now,
+            "signed_now": self.signed_now,
+        }
+
+    def to_text(self) -> str:
+        """The Russian report for the administrator."""
+        docs = self.documents
+        pages = sum(d.pages for d in docs)
+        done = sum(1 for c in self.classes if c.state == VERIFIED)
+        lines = [
+            f"Итоги архивирования за {self.academic_year} учебный год",
+            f"Школа: {self.school}",
+            f"Выгрузка: {self.source} (sha256 {self.export_sha256[:16]}…)",
+            f"Начато: {self.started}",
+            "",
+            f"Классов и групп: {len(self.classes)}, полностью в архиве и проверено: {done}",
+            f"Документов: {len(docs)} (сверстано сейчас: {self.rendered_now}), страниц: {pages}",
+            f"Подписано сейчас: {self.signed_now}; уровень подписи: PAdES {self.level or '—'}",
+        ]
+        copies = sum(len(r.copies) for r in self.records)
+        statuses = [r.status for r in self.records]
+        lines.append(
+            f"Записей в архиве: {len(self.records)} (новых {statuses.count('stored')}, "
+            f"без изменений {statuses.count('unchanged')}, дописано после прерывания "
+            f"{statuses.count('completed')}), копий: {copies}"
+        )
+        until: dict[str, set[str]] = {}
+        for record in self.records:
+            until.setdefault(record.kind, set()).add(record.retain_until[:10])
+        kinds = {
+            CLASS_JOURNAL: "журналы",
+            FINAL_MARKS: "сводные ведомости",
+            "journal_export": "выгрузка",
+        }
+        for kind, dates in until.items():
+            lines.append(f"  хранить до: {kinds.get(kind, kind)} — {', '.join(sorted(dates))}")
+        lines.append("")
+        lines.append("Классы:")
+        for c in self.classes:
+            sheets = sum(d.pages for d in c.documents)
+            lines.append(
+                f"  {c.name}: {STATE_TEXT[c.state]} (документов {len(c.documents)}, страниц {sheets})"
+            )
+        if self.warnings:
+            lines.append("")
+            lines.append(f"Предупреждения ({len(self.warnings)}):")
+            lines.extend(f"  {w}" for w in self.warnings)
+        if self.problems:
+            lines.append("")
+            lines.append(f"ОШИБКИ ({len(self.problems)}):")
+            lines.extend(f"  {p}" for p in self.problems)
+        lines.append("")
+        lines.append("Время по этапам:")
+        for stage in STAGES:
+            if stage in self.timings:
+                lines.append(f"  {STAGE_NAMES[stage]}: {self.timings[stage]:.1f} с")
+        lines.append(f"  Всего: {sum(self.timings.values()):.1f} с")
+        lines.append("")
+        lines.append(
+            "Итог: " + ("всё сделано и проверено." if self.ok else "есть ошибки, см. выше.")
+        )
+        return "\n".join(lines) + "\n"
+
+
+def work_folder(state: Path, export: JournalExport) -> Path:
+    """The run's folder for the export's academic year."""
+    return state / "year-end" / year_folder(export)
+
+
+def documents_root(work_dir: Path) -> Path:
+    """The folder the documents are rendered into (they land in ``<year>/<class>/`` below it)."""
+    return work_dir.parent
+
+
+def expected_documents(
+    export: JournalExport, out_dir: Path, class_id: str
+) -> list[tuple[str, Path]]:
+    """The documents a class must have: the journal bundle, and the summary statement if marked."""
+    paths = document_paths(out_dir, export, class_id)
+    kinds = [CLASS_JOURNAL]
+    if export.classes_by_id[class_id].marks_recorded:
+        kinds.append(FINAL_MARKS)
+    return [(kind, paths[kind]) for kind in kinds]
+
+
+def _pages(path: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(path).pages)
+
+
+def class_states(
+    export: JournalExport,
+    work_dir: Path,
+    class_ids: Sequence[str],
+    locations: Sequence[Storage] | None,
+    verified: set[str] | None = None,
+) -> list[ClassState]:
+    """Where each class stands, from the documents on disk and what the locations hold."""
+    states = []
+    for class_id in class_ids:
+        school_class = export.classes_by_id[class_id]
+        docs = [
+            DocumentState(kind, class_id, path)
+            for kind, path in expected_documents(export, work_dir, class_id)
+        ]
+        state = NOT_RENDERED
+        if all(d.path.is_file() for d in docs):
+            state = RENDERED
+            for doc in docs:
+                doc.signed = is_signed(doc.path.read_bytes())
+                doc.pages = _pages(doc.path)
+            if all(d.signed for d in docs):
+                state = SIGNED
+                if locations:
+                    held = []
+                    for location in locations:
+                        held.append(
+                            all(
+                                holds_document(
+                                    location,
+                                    record_prefix(
+                                        export.school.id, year_folder(export), class_id, d.kind
+                                    ),
+                                    hashlib.sha256(d.path.read_bytes()).hexdigest(),
+                                )
+                                for d in docs
+                            )
+                        )
+                    if all(held):
+                        state = STORED_BOTH
+                        if verified is not None and class_id in verified:
+                            state = VERIFIED
+                    elif any(held):
+                        state = STORED_ONE
+        states.append(ClassState(class_id, school_class.name, state, docs))
+    return states
+
+
+EXPORT_COPY = "export.json"
+
+
+def _prepare_work_dir(
+    work_dir: Path, raw: bytes, export_sha: str, source: str, correction: str | None
+) -> None:
+    """Make sure the folder's documents belong to this export (or move old ones aside)."""
+    run_file = work_dir / RUN_FILE
+    if run_file.is_file():
+        previous = json.loads(run_file.read_text(encoding="utf-8"))
+        if previous.get("export_sha256") != export_sha:
+            if correction is None:
+                raise InputError(
+                    f"в рабочей папке {work_dir} документы по другой выгрузке "
+                    f"({previous.get('source')}, sha256 {str(previous.get('export_sha256'))[:16]}…). "
+                    'Если выгрузка исправлена, запустите с --correction "причина": '
+                    "прежние документы будут отложены, архив получит новые версии"
+                )
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            shutil.move(str(work_dir), str(work_dir.with_name(f"{work_dir.name}.replaced-{stamp}")))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    if not (work_dir / EXPORT_COPY).is_file():
+        write_atomic(work_dir / EXPORT_COPY, raw)
+    if not run_file.is_file():
+        write_atomic(
+            run_file,
+            json.dumps(
+                {
+                    "export_sha256": export_sha,
+                    "source": source,
+                    "created": datetime.now(UTC).isoformat(),
+                },
+                ensure_ascii=False,
+                indent=1,
+            ).encode("utf-8"),
+        )
+
+
+def run_year_end(
+    report_in: ValidationReport,
+    raw: bytes,
+    source: str,
+    *,
+    state_dir: Path,
+    signature: SignatureSettings,
+    locations: Sequence[Storage],
+    secret: SecretProvider,
+    class_ids: Sequence[str] | None = None,
+    correction: str | None = None,
+    zone: Any = None,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+    validate_seconds: float = 0.0,
+) -> YearEndReport:
+    """Run render → sign → store → verify for a validated export; return the report.
+
+    ``report_in`` is the validation report of ``raw`` (it must be ``ok``). The report
+    is also written to ``year-end-report.txt`` and ``.json`` in the run's folder.
+    """
+    export = report_in.export
+    if not report_in.ok or export is None:
+        raise InputError("выгрузка содержит ошибки; архивирование не начато")
+    if signature.signer is None:
+        raise UsageError(
+            "в файле настроек не задан подписант (раздел [signer]): документы в архив "
+            "сдаются только подписанными"
+        )
+
+    def emit(
+        stage: str, event: str, done: int = 0, total: int = 0, item: str | None = None
+    ) -> None:
+        if progress is not None:
+            progress(YearEndEvent(stage, event, done, total, item))
+
+    ids = select_classes(export, class_ids)
+    export_sha = hashlib.sha256(raw).hexdigest()
+    work_dir = work_folder(state_dir, export)
+    _prepare_work_dir(work_dir, raw, export_sha, source, correction)
+    out_dir = documents_root(work_dir)
+    report = YearEndReport(
+        school=export.school.full_name,
+        academic_year=export.academic_year.name,
+        source=source,
+        export_sha256=export_sha,
+        work_dir=work_dir,
+        started=datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
+        warnings=[str(w) for w in report_in.warnings],
+    )
+    report.timings["validate"] = validate_seconds
+
+    # render what is missing
+    started = time.monotonic()
+    missing = [
+        c for c in ids if not all(p.is_file() for _, p in expected_documents(export, out_dir, c))
+    ]
+    emit("render", "start", 0, len(missing))
+    if missing:
+
+        def rendered(event: ClassRendered) -> None:
+            emit("render", "step", event.done, event.total, event.class_id)
+
+        render_classes(export, out_dir, missing, workers=workers, progress=rendered)
+    report.rendered_now = sum(len(expected_documents(export, out_dir, c)) for c in missing)
+    emit("render", "done", len(missing), len(missing))
+    report.timings["render"] = time.monotonic() - started
+
+    # sign what is unsigned
+    started = time.monotonic()
+    owners = {p: c for c in ids for _, p in expected_documents(export, out_dir, c)}
+    documents = list(owners)
+    unsigned = [p for p in documents if not is_signed(p.read_bytes())]
+    emit("sign", "start", 0, len(unsigned))
+    if unsigned:
+        count = 0
+
+        def signed(outcome: SignOutcome) -> None:
+            nonlocal count
+            count += 1
+            emit("sign", "step", count, len(unsigned), str(outcome.path.name))
+
+        with signing_session(signature, secret()) as signer:
+            outcomes = sign_files(signer, unsigned, signed)
+        report.signed_now = sum(1 for o in outcomes if o.signed)
+    emit("sign", "done", len(unsigned), len(unsigned))
+    report.timings["sign"] = time.monotonic() - started
+
+    # store both copies (idempotent; finishes interrupted records)
+    started = time.monotonic()
+    emit("store", "start", 0, len(documents) + 1)
+
+    def stored(event: StoreEvent) -> None:
+        if event.stage == "record_done":
+            emit("store", "step", event.done, event.total, event.record_id)
+
+    report.records = store_records(
+        export,
+        raw,
+        source,
+        documents,
+        locations,
+        correction=correction,
+        zone=zone,
+        progress=stored,
+    )
+    emit("store", "done", len(report.records), len(report.records))
+    report.timings["store"] = time.monotonic() - started
+
+    # verify: every copy reads back with the manifest's hash, every signature validates
+    started = time.monotonic()
+    roots = load_trust_roots(signature.trust_roots) if signature.trust_roots else []
+    total = len(report.records)
+    emit("verify", "start", 0, total)
+    bad_classes: set[str] = set()
+    for index, record in enumerate(report.records, start=1):
+        key = f"{record.record_id}/data/{record.file_name}"
+        for location in locations:
+            try:
+                data = location.read(key).data
+            except ArchiverError as exc:
+                report.problems.append(f"{location.name}: {record.record_id}: {exc}")
+                bad_classes.add(record.class_id or "")
+                continue
+            if hashlib.sha256(data).hexdigest() != record.sha256:
+                report.problems.append(
+                    f"{location.name}: копия {record.record_id} не совпадает с описанием записи"
+                )
+                bad_classes.add(record.class_id or "")
+        emit("verify", "step", index, total, record.record_id)
+    levels = []
+    for path in documents:
+        if not roots:
+            report.problems.append(
+                "не заданы доверенные корневые сертификаты ([signature] trust_roots): "
+                "подписи не проверены"
+            )
+            break
+        checked = check_document(path, roots)
+        level = checked.signatures[0].level if checked.signatures else None
+        levels.append(level)
+        if not checked.ok:
+            report.problems.append(f"{path.name}: {checked.message}")
+            bad_classes.add(owners[path])
+    report.level = (
+        min(levels, key=lambda lv: ("B-B", "B-T", "B-LT", "B-LTA").index(lv or "B-B"))
+        if levels
+        else None
+    )
+    emit("verify", "done", total, total)
+    verified = {c for c in ids if c not in bad_classes}
+    report.classes = class_states(export, out_dir, ids, locations, verified)
+    for state in report.classes:
+        for doc in state.documents:
+            doc.level, doc.signature_ok = report.level, state.class_id not in bad_classes
+    report.timings["verify"] = time.monotonic() - started
+    save_report(report)
+    return report
+
+
+def save_report(report: YearEndReport) -> tuple[Path, Path]:
+    """Write the report next to the run's outputs, as text and as JSON."""
+    text_path = report.work_dir / REPORT_TEXT
+    json_path = report.work_dir / REPORT_JSON
+    write_atomic(text_path, report.to_text().encode("utf-8"))
+    write_atomic(
+        json_path, json.dumps(report.to_json(), ensure_ascii=False, indent=1).encode("utf-8")
+    )
+    return text_path, json_path

@@ -1,0 +1,242 @@
+"""The year-end run as the administrator runs it: real processes, real storage, real signatures."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+from archiver.demo.generator import export_bytes, generate_export
+from archiver.demo.keys import make_demo_keys
+from archiver.init_config import DEMO_SIGNER
+from tests.storage_fixtures import MotoS3
+
+CLASSES = ("c5a", "club1")  # a class with marks and a club: three documents, kept small
+SCHOOL_ZONE = timezone(timedelta(hours=5))  # the demo export's exported_at offset (Perm)
+COMMAND = [sys.executable, "-c", "from archiver.cli.main import main; main()"]
+
+
+@pytest.fixture(scope="module")
+def school(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated school and demo keys, made once."""
+    folder = tmp_path_factory.mktemp("school")
+    data = generate_export(classes=3)
+    (folder / "export.json").write_bytes(export_bytes(data))
+    make_demo_keys(
+        folder / "keys", data["school"]["director"]["name"], data["school"]["short_name"]
+    )
+    return folder
+
+
+def setup_run(tmp_path: Path, school: Path, secondary: str) -> Path:
+    """A run folder: export, keys, archiver.toml with a local primary and the given secondary."""
+    import shutil
+
+    shutil.copy(school / "export.json", tmp_path / "export.json")
+    shutil.copytree(school / "keys", tmp_path / "keys")
+    (tmp_path / "room-1").mkdir()
+    (tmp_path / "archiver.toml").write_text(
+        '[archive]\nstate_dir = "state"\n\n'
+        '[storage.primary]\nkind = "local"\npath = "room-1"\n\n'
+        f"[storage.secondary]\n{secondary}\n\n{DEMO_SIGNER}",
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def run(
+    folder: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, "ARCHIVER_SIGNER_PASSPHRASE": "demo", **(env or {})}
+    return subprocess.run(
+        [*COMMAND, *args],
+        cwd=folder,
+        env=full,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+    )
+
+
+def year_end(
+    folder: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    classes = [a for c in CLASSES for a in ("--class", c)]
+    return run(folder, "year-end", "--source", "export.json", *classes, *extra, env=env)
+
+
+def documents(folder: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((folder / "state" / "year-end").rglob("*.pdf"))
+    }
+
+
+def report_of(folder: Path) -> dict[str, object]:
+    path = next((folder / "state" / "year-end").glob("*/year-end-report.json"))
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def assert_local_copies(root: Path, expected: dict[str, str]) -> None:
+    stored = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("data/*.pdf")}
+    assert stored == expected
+
+
+def test_whole_run_local_and_s3(
+    tmp_path: Path, school: Path, moto_s3: MotoS3, locked_bucket: str, aws_env: dict[str, str]
+) -> None:
+    folder = setup_run(
+        tmp_path,
+        school,
+        f'kind = "s3"\nbucket = "{locked_bucket}"\nendpoint_url = "{moto_s3.endpoint_url}"\n'
+        'region = "us-east-1"',
+    )
+    result = year_end(folder, env=aws_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Итог: всё сделано и проверено." in result.stdout
+    report = report_of(folder)
+    assert report["ok"] and report["signature_level"] == "B-LTA"
+    assert [c["state"] for c in report["classes"]] == ["verified", "verified"]  # type: ignore[index, union-attr]
+    text = next((folder / "state" / "year-end").glob("*/year-end-report.txt")).read_text("utf-8")
+    assert "хранить до: сводные ведомости — 2052-01-01" in text
+    assert "хранить до: журналы — 2032-01-01" in text
+    docs = documents(folder)
+    assert sorted(docs) == [
+        "c5a-class-journal.pdf",
+        "c5a-final-marks.pdf",
+        "club1-class-journal.pdf",
+    ]
+    assert_local_copies(folder / "room-1", docs)
+    # the S3 copies, asked of S3 itself: same bytes, locked in COMPLIANCE mode until the date
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=moto_s3.endpoint_url, region_name="us-east-1")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=locked_bucket)["Contents"]]
+    pdf_keys = [k for k in keys if k.endswith(".pdf")]
+    assert len(pdf_keys) == 3
+    for key in pdf_keys:
+        head = s3.head_object(Bucket=locked_bucket, Key=key)
+        assert head["ObjectLockMode"] == "COMPLIANCE"
+        year = 2052 if "final-marks" in key else 2032  # 1 January after 25 / 5 years, school time
+        assert head["ObjectLockRetainUntilDate"] == datetime(year, 1, 1, tzinfo=SCHOOL_ZONE)
+        body = s3.get_object(Bucket=locked_bucket, Key=key)["Body"].read()
+        assert hashlib.sha256(body).hexdigest() == docs[key.rsplit("/", 1)[1]]
+    # signatures, checked independently with pyHanko's validator
+    from asn1crypto import pem
+    from asn1crypto import x509 as asn1_x509
+
+    _, _, der = pem.unarmor((folder / "keys" / "demo-ca.pem").read_bytes())
+    root = asn1_x509.Certificate.load(der)
+    for path in (folder / "state" / "year-end").rglob("*.pdf"):
+        with path.open("rb") as handle:
+            sig = PdfFileReader(handle).embedded_signatures[0]
+            status = validate_pdf_signature(
+                sig,
+                signer_validation_context=ValidationContext(
+                    trust_roots=[root], allow_fetching=False, revocation_mode="soft-fail"
+                ),
+            )
+            assert status.intact and status.valid and status.trusted
+    # status says the same
+    status = run(folder, "status", "--json", env=aws_env)
+    assert status.returncode == 0, status.stderr
+    states = {c["class_id"]: c["state"] for c in json.loads(status.stdout)["classes"]}
+    assert states == {"c1a": "not_rendered", "c5a": "verified", "club1": "verified"}
+
+
+def test_killed_while_storing_then_resumed(tmp_path: Path, school: Path) -> None:
+    folder = setup_run(tmp_path, school, 'kind = "local"\npath = "room-2"')
+    (folder / "room-2").mkdir()
+    # the storage test hook kills the process with SIGKILL at its 5th write
+    killed = year_end(folder, env={"ARCHIVER_TEST_CRASH_AFTER": "5"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    signed_before = documents(folder)
+    assert len(signed_before) == 3  # rendering and signing were done before storing began
+    status = run(folder, "status")
+    assert status.returncode == 0
+    assert "сохранён в двух копиях и проверен" not in status.stdout
+    resumed = year_end(folder)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "Вёрстка: делать нечего" in resumed.stderr
+    assert "Подпись: делать нечего" in resumed.stderr
+    assert "дописано после прерывания" in resumed.stdout
+    assert documents(folder) == signed_before  # nothing was signed again
+    for room in ("room-1", "room-2"):
+        assert_local_copies(folder / room, signed_before)
+        assert not [
+            p for p in (folder / room).rglob("*") if ".tmp" in p.name or "incoming" in p.parts
+        ]
+    again = year_end(folder)
+    assert again.returncode == 0
+    assert "новых 0, без изменений 4" in again.stdout
+
+
+def test_killed_while_rendering_then_resumed(tmp_path: Path, school: Path) -> None:
+    folder = setup_run(tmp_path, school, 'kind = "local"\npath = "room-2"')
+    (folder / "room-2").mkdir()
+    classes = [a for c in CLASSES for a in ("--class", c)]
+    process = subprocess.Popen(
+        [*COMMAND, "year-end", "--source", "export.json", "--workers", "1", *classes],
+        cwd=folder,
+        env={**os.environ, "ARCHIVER_SIGNER_PASSPHRASE": "demo"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list((folder / "state").rglob("*.pdf")):
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    # whatever was there is whole: no temporary files under final names
+    for pdf in (folder / "state").rglob("*.pdf"):
+        assert pdf.read_bytes().rstrip().endswith(b"%%EOF")
+    resumed = year_end(folder)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    report = report_of(folder)
+    assert report["ok"]
+    assert_local_copies(folder / "room-2", documents(folder))
+
+
+def test_other_export_in_the_same_year_is_refused(tmp_path: Path, school: Path) -> None:
+    folder = setup_run(tmp_path, school, 'kind = "local"\npath = "room-2"')
+    (folder / "room-2").mkdir()
+    assert run(folder, "year-end", "--source", "export.json", "--class", "club1").returncode == 0
+    data = json.loads((folder / "export.json").read_text("utf-8"))
+    data["exported_at"] = data["exported_at"].replace("10:00", "11:00")
+    (folder / "export.json").write_bytes(export_bytes(data))
+    refused = run(folder, "year-end", "--source", "export.json", "--class", "club1")
+    assert refused.returncode == 2
+    assert "документы по другой выгрузке" in refused.stderr and "--correction" in refused.stderr
+
+
+def test_no_signer_configured(tmp_path: Path, school: Path) -> None:
+    init = run(tmp_path, "init")
+    assert init.returncode == 0, init.stderr
+    assert (tmp_path / "archive-1").is_dir() and (tmp_path / "archive-2").is_dir()
+    (tmp_path / "export.json").write_bytes((school / "export.json").read_bytes())
+    result = run(tmp_path, "year-end", "--source", "export.json", "--class", "club1")
+    assert result.returncode == 2
+    assert "не задан подписант" in result.stderr
+    assert "Traceback" not in result.stderr
+    again = run(tmp_path, "init")
+    assert again.returncode == 2 and "уже существует" in again.stderr
+
+
+def test_status_before_any_run(tmp_path: Path, school: Path) -> None:
+    folder = setup_run(tmp_path, school, 'kind = "local"\npath = "room-2"')
+    result = run(folder, "status")
+    assert result.returncode == 2
+    assert "ещё не запускалось" in result.stderr
