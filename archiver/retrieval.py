@@ -1,0 +1,309 @@
+"""Reading records back out of the archive: listing, manifests, payloads with their hashes checked.
+
+The two storage locations hold the same records (``docs/storage.md``). Reading
+prefers the primary location and falls back to the secondary one when the primary
+is unavailable, lacks the record, or holds a copy whose bytes do not match the
+record's manifest; every such fallback is reported as a note for the user, never
+hidden. Nothing here writes to a location.
+
+Where the two locations' manifests of one record disagree, the copy in the
+location that enforces retention by itself (S3 Object Lock) is trusted, as nobody
+can have changed it; between two locations of the same kind archiver cannot tell
+which is right and refuses.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archiver.errors import ArchiverError, UsageError
+from archiver.files import OutputError
+from archiver.records import KINDS, MARKER, RECORD_FILE, RecordError, RecordManifest
+from archiver.storage.base import Storage, StorageError, check_key
+
+RECORD_ID = re.compile(r"^[^/]+/[^/]+/[^/]+/(?P<kind>[a-z_]+)/v(?P<version>[1-9]\d*)$")
+"""``<school>/<year>/<class or _export>/<kind>/v<N>``."""
+_NO_LINK = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS, errno.EXDEV}
+
+
+class RecordNotFound(ArchiverError):
+    """No location holds a complete record under this id."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedRecord:
+    """A record's manifest and its payload, checked against the manifest's sha256 and size."""
+
+    manifest: RecordManifest
+    payload: bytes
+    location: Storage
+    """The location whose copy was used."""
+    notes: tuple[str, ...] = ()
+    """What the user should know: a damaged or missing copy, an unavailable location."""
+
+
+@dataclass(slots=True)
+class Locations:
+    """The configured locations in order (primary first), with the unavailable ones remembered."""
+
+    all: list[Storage]
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """Location name → why it cannot be used (the StorageError message)."""
+    _checked: set[str] = field(default_factory=set)
+
+    def available(self, location: Storage) -> bool:
+        """Whether ``location`` can be used; checked once (a local folder must exist, a bucket be locked)."""
+        if location.name in self.unavailable:
+            return False
+        if location.name not in self._checked:
+            try:
+                location.check()
+            except StorageError as exc:
+                self.unavailable[location.name] = str(exc)
+                return False
+            self._checked.add(location.name)
+        return True
+
+    def usable(self) -> list[Storage]:
+        """The available locations, primary first."""
+        return [loc for loc in self.all if self.available(loc)]
+
+    def first(self) -> Storage:
+        """The first available location; :class:`StorageError` when none is."""
+        for location in self.all:
+            if self.available(location):
+                return location
+        raise StorageError(
+            "ни одно хранилище архива недоступно:\n"
+            + "\n".join(f"  - {reason}" for reason in self.unavailable.values())
+        )
+
+    def fallback_notes(self) -> list[str]:
+        """One line per unavailable location."""
+        return [f"хранилище «{name}» недоступно: {why}" for name, why in self.unavailable.items()]
+
+
+def check_record_id(text: str) -> str:
+    """A record id as typed by a person (slashes at the ends are tolerated), or UsageError."""
+    rid = text.strip().strip("/")
+    try:
+        check_key(rid)
+    except ValueError:
+        rid = ""
+    match = RECORD_ID.match(rid)
+    if not match or match.group("kind") not in KINDS:
+        raise UsageError(
+            f"«{text}» — не номер записи архива; ожидался путь вида "
+            "школа/2025-2026/класс/final_marks/v1 (см. «archiver find»)"
+        )
+    return rid
+
+
+def complete_records(location: Storage, prefix: str = "") -> list[str]:
+    """Ids of the complete records (their ``bagit.txt`` is there) under ``prefix``, sorted."""
+    found: list[str] = []
+    for key in location.list_keys(prefix):
+        if not key.endswith("/" + MARKER):
+            continue
+        rid = key[: -len(MARKER) - 1]
+        match = RECORD_ID.match(rid)
+        if match and match.group("kind") in KINDS:
+            found.append(rid)
+    return sorted(found, key=_record_sort_key)
+
+
+def _record_sort_key(rid: str) -> tuple[str, int]:
+    series, _, version = rid.rpartition("/v")
+    return (series, int(version))
+
+
+def read_manifest(location: Storage, rid: str) -> tuple[RecordManifest, bytes]:
+    """``archive-record.json`` of one record in one location, checked to belong to ``rid``."""
+    key = f"{rid}/{RECORD_FILE}"
+    data = location.read(key).data
+    manifest = RecordManifest.loads(data, location.url(key))
+    if manifest.record_id != rid:
+        raise RecordError(
+            f"{location.url(key)}: описание записи относится к {manifest.record_id}, а лежит в {rid}"
+        )
+    return manifest, data
+
+
+def _payload_problem(manifest: RecordManifest, payload: bytes) -> str | None:
+    actual = hashlib.sha256(payload).hexdigest()
+    if actual != manifest.sha256:
+        return f"sha256 документа {actual} не совпадает с описанием записи ({manifest.sha256})"
+    if len(payload) != manifest.size:
+        return f"размер документа {len(payload)} байт, а в описании записи {manifest.size}"
+    return None
+
+
+def fetch_record(locations: Locations, rid: str, *, cross_check: bool = True) -> FetchedRecord:
+    """The record's manifest and payload from the first location with a good copy.
+
+    A copy is good when the record is complete there and the payload's sha256 and size
+    match the manifest. With ``cross_check`` the manifests of all available locations
+    are compared first (see the module docstring). Raises :class:`RecordNotFound` when
+    no location has the record, :class:`RecordError` when every copy is damaged.
+    """
+    notes = locations.fallback_notes()
+    usable = locations.usable()
+    if not usable:
+        locations.first()  # raises: no location is available
+    manifests: dict[str, tuple[RecordManifest, bytes]] = {}
+    failures = 0
+    for location in usable:
+        try:
+            if location.stat(f"{rid}/{MARKER}") is None:
+                if location.stat(f"{rid}/{RECORD_FILE}") is not None:
+                    notes.append(
+                        f"в хранилище «{location.name}» запись {rid} не завершена "
+                        "(запись прервалась; повторите «archiver store»)"
+                    )
+                else:
+                    notes.append(f"в хранилище «{location.name}» записи {rid} нет")
+                continue
+            manifests[location.name] = read_manifest(location, rid)
+        except (StorageError, RecordError) as exc:
+            failures += 1
+            notes.append(f"хранилище «{location.name}»: {exc}")
+        if manifests and not cross_check:
+            break
+    if not manifests:
+        if failures:
+            raise RecordError(f"запись {rid} не удалось прочитать:\n" + _bullets(notes))
+        raise RecordNotFound(f"записи {rid} нет в архиве:\n" + _bullets(notes))
+    by_name = {loc.name: loc for loc in locations.all}
+    trusted = _agreeing_manifest(rid, manifests, by_name, notes)
+    for name, (_, manifest_bytes) in manifests.items():
+        if manifest_bytes != trusted:
+            continue
+        location = by_name[name]
+        manifest = manifests[name][0]
+        key = f"{rid}/{manifest.payload_path}"
+        try:
+            payload = location.read(key).data
+        except StorageError as exc:
+            notes.append(f"хранилище «{name}»: {exc}")
+            continue
+        problem = _payload_problem(manifest, payload)
+        if problem is not None:
+            notes.append(f"копия в хранилище «{name}» повреждена ({location.url(key)}): {problem}")
+            continue
+        if name != locations.all[0].name:
+            notes.append(f"использована копия из хранилища «{name}» ({location.url(rid)})")
+        return FetchedRecord(manifest, payload, location, tuple(notes))
+    raise RecordError(
+        f"запись {rid}: ни одна копия не совпадает с описанием записи, "
+        "нужна проверка архива человеком:\n" + _bullets(notes)
+    )
+
+
+def _agreeing_manifest(
+    rid: str,
+    manifests: dict[str, tuple[RecordManifest, bytes]],
+    by_name: dict[str, Storage],
+    notes: list[str],
+) -> bytes:
+    """The manifest bytes to trust when locations are compared."""
+    variants = {data for _, data in manifests.values()}
+    if len(variants) == 1:
+        return next(iter(variants))
+    locked = [name for name in manifests if by_name[name].enforces_retention]
+    if len(locked) == 1:
+        notes.append(
+            f"описания записи {rid} в хранилищах различаются; доверяем хранилищу «{locked[0]}», "
+            "где объекты защищены от изменения (S3 Object Lock). Нужна проверка архива человеком"
+        )
+        return manifests[locked[0]][1]
+    raise RecordError(
+        f"описания записи {rid} в хранилищах {', '.join(f'«{n}»' for n in manifests)} "
+        "различаются; archiver не может решить, какое верно. Нужна проверка архива человеком"
+    )
+
+
+def _bullets(lines: Sequence[str]) -> str:
+    return "\n".join(f"  - {line}" for line in lines)
+
+
+class OutputExists(ArchiverError):
+    """The output file is there already: archiver never overwrites it."""
+
+    exit_code = 2
+
+
+def refuse_existing(path: Path) -> None:
+    """Raise :class:`OutputExists` when ``path`` (or a link of that name) exists."""
+    if path.exists() or path.is_symlink():
+        raise OutputExists(f"файл {path} уже существует; archiver его не перезаписывает")
+
+
+def write_new_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file ``path``: never half-written, never over an existing file.
+
+    The bytes go to a temporary file in the same folder (mode 0600: the documents hold
+    personal data), are flushed to disk, and get their name with a hard link, which
+    fails if the name exists (a rename after a check on file systems without links).
+    """
+    refuse_existing(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"не удалось создать файл в папке {folder}: {exc.strerror}") from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError as exc:
+            raise OutputExists(
+                f"файл {path} уже существует; archiver его не перезаписывает"
+            ) from exc
+        except OSError as exc:
+            if exc.errno not in _NO_LINK:
+                raise
+            refuse_existing(path)
+            os.rename(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"не удалось записать {path}: {exc.strerror}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)  # the temporary name only; the file keeps its final name
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+__all__ = [
+    "RECORD_ID",
+    "FetchedRecord",
+    "Locations",
+    "OutputExists",
+    "RecordNotFound",
+    "check_record_id",
+    "complete_records",
+    "fetch_record",
+    "read_manifest",
+    "refuse_existing",
+    "write_new_file",
+]
