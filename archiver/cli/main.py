@@ -14,6 +14,7 @@ from archiver.cli.demo_data import demo_data
 from archiver.cli.i18n import RuGroup
 from archiver.cli.keys import keys
 from archiver.cli.render import render
+from archiver.cli.retrieval import catalog, extract, find, get, log
 from archiver.cli.sign import check_signature, sign
 from archiver.cli.store import store
 from archiver.cli.validate import validate
@@ -40,6 +41,11 @@ cli.add_command(store)
 cli.add_command(sign)
 cli.add_command(check_signature)
 cli.add_command(keys)
+cli.add_command(catalog)
+cli.add_command(find)
+cli.add_command(get)
+cli.add_command(extract)
+cli.add_command(log)
 
 
 def main(argv: list[str] | None = None) -> None:
