@@ -72,7 +72,7 @@ REASON_OPTION = click.option(
     "--reason",
     required=True,
     metavar="ПРИЧИНА",
-    help="Зачем нужен документ (записывается в журнал доступа; обязательно).",
+    help="Зачем нужен документ (записывается в журнал доступа).",
 )
 OPERATOR_OPTION = click.option(
     "--operator",
