@@ -266,8 +266,10 @@ def _stamp_style(identity: SignerIdentity) -> Any:
 
 def is_signed(pdf: bytes) -> bool:
     """Whether the PDF already carries a signature (or document timestamp)."""
+    if b"/ByteRange" not in pdf:  # every signature dictionary has one; unsigned renders none
+        return False
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    return bool(reader.embedded_signatures)
+    return any(True for _ in fields.enumerate_sig_fields(reader, filled_status=True))
 
 
 @dataclass(frozen=True, slots=True)

@@ -202,7 +202,13 @@ def check_document(path: Path, trust_roots: list[asn1_x509.Certificate]) -> Docu
                     else "штамп времени документа недействителен"
                 )
             else:
-                status = validate_pdf_signature(
+                lta_result = (
+                    asyncio.run(ades_lta_validation(sig, spec))
+                    if level in ("B-LT", "B-LTA")
+                    else None
+                )
+                # the AdES validation carries the integrity status; validate once only
+                status = getattr(lta_result, "api_status", None) or validate_pdf_signature(
                     sig,
                     signer_validation_context=ValidationContext(
                         trust_roots=trust_roots, allow_fetching=False, revocation_mode="soft-fail"
@@ -214,8 +220,8 @@ def check_document(path: Path, trust_roots: list[asn1_x509.Certificate]) -> Docu
                     signing_time, source = status.timestamp_validity.timestamp, "timestamp"
                 else:
                     signing_time = status.signer_reported_dt
-                if level == "B-LTA":
-                    result = asyncio.run(ades_lta_validation(sig, spec))
+                if level == "B-LTA" and lta_result is not None:
+                    result = lta_result
                     indication = type(result.ades_subindic).__name__
                     subindication = _enum_name(result.ades_subindic)
                     ok = result.ades_subindic == AdESPassed.OK
@@ -233,8 +239,8 @@ def check_document(path: Path, trust_roots: list[asn1_x509.Certificate]) -> Docu
                         if not intact
                         else "сертификат подписанта не связан с доверенным корневым сертификатом"
                     )
-                else:  # B-LT: no proof of existence of the revocation data without a document timestamp
-                    result = asyncio.run(ades_lta_validation(sig, spec))
+                elif lta_result is not None:  # B-LT: no proof of existence of the revocation data without a document timestamp
+                    result = lta_result
                     indication = type(result.ades_subindic).__name__
                     subindication = _enum_name(result.ades_subindic)
                     ok = result.ades_subindic == AdESPassed.OK

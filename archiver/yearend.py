@@ -22,15 +22,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archiver.config import SignatureSettings
+from archiver.config import Pkcs12Signer, SignatureSettings
 from archiver.errors import ArchiverError, InputError, UsageError
 from archiver.files import write_atomic
 from archiver.model import JournalExport
+from archiver.parallel import fork_map
 from archiver.records import record_prefix
 from archiver.render.batch import ClassRendered, render_classes, select_classes
 from archiver.render.bundle import CLASS_JOURNAL, FINAL_MARKS, document_paths, year_folder
-from archiver.sign import SignOutcome, is_signed, load_trust_roots, sign_files, signing_session
-from archiver.signature_check import check_document
+from archiver.sign import SignOutcome, is_signed, load_trust_roots, signing_session
+from archiver.signature_check import DocumentReport, check_document
 from archiver.storage.base import Storage
 from archiver.store import RecordResult, StoreEvent, holds_document, store_records
 from archiver.validation import ValidationReport
@@ -430,7 +431,11 @@ def run_year_end(
             emit("sign", "step", count, len(unsigned), str(outcome.path.name))
 
         with signing_session(signature, secret()) as signer:
-            outcomes = sign_files(signer, unsigned, signed)
+            # a token session cannot be shared with forked processes; a key in memory can
+            parallel = workers if isinstance(signature.signer, Pkcs12Signer) else 1
+            outcomes = fork_map(
+                signer.sign_file, unsigned, workers=parallel, on_result=lambda _, o: signed(o)
+            )
         report.signed_now = sum(1 for o in outcomes if o.signed)
     emit("sign", "done", len(unsigned), len(unsigned))
     report.timings["sign"] = time.monotonic() - started
@@ -478,19 +483,22 @@ def run_year_end(
                 bad_classes.add(record.class_id or "")
         emit("verify", "step", index, total, record.record_id)
     levels = []
-    for path in documents:
-        if not roots:
-            report.problems.append(
-                "не заданы доверенные корневые сертификаты ([signature] trust_roots): "
-                "подписи не проверены"
-            )
-            break
-        checked = check_document(path, roots)
-        level = checked.signatures[0].level if checked.signatures else None
-        levels.append(level)
-        if not checked.ok:
-            report.problems.append(f"{path.name}: {checked.message}")
-            bad_classes.add(owners[path])
+    if not roots:
+        report.problems.append(
+            "не заданы доверенные корневые сертификаты ([signature] trust_roots): "
+            "подписи не проверены"
+        )
+    else:
+
+        def check(path: Path) -> DocumentReport:
+            return check_document(path, roots)
+
+        checks = fork_map(check, documents, workers=workers)
+        for path, checked in zip(documents, checks, strict=True):
+            levels.append(checked.signatures[0].level if checked.signatures else None)
+            if not checked.ok:
+                report.problems.append(f"{path.name}: {checked.message}")
+                bad_classes.add(owners[path])
     report.level = (
         min(levels, key=lambda lv: ("B-B", "B-T", "B-LT", "B-LTA").index(lv or "B-B"))
         if levels
