@@ -206,3 +206,31 @@ def test_student_outside_enrolment_is_blank(
     q3 = next(t for t in pages if "III четверть (" in t and "Русский язык" in t)
     # Petrova left on 12.12.2025: her Q3 row has nothing in it
     assert re.search(r"^2 Петрова-Водкина Алёна$", q3, re.M)
+
+
+def test_title_sheet_is_one_page_with_signature_block_and_field(
+    rendered: dict[tuple[str, str], RenderedDocument],
+) -> None:
+    """The title sheet holds the director's block and «М.П.» and the room for the signature mark."""
+    for (class_id, kind), doc in rendered.items():
+        reader = PdfReader(doc.path)
+        widgets = [
+            (index, annot.get_object())
+            for index, page in enumerate(reader.pages)
+            for annot in page.get("/Annots", [])
+            if annot.get_object().get("/FT") == "/Sig"
+        ]
+        assert len(widgets) == 1, (class_id, kind)
+        index, widget = widgets[0]
+        assert widget["/T"] == "DirectorSignature" and "/V" not in widget  # empty until signed
+        x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
+        width, height = (float(v) for v in reader.pages[index].mediabox[2:])
+        assert 0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height
+        assert 250 <= x2 - x1 <= 270 and 85 <= y2 - y1 <= 95  # the 92 × 32 mm reserved box
+        if kind == CLASS_JOURNAL:
+            assert index == 0  # on the title sheet
+            first, second = (p.extract_text() for p in reader.pages[:2])
+            assert "Всего листов" in first and "М.П." in first
+            assert "М.П." not in second and "Директор" not in second
+        else:
+            assert index == len(reader.pages) - 1  # beside the signature lines at the end

@@ -236,7 +236,7 @@ class ClassRenderer:
                 contents.append(ContentsItem(line, sheet, sheet + pages - 1))
                 sheet += pages
             total = sheet - 1
-            title_part = self._html(
+            title_part, title_anchors = self._html_with_anchors(
                 "title.html",
                 school_class,
                 1,
@@ -276,7 +276,7 @@ class ClassRenderer:
             [title_part, *parts, certification],
             info,
             [self._attachment(school_class)],
-            SignaturePlace(0, TITLE_SIGNATURE_BOX),
+            _signature_place(title_anchors),
         )
         return pdf, total
 
@@ -296,9 +296,7 @@ class ClassRenderer:
             created=self.export.exported_at,
             keywords=f"{FINAL_MARKS}; {school_class.id}; {self.export.academic_year.name}",
         )
-        mark = anchors.get("signature-mark")
-        place = SignaturePlace(mark.page, mark.box) if mark is not None else None
-        pdf = assemble([part], info, [self._attachment(school_class)], place)
+        pdf = assemble([part], info, [self._attachment(school_class)], _signature_place(anchors))
         return pdf, page_count(part)
 
     def _attachment(self, school_class: SchoolClass) -> Attachment:
@@ -326,6 +324,14 @@ class ClassRenderer:
                 RenderedDocument(FINAL_MARKS, class_id, paths[FINAL_MARKS], sheets, sheets)
             )
         return written
+
+
+def _signature_place(anchors: dict[str, Anchor]) -> SignaturePlace:
+    """Where the layout reserved room for the signature mark (else the title sheet's corner)."""
+    mark = anchors.get("signature-mark")
+    if mark is None:
+        return SignaturePlace(0, TITLE_SIGNATURE_BOX)
+    return SignaturePlace(mark.page, mark.box)
 
 
 def _class_heading(school_class: SchoolClass) -> str:

@@ -147,7 +147,7 @@ MARK_WIDTH = 260.0
 MARK_HEIGHT = 90.0
 """Size of the visible signature mark, points (the final-marks template reserves 92 × 32 mm)."""
 TITLE_SIGNATURE_BOX = (300.0, 40.0, 300.0 + MARK_WIDTH, 40.0 + MARK_HEIGHT)
-"""Where the mark goes on a journal bundle's title sheet (A4 portrait, in the 50 mm bottom margin)."""
+"""Fallback place of the mark (first page, bottom right) when a layout reserves none."""
 
 
 @dataclass(frozen=True, slots=True)
