@@ -31,6 +31,7 @@ from pyhanko.sign.validation.policy_decl import (
     RevocationInfoGatheringSpec,
     SignatureValidationSpec,
 )
+from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
@@ -186,11 +187,14 @@ def check_document(path: Path, trust_roots: list[asn1_x509.Certificate]) -> Docu
             if is_ts:
                 from pyhanko.sign.validation import validate_pdf_timestamp
 
+                # a timestamp over the whole file has no later revisions to analyse
+                last = sig.evaluate_signature_coverage() == SignatureCoverageLevel.ENTIRE_FILE
                 ts_status = validate_pdf_timestamp(
                     sig,
                     validation_context=ValidationContext(
                         trust_roots=trust_roots, allow_fetching=False
                     ),
+                    skip_diff=last,
                 )
                 intact, trusted = ts_status.intact and ts_status.valid, ts_status.trusted
                 coverage, whole = _coverage(ts_status)

@@ -10,14 +10,18 @@ import click
 
 from archiver import __version__
 from archiver.cli import i18n
+from archiver.cli.demo import demo
 from archiver.cli.demo_data import demo_data
 from archiver.cli.i18n import RuGroup
+from archiver.cli.init import init
 from archiver.cli.keys import keys
 from archiver.cli.render import render
 from archiver.cli.retrieval import catalog, extract, find, get, log
 from archiver.cli.sign import check_signature, sign
+from archiver.cli.status import status
 from archiver.cli.store import store
 from archiver.cli.validate import validate
+from archiver.cli.year_end import year_end
 from archiver.errors import ArchiverError
 
 i18n.install()
@@ -41,6 +45,10 @@ cli.add_command(store)
 cli.add_command(sign)
 cli.add_command(check_signature)
 cli.add_command(keys)
+cli.add_command(year_end)
+cli.add_command(status)
+cli.add_command(init)
+cli.add_command(demo)
 cli.add_command(catalog)
 cli.add_command(find)
 cli.add_command(get)
