@@ -6,7 +6,9 @@ guarantees three things:
 
 * an object appears under its key whole or not at all (no half-written object);
 * an object, once there, is never replaced: :meth:`Storage.put` of the same bytes
-  is a no-op, of other bytes a :class:`StorageConflict`;
+  is a no-op, of other bytes a :class:`StorageConflict` (the one narrow exception is
+  :meth:`Storage.restore`, used only by ``archiver verify --repair`` to replace a
+  copy proven damaged with the content its record's manifest requires);
 * nothing is ever removed: the interface has no delete, and no code path of
   archiver removes or shortens the retention of a stored object. Destruction after
   the retention period is a decision of the school's expert commission, done by
@@ -133,6 +135,26 @@ class Storage(ABC):
 
         The same bytes under the same key are accepted without writing anything;
         different bytes raise :class:`StorageConflict` and change nothing.
+        """
+
+    @abstractmethod
+    def restore(self, key: str, data: bytes, lock: Lock, expected_sha256: str) -> PutResult:
+        """Repair only: put ``data`` in place of a damaged or missing object under ``key``.
+
+        ``expected_sha256`` is the hash the record's manifest requires; ``data`` must
+        have it (else :class:`ValueError`, nothing written). The backend itself looks at
+        the current object again: when it already has that content nothing is written
+        (``created=False``), so a good copy is never replaced. Otherwise ``data``
+        takes the key's place atomically and is checked:
+
+        * S3: a new version, locked with ``lock``, written only if the damaged version is
+          still the current one (``If-Match``; ``If-None-Match: *`` when missing). The
+          damaged version stays, with its own lock; no existing lock is changed, and a
+          ``lock`` weaker than that of an earlier version holding the expected content
+          is refused (:class:`StorageError`): a repair never reduces retention;
+        * local folder: a temporary file, fsynced, made read-only and read back, then
+          renamed over the damaged file; folders of a sealed record are opened for the
+          moment of the rename and closed again.
         """
 
     @abstractmethod

@@ -20,6 +20,8 @@ import os
 import socket
 import stat as stat_module
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from archiver.storage.base import (
@@ -249,6 +251,85 @@ class LocalStorage(Storage):
             crash_point()  # final name there, temporary file not yet removed
         finally:
             tmp.unlink(missing_ok=True)
+        _fsync_dir(incoming)
+        return PutResult(info=ObjectInfo(key=key, size=len(data), read_only=True), created=True)
+
+    @contextmanager
+    def _writable(self, folder: Path) -> Iterator[None]:
+        """Give ``folder`` (of a sealed record, mode 0555) write permission for a moment."""
+        try:
+            mode = stat_module.S_IMODE(folder.stat().st_mode)
+            if not mode & 0o200:
+                folder.chmod(mode | 0o200)
+        except OSError as exc:
+            raise StorageError(
+                f"хранилище «{self.name}»: не удалось открыть папку {folder} для восстановления: "
+                f"{_reason(exc)}"
+            ) from exc
+        try:
+            yield
+        finally:
+            if not mode & 0o200:
+                with suppress(OSError):  # the caller seals the record again anyway
+                    folder.chmod(mode)
+
+    def _current_sha256(self, key: str) -> str | None:
+        """sha256 of the file under ``key`` now, ``None`` when there is none."""
+        path = self._path(key)
+        if not path.exists() and not path.is_symlink():
+            return None
+        if path.is_symlink() or not path.is_file():
+            raise StorageError(
+                f"хранилище «{self.name}»: {path} — не обычный файл; восстановление не выполняется, "
+                "нужна проверка человеком"
+            )
+        return hashlib.sha256(self.read(key).data).hexdigest()
+
+    def restore(self, key: str, data: bytes, lock: Lock, expected_sha256: str) -> PutResult:
+        """Replace a damaged or missing file: temporary file, fsync, read back, rename over it."""
+        path = self._path(key)
+        if hashlib.sha256(data).hexdigest() != expected_sha256:
+            raise ValueError("restore: the data does not have the expected sha256")
+        if self._current_sha256(key) == expected_sha256:
+            info = self.stat(key)
+            assert info is not None
+            return PutResult(info=info, created=False)
+        existing = path.parent
+        while not existing.exists() and existing != self.root:
+            existing = existing.parent
+        with self._writable(existing):
+            self._make_dirs(path.parent)
+        incoming = self.root / INCOMING
+        tmp = incoming / f"{socket.gethostname()}~{os.getpid()}~{uuid.uuid4().hex}.part"
+        try:
+            try:
+                incoming.mkdir(exist_ok=True)
+                with open(tmp, "xb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fchmod(handle.fileno(), FILE_MODE)
+                    os.fsync(handle.fileno())
+                written = tmp.read_bytes()
+            except OSError as exc:
+                raise StorageError(
+                    f"хранилище «{self.name}»: не удалось записать восстановленную копию {path}: "
+                    f"{_reason(exc)}"
+                ) from exc
+            if hashlib.sha256(written).hexdigest() != expected_sha256:
+                raise StorageError(
+                    f"хранилище «{self.name}»: восстановленная копия {path} не читается такой, "
+                    "какой записана; повреждённый файл оставлен как есть"
+                )
+            with self._writable(path.parent):
+                try:
+                    os.replace(tmp, path)
+                except OSError as exc:
+                    raise StorageError(
+                        f"хранилище «{self.name}»: не удалось заменить {path}: {_reason(exc)}"
+                    ) from exc
+                _fsync_dir(path.parent)
+        finally:
+            tmp.unlink(missing_ok=True)  # still there only when the rename did not happen
         _fsync_dir(incoming)
         return PutResult(info=ObjectInfo(key=key, size=len(data), read_only=True), created=True)
 

@@ -67,6 +67,10 @@ def _hex_checksum(value: str | None) -> str | None:
         return None
 
 
+_STRENGTH = {"GOVERNANCE": 1, "COMPLIANCE": 2}
+_PRECONDITION = ("PreconditionFailed", "412", "ConditionalRequestConflict")
+
+
 def _error_code(exc: ClientError) -> str:
     error = exc.response.get("Error", {})
     return str(error.get("Code", ""))
@@ -292,7 +296,7 @@ class S3Storage(Storage):
                 break
             except ClientError as exc:
                 code = _error_code(exc)
-                if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                if code in _PRECONDITION:
                     return self._same(key, data)  # written meanwhile (by us before a crash?)
                 if code in ("NotImplemented", "501") and self._conditional_writes:
                     self._conditional_writes = False
@@ -312,6 +316,147 @@ class S3Storage(Storage):
             raise StorageError(
                 f"хранилище «{self.name}»: сервис не сообщил версию объекта {self.url(key)} "
                 "(версионирование корзины выключено?)"
+            )
+        info = ObjectInfo(
+            key=key,
+            size=len(data),
+            version_id=version_id,
+            lock_mode=lock.mode,
+            retain_until=lock.retain_until,
+            checksum_sha256=digest.hex(),
+            read_only=True,
+        )
+        return PutResult(info=info, created=True)
+
+    def _head(self, key: str, version_id: str | None = None) -> Any:
+        """HEAD of the current (or the given) version, ``None`` when there is none."""
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": self._key(key),
+            "ChecksumMode": "ENABLED",
+        }
+        if version_id:
+            params["VersionId"] = version_id
+        try:
+            return self.client.head_object(**params)
+        except ClientError as exc:
+            if _error_code(exc) in _MISSING:
+                return None
+            raise self._fail(f"чтение сведений об объекте {key}", exc) from exc
+        except BotoCoreError as exc:
+            raise self._fail(f"чтение сведений об объекте {key}", exc) from exc
+
+    def _version_sha256(self, key: str, head: Any) -> str:
+        """sha256 of one version: the checksum the service keeps, else its bytes hashed."""
+        kept = _hex_checksum(head.get("ChecksumSHA256"))
+        if kept is not None:
+            return kept
+        try:
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=self._key(key), VersionId=head["VersionId"]
+            )
+            return hashlib.sha256(response["Body"].read()).hexdigest()
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail(f"чтение объекта {key}", exc) from exc
+
+    def _refuse_weaker_lock(self, key: str, lock: Lock, expected_sha256: str) -> None:
+        """Refuse ``lock`` when an earlier version with the expected content is locked longer."""
+        full = self._key(key)
+        versions: list[str] = []
+        try:
+            paginator = self.client.get_paginator("list_object_versions")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
+                versions += [
+                    str(v["VersionId"])
+                    for v in page.get("Versions", [])
+                    if v.get("Key") == full and v.get("VersionId")
+                ]
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail(f"чтение версий объекта {key}", exc) from exc
+        for version_id in versions:
+            head = self._head(key, version_id)
+            if head is None or not head.get("ObjectLockMode"):
+                continue
+            if self._version_sha256(key, head) != expected_sha256:
+                continue
+            mode = str(head["ObjectLockMode"])
+            until = head.get("ObjectLockRetainUntilDate")
+            weaker_mode = _STRENGTH.get(lock.mode, 0) < _STRENGTH.get(mode, 0)
+            if weaker_mode or (isinstance(until, datetime) and lock.retain_until < until):
+                raise StorageError(
+                    f"хранилище «{self.name}»: восстановление {self.url(key)} сократило бы срок "
+                    f"хранения (версия {version_id}: {mode} до {until}, а запрошено "
+                    f"{lock.mode} до {lock.retain_until.isoformat()}); ничего не записано"
+                )
+
+    def restore(self, key: str, data: bytes, lock: Lock, expected_sha256: str) -> PutResult:
+        """A new, locked version over a damaged current one (or a delete marker)."""
+        digest = hashlib.sha256(data).digest()
+        if digest.hex() != expected_sha256:
+            raise ValueError("restore: the data does not have the expected sha256")
+        current = self._head(key)
+        if current is not None and self._version_sha256(key, current) == expected_sha256:
+            return PutResult(info=self._info(key, current), created=False)
+        self._refuse_weaker_lock(key, lock, expected_sha256)
+        checksum = base64.b64encode(digest).decode("ascii")
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": self._key(key),
+            "Body": data,
+            "ChecksumAlgorithm": "SHA256",
+            "ChecksumSHA256": checksum,
+            "ObjectLockMode": lock.mode,
+            "ObjectLockRetainUntilDate": lock.retain_until,
+            "ServerSideEncryption": "AES256",
+            "Metadata": {"sha256": digest.hex(), "restored": "archiver verify --repair"},
+        }
+        condition: dict[str, Any] = (
+            {"IfMatch": str(current["ETag"])}
+            if current is not None and current.get("ETag")
+            else {"IfNoneMatch": "*"}
+        )
+        while True:
+            try:
+                if self._conditional_writes:
+                    response = self.client.put_object(**params, **condition)
+                else:
+                    response = self.client.put_object(**params)
+                break
+            except ClientError as exc:
+                code = _error_code(exc)
+                if code in _PRECONDITION:
+                    raise StorageConflict(
+                        f"хранилище «{self.name}»: объект {self.url(key)} изменился во время "
+                        "восстановления; ничего не записано, повторите проверку"
+                    ) from exc
+                if code in ("NotImplemented", "501") and self._conditional_writes:
+                    self._conditional_writes = False
+                    continue
+                raise self._fail(f"восстановление объекта {key}", exc) from exc
+            except BotoCoreError as exc:
+                raise self._fail(f"восстановление объекта {key}", exc) from exc
+        returned = response.get("ChecksumSHA256")
+        if returned and returned != checksum:
+            raise StorageError(
+                f"хранилище «{self.name}»: сервис сообщил для {self.url(key)} контрольную сумму "
+                f"{returned}, а не {checksum}"
+            )
+        version_id = response.get("VersionId")
+        if not version_id:
+            raise StorageError(
+                f"хранилище «{self.name}»: сервис не сообщил версию объекта {self.url(key)} "
+                "(версионирование корзины выключено?)"
+            )
+        try:
+            stored = self.client.get_object(
+                Bucket=self.bucket, Key=self._key(key), VersionId=version_id
+            )["Body"].read()
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail(f"чтение восстановленного объекта {key}", exc) from exc
+        if hashlib.sha256(stored).digest() != digest:
+            raise StorageError(
+                f"хранилище «{self.name}»: восстановленная версия {version_id} объекта "
+                f"{self.url(key)} не читается такой, какой записана"
             )
         info = ObjectInfo(
             key=key,
