@@ -149,8 +149,14 @@ def _date(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def check_document(path: Path, trust_roots: list[asn1_x509.Certificate]) -> DocumentReport:
-    """Validate every signature of the PDF at ``path`` offline against ``trust_roots``."""
+def check_document(
+    path: Path, trust_roots: list[asn1_x509.Certificate], *, deep: bool = True
+) -> DocumentReport:
+    """Validate every signature of the PDF at ``path`` offline against ``trust_roots``.
+
+    ``deep=False`` is the quick check of a freshly signed document: integrity,
+    trust, coverage and level, without the (costly) AdES long-term validation.
+    """
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -167,6 +173,7 @@ def check_document(path: Path, trust_roots: list[asn1_x509.Certificate]) -> Docu
             "не заданы доверенные корневые сертификаты ([signature] trust_roots или --trust-root)"
         )
     reports = []
+    pending: list[int] = []
     spec = _offline_spec(trust_roots)
     trailing = len(data) - (data.rfind(b"%%EOF") + len(b"%%EOF"))
     junk = data[len(data) - trailing :].strip() if trailing > 0 else b""
@@ -188,7 +195,10 @@ def check_document(path: Path, trust_roots: list[asn1_x509.Certificate]) -> Docu
                 from pyhanko.sign.validation import validate_pdf_timestamp
 
                 # a timestamp over the whole file has no later revisions to analyse
-                last = sig.evaluate_signature_coverage() == SignatureCoverageLevel.ENTIRE_FILE
+                last = (
+                    sig.evaluate_signature_coverage() == SignatureCoverageLevel.ENTIRE_FILE
+                    or sig.signed_revision == reader.xrefs.total_revisions - 1
+                )
                 ts_status = validate_pdf_timestamp(
                     sig,
                     validation_context=ValidationContext(
@@ -208,7 +218,7 @@ def check_document(path: Path, trust_roots: list[asn1_x509.Certificate]) -> Docu
             else:
                 lta_result = (
                     asyncio.run(ades_lta_validation(sig, spec))
-                    if level in ("B-LT", "B-LTA")
+                    if deep and level in ("B-LT", "B-LTA")
                     else None
                 )
                 # the AdES validation carries the integrity status; validate once only
@@ -217,9 +227,13 @@ def check_document(path: Path, trust_roots: list[asn1_x509.Certificate]) -> Docu
                     signer_validation_context=ValidationContext(
                         trust_roots=trust_roots, allow_fetching=False, revocation_mode="soft-fail"
                     ),
+                    skip_diff=not deep,
                 )
                 intact, trusted = status.intact and status.valid, status.trusted
                 coverage, whole = _coverage(status)
+                if not deep and coverage == "ENTIRE_REVISION":
+                    pending.append(index)  # whole if a later document timestamp seals the rest
+                    whole = True
                 if status.timestamp_validity is not None:
                     signing_time, source = status.timestamp_validity.timestamp, "timestamp"
                 else:
@@ -234,16 +248,23 @@ def check_document(path: Path, trust_roots: list[asn1_x509.Certificate]) -> Docu
                         if ok
                         else f"подпись не прошла проверку AdES: {indication}/{subindication}"
                     )
-                elif level in ("B-B", "B-T"):
+                elif level in ("B-B", "B-T") or lta_result is None:
                     ok = intact and trusted
                     verdict = (
-                        f"подпись цела, сертификат доверенный; уровень {level} не допускает долговременной проверки"
+                        (
+                            f"подпись цела, сертификат доверенный; уровень {level} не допускает долговременной проверки"
+                            if level in ("B-B", "B-T")
+                            else f"подпись цела, сертификат доверенный, уровень {level} "
+                            "(быстрая проверка, без полной проверки AdES)"
+                        )
                         if ok
                         else "подпись недействительна"
                         if not intact
                         else "сертификат подписанта не связан с доверенным корневым сертификатом"
                     )
-                elif lta_result is not None:  # B-LT: no proof of existence of the revocation data without a document timestamp
+                elif (
+                    lta_result is not None
+                ):  # B-LT: no proof of existence of the revocation data without a document timestamp
                     result = lta_result
                     indication = type(result.ades_subindic).__name__
                     subindication = _enum_name(result.ades_subindic)
@@ -296,6 +317,19 @@ def check_document(path: Path, trust_roots: list[asn1_x509.Certificate]) -> Docu
                 notes=notes,
             )
         )
+    if pending:
+        # quick check: no diff analysis; updates after a signature count only when an intact,
+        # trusted document timestamp over the end of the file seals them
+        last = reports[-1]
+        sealed = last.kind == "timestamp" and last.intact and last.trusted and last.covers_whole_file
+        for index in pending:
+            if not sealed and index < len(reports):
+                report = reports[index]
+                report.covers_whole_file = False
+                report.ok = False
+                report.notes.append(
+                    "после подписи в документ внесены изменения, не заверенные штампом времени документа"
+                )
     all_ok = all(r.ok for r in reports)
     return DocumentReport(
         str(path),

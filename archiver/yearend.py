@@ -491,7 +491,7 @@ def run_year_end(
     else:
 
         def check(path: Path) -> DocumentReport:
-            return check_document(path, roots)
+            return check_document(path, roots, deep=False)
 
         checks = fork_map(check, documents, workers=workers)
         for path, checked in zip(documents, checks, strict=True):

@@ -17,10 +17,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -112,7 +113,7 @@ def _crl_point() -> x509.CRLDistributionPoints:
 
 def _issue(
     subject: x509.Name,
-    public_key: rsa.RSAPublicKey,
+    public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey,
     issuer: x509.Name,
     issuer_key: rsa.RSAPrivateKey,
     now: datetime,
@@ -193,7 +194,7 @@ def make_demo_keys(
     ca_key = _new_key()
     ca_name = _name("Демо-УЦ archiver", "archiver")
     ca_cert = _issue(ca_name, ca_key.public_key(), ca_name, ca_key, now, ca=True)
-    director_key = _new_key()
+    director_key = ec.generate_private_key(ec.SECP256R1())  # fast to load for every signature
     director_cert = _issue(
         _name(director_name, organization), director_key.public_key(), ca_name, ca_key, now
     )
@@ -272,14 +273,53 @@ class _TsaHandler(http.server.BaseHTTPRequestHandler):
         """No access log."""
 
 
+def _cached_key_timestamper_class() -> type:
+    """pyHanko's DummyTimeStamper, with the TSA key parsed once instead of for every stamp."""
+    from asn1crypto import cms, core
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from pyhanko.sign import general
+    from pyhanko.sign.general import simple_cms_attribute
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+    from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+    class CachedKeyTimeStamper(DummyTimeStamper):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            key = serialization.load_der_private_key(self.tsa_key.dump(), password=None)
+            assert isinstance(key, rsa.RSAPrivateKey)
+            self._key = key
+
+        def _sign_tst_info(
+            self, tst_info_data: bytes, md_algorithm: str, dt: datetime
+        ) -> tuple[bytes, Any]:
+            md = hashes.Hash(get_pyca_cryptography_hash(md_algorithm))
+            md.update(tst_info_data)
+            signed_attrs = cms.CMSAttributes(
+                [
+                    simple_cms_attribute("content_type", "tst_info"),
+                    simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
+                    simple_cms_attribute(
+                        "signing_certificate", general.as_signing_certificate(self.tsa_cert)
+                    ),
+                    simple_cms_attribute("message_digest", md.finalize()),
+                ]
+            )
+            signature = self._key.sign(
+                signed_attrs.dump(), PKCS1v15(), get_pyca_cryptography_hash(md_algorithm.upper())
+            )
+            return signature, signed_attrs
+
+    return CachedKeyTimeStamper
+
+
 @contextmanager
 def serve_demo_tsa(keys: DemoKeys, port: int = 0) -> Iterator[str]:
     """Run the demo timestamping service on 127.0.0.1 while the block runs; yield its URL."""
     from asn1crypto import keys as asn1_keys
     from asn1crypto import x509 as asn1_x509
-    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+    _CachedKeyTimeStamper = _cached_key_timestamper_class()
     try:
         tsa_cert = x509.load_pem_x509_certificate(keys.tsa_cert.read_bytes())
         tsa_key = serialization.load_pem_private_key(keys.tsa_key.read_bytes(), None)
@@ -290,7 +330,7 @@ def serve_demo_tsa(keys: DemoKeys, port: int = 0) -> Iterator[str]:
             "создайте их командой «archiver keys demo»"
         ) from exc
     der = serialization.Encoding.DER
-    timestamper = DummyTimeStamper(
+    timestamper = _CachedKeyTimeStamper(
         tsa_cert=asn1_x509.Certificate.load(tsa_cert.public_bytes(der)),
         tsa_key=asn1_keys.PrivateKeyInfo.load(
             tsa_key.private_bytes(
