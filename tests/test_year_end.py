@@ -240,3 +240,53 @@ def test_status_before_any_run(tmp_path: Path, school: Path) -> None:
     result = run(folder, "status")
     assert result.returncode == 2
     assert "ещё не запускалось" in result.stderr
+
+
+def test_year_end_pulls_the_export_over_http(tmp_path: Path, school: Path) -> None:
+    """A local HTTP server with a bearer token stands for the journal system's export endpoint."""
+    import http.server
+    import threading
+
+    folder = setup_run(tmp_path, school, 'kind = "local"\npath = "room-2"')
+    (folder / "room-2").mkdir()
+    payload = (folder / "export.json").read_bytes()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.headers.get("Authorization") != "Bearer s3cret":
+                self.send_response(401)
+                self.end_headers()
+                return
+            if self.path != "/export.json":
+                self.send_response(404)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        token = {"ARCHIVER_SOURCE_TOKEN": "s3cret"}
+        ok = run(
+            folder, "year-end", "--source", f"{base}/export.json", "--class", "club1", env=token
+        )
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert report_of(folder)["ok"]
+        denied = run(
+            folder, "year-end", "--source", f"{base}/export.json", "--class", "club1",
+            env={"ARCHIVER_SOURCE_TOKEN": "wrong"},
+        )  # fmt: skip
+        assert denied.returncode != 0 and "401" in denied.stderr and "wrong" not in denied.stderr
+        missing = run(folder, "year-end", "--source", f"{base}/nope.json", env=token)
+        assert missing.returncode == 2 and "не найдена (404)" in missing.stderr
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -21,6 +21,7 @@ from archiver.cli.sign import check_signature, sign
 from archiver.cli.status import status
 from archiver.cli.store import store
 from archiver.cli.validate import validate
+from archiver.cli.verify import verify
 from archiver.cli.year_end import year_end
 from archiver.errors import ArchiverError
 
@@ -54,6 +55,7 @@ cli.add_command(find)
 cli.add_command(get)
 cli.add_command(extract)
 cli.add_command(log)
+cli.add_command(verify)
 
 
 def main(argv: list[str] | None = None) -> None:
