@@ -1,0 +1,255 @@
+"""``archiver verify``: both copies of every record against its manifest; repairs on request."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archiver.cli.i18n import RuCommand
+from archiver.cli.output import echo_json
+from archiver.config import load_config
+from archiver.parallel import cores
+from archiver.state import state_dir
+from archiver.storage.config import load_storage_settings, open_location
+from archiver.verify import (
+    CHANGED,
+    DAMAGED,
+    LOST,
+    MISSING,
+    OK,
+    REPAIR_FAILED,
+    REPAIR_LOG,
+    REPAIR_REFUSED,
+    REPAIRED,
+    SIGNATURE_INVALID,
+    STATE_FILE,
+    UNPROTECTED,
+    UNREADABLE,
+    UNRECOVERABLE,
+    VerifyEvent,
+    VerifyReport,
+    verify_archive,
+)
+
+RECORD_TEXT = {
+    OK: "в порядке",
+    DAMAGED: "повреждена одна копия (восстановить: --repair)",
+    UNRECOVERABLE: "нет исправной копии",
+    UNREADABLE: "копия не читается",
+    UNPROTECTED: "копия не защищена блокировкой",
+    SIGNATURE_INVALID: "подпись документа не прошла проверку",
+    LOST: "записи нет ни в одном хранилище",
+    REPAIRED: "восстановлена",
+    REPAIR_FAILED: "восстановить не удалось",
+    REPAIR_REFUSED: "восстановление отклонено",
+}
+COPY_TEXT = {
+    CHANGED: "изменена",
+    MISSING: "нет записи",
+    UNREADABLE: "не читается",
+    UNPROTECTED: "не защищена блокировкой",
+}
+UNTRACKED_TEXT = {
+    "unknown": "посторонний объект, не входит ни в одну запись",
+    "extra_file": "лишний файл в папке записи",
+    "unfinished_record": "незавершённая запись: нет bagit.txt ни в одном хранилище "
+    "(прерванный «archiver store»; повторите его)",
+}
+HOPELESS = (UNRECOVERABLE, LOST, REPAIR_REFUSED, REPAIR_FAILED)
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 1_000_000:.1f}".replace(".", ",")
+
+
+def print_report(report: VerifyReport) -> None:
+    """The human-readable report (stdout)."""
+    level = (
+        "полная (каждый байт и подписи документов)"
+        if report.level == "deep"
+        else "быстрая (размеры и хэши файлов по описаниям записей)"
+    )
+    click.echo(f"Проверка архива: {level}" + (", с восстановлением" if report.repair else ""))
+    for location in report.locations:
+        view = report.per_location(location.name)
+        click.echo(f"Хранилище «{location.name}» ({location.where}):")
+        if location.error is not None:
+            click.echo(f"  НЕДОСТУПНО: {location.error}")
+            continue
+        lines = 0
+        for status in (CHANGED, MISSING, UNREADABLE, UNPROTECTED):
+            for item in view[status]:
+                suffix = " — восстановлена" if item["repaired"] else ""
+                click.echo(f"  {COPY_TEXT[status]}: {item['record_id']}{suffix}")
+                if status != MISSING:
+                    for problem in item["files"]:
+                        click.echo(f"      {problem['path']}: {problem['message']}")
+                lines += 1
+        for item in view["untracked"]:
+            click.echo(f"  лишний объект: {item['url']} ({UNTRACKED_TEXT[item['reason']]})")
+            lines += 1
+        if not lines:
+            click.echo("  в порядке")
+    hopeless = [r for r in report.records if r.status in HOPELESS]
+    if hopeless:
+        click.echo("")
+        click.echo(
+            "ВНИМАНИЕ: записи без исправной копии или не восстановленные — нужна проверка человеком:"
+        )
+        for record in hopeless:
+            click.echo(f"  {record.record_id}: {RECORD_TEXT[record.status]}")
+            for note in record.notes:
+                click.echo(f"      {note}")
+    others = [r for r in report.records if r.notes and r.status not in HOPELESS]
+    if others:
+        click.echo("")
+        click.echo("Замечания:")
+        for record in others:
+            click.echo(f"  {record.record_id}: {RECORD_TEXT[record.status]}")
+            for note in record.notes:
+                click.echo(f"      {note}")
+    if report.repairs:
+        click.echo("")
+        click.echo("Восстановлено:")
+        for repair in report.repairs:
+            click.echo(
+                f"  {repair.location}: {repair.url} ← «{repair.source}» "
+                f"(sha256 {repair.sha256[:16]}…)"
+            )
+    for note in report.notes:
+        click.echo(f"Примечание: {note}")
+    counts = report.counts()
+    checked = sum(n for status, n in counts.items() if status != LOST)
+    parts = [f"{text} {counts[status]}" for status, text in RECORD_TEXT.items() if status in counts]
+    click.echo("")
+    click.echo(
+        f"Проверено записей: {checked} из {report.records_total}"
+        + (f" (выборка {report.sample:g})" if report.sample is not None else "")
+        + (f"; {', '.join(parts)}" if parts else "")
+        + (f"; лишних объектов {len(report.untracked)}" if report.untracked else "")
+        + f". Прочитано {_megabytes(report.bytes_read)} МБ за "
+        + f"{report.seconds:.1f} с.".replace(".", ",", 1)
+    )
+    click.echo("Архив в порядке." if report.clean else "Найдены проблемы.")
+
+
+class _Progress:
+    """Progress on stderr: JSON lines with ``--json``, a bar on a terminal, else nothing."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.bar: Any = None
+        self.interactive = sys.stderr.isatty()
+
+    def __call__(self, event: VerifyEvent) -> None:
+        if self.as_json:
+            line = {
+                "event": event.stage,
+                "done": event.done,
+                "total": event.total,
+                "record_id": event.record_id,
+                "location": event.location,
+                "status": event.status,
+            }
+            clean = {k: v for k, v in line.items() if v is not None}
+            print(json.dumps(clean, ensure_ascii=False), file=sys.stderr, flush=True)
+            return
+        if event.stage == "listed":
+            if event.status == "unavailable":
+                click.echo(f"Хранилище «{event.location}» недоступно", err=True)
+            else:
+                click.echo(f"Хранилище «{event.location}»: объектов {event.total}", err=True)
+        elif event.stage == "record" and self.interactive:
+            if self.bar is None:
+                self.bar = click.progressbar(
+                    length=event.total, label="Проверка записей", file=sys.stderr, show_pos=True
+                )
+                self.bar.__enter__()
+            self.bar.update(1)
+            if event.done == event.total:
+                self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@click.command("verify", cls=RuCommand)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="ФАЙЛ",
+    help="Файл настроек (по умолчанию ./archiver.toml).",
+)
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Полная проверка: прочитать каждый байт обеих копий и проверить подписи документов "
+    "(нужны [signature] trust_roots).",
+)
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Восстановить изменённую или пропавшую копию из исправной копии другого хранилища.",
+)
+@click.option(
+    "--sample",
+    type=click.FloatRange(0, 1, min_open=True),
+    metavar="ДОЛЯ",
+    help="Проверить только эту долю записей, давно не проверявшихся (0.1 — десятую часть).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Вывести отчёт в формате JSON.")
+def verify(
+    config_path: Path | None,
+    deep: bool,
+    repair: bool,
+    sample: float | None,
+    as_json: bool,
+) -> None:
+    """Проверить обе копии каждой записи архива по её описанию.
+
+    Быстрая проверка (по умолчанию): каждая запись есть в обоих хранилищах, размеры и
+    хэши всех её файлов совпадают с описанием записи. С --deep читается каждый байт и
+    проверяются электронные подписи документов. Выход: 0 — архив в порядке, 1 — найдены
+    проблемы (даже если --repair их исправил), 2 — ошибка в параметрах или настройках.
+    """
+    settings = load_storage_settings(config_path)
+    roots = []
+    if deep or repair:
+        from archiver.sign import load_trust_roots
+
+        signature = load_config(config_path).signature
+        roots = load_trust_roots(signature.trust_roots) if signature.trust_roots else []
+    folder = state_dir(config_path)
+    locations = [open_location(loc) for loc in settings.locations]
+    progress = _Progress(as_json)
+    try:
+        report = verify_archive(
+            locations,
+            folder,
+            deep=deep,
+            repair=repair,
+            sample=sample,
+            trust_roots=roots,
+            workers=cores() if (deep or repair) else 1,
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    if as_json:
+        data = report.to_json()
+        data["state_file"] = str(folder / STATE_FILE)
+        data["repair_log"] = str(folder / REPAIR_LOG)
+        echo_json(data)
+    else:
+        print_report(report)
+        if report.repairs:
+            click.echo(f"Журнал восстановлений: {folder / REPAIR_LOG}")
+    if not report.clean:
+        raise SystemExit(1)
