@@ -51,6 +51,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -547,7 +548,13 @@ class _SignatureChecker:
             handle.write(pdf)
             handle.flush()
             if self.pool is not None:
-                return self.pool.submit(_signature_task, handle.name).result()
+                try:
+                    return self.pool.submit(_signature_task, handle.name).result()
+                except BrokenProcessPool as exc:
+                    raise VerifyError(
+                        "проверка подписей прервана: рабочий процесс завершился аварийно "
+                        "(не хватило памяти?); повторите проверку"
+                    ) from exc
             with self.inline:  # one validation at a time in this process
                 return _signature_task(handle.name)
 
@@ -1212,7 +1219,8 @@ def verify_archive(
         )
         inspected: dict[str, _Inspection] = {}
         last_save = time.monotonic()
-        with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="verify")
+        try:
             for done, inspection in enumerate(pool.map(run.inspect, chosen), 1):
                 rid = inspection.report.record_id
                 inspected[rid] = inspection
@@ -1243,6 +1251,12 @@ def verify_archive(
                 if time.monotonic() - last_save > _SAVE_EVERY:
                     state.save()
                     last_save = time.monotonic()
+        except BaseException:
+            with suppress(ArchiverError):
+                state.save()  # keep what was verified before the error or Ctrl-C
+            raise
+        finally:  # records not yet started are not checked any more
+            pool.shutdown(wait=True, cancel_futures=True)
         report.records = [inspected[rid].report for rid in chosen]
         if all_available:
             report.records += _vanished(state, known, now or datetime.now(UTC), report.notes)

@@ -253,6 +253,48 @@ def test_verify_finds_and_repairs(site: Site) -> None:
     assert "Найдены проблемы." in text.stdout
 
 
+def test_weak_lock_is_reported_and_a_lost_local_folder_restored(site: Site) -> None:
+    # the right bytes, but as a new version without the lock (uploaded by hand, say)
+    key = f"{EXPORT}/bag-info.txt"
+    site.s3.put_object(Bucket=site.bucket, Key=PREFIX + key, Body=s3_get(site, key))
+    # 1a's journal folder removed from the local disk
+    folder = site.nas / JOURNAL_1A
+    original = {
+        p.relative_to(site.nas).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+    for path in [folder, *folder.rglob("*"), folder.parent]:
+        if path.is_dir():
+            path.chmod(0o755)
+    shutil.rmtree(folder)
+
+    found, report = verify(site, "--json")
+    assert found.returncode == 1
+    assert statuses(report) == {
+        EXPORT: "unprotected",
+        JOURNAL_5A: "ok",
+        MARKS_5A: "ok",
+        JOURNAL_1A: "damaged",
+    }
+    weak = location(report, "secondary")["unprotected"]
+    assert [(w["record_id"], [f["problem"] for f in w["files"]]) for w in weak] == [
+        (EXPORT, ["lock"])
+    ]
+    assert ids(location(report, "primary")["missing"]) == {JOURNAL_1A}
+
+    repaired, report = verify(site, "--repair", "--json")
+    assert repaired.returncode == 1 and statuses(report)[JOURNAL_1A] == "repaired"
+    assert statuses(report)[EXPORT] == "unprotected"  # content right: never rewritten
+    assert {r["record_id"] for r in report["repairs"]} == {JOURNAL_1A}
+    restored = {
+        p.relative_to(site.nas).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+    assert restored == original
+    assert all(p.stat().st_mode & 0o777 == 0o555 for p in [folder, folder / "data"])
+    assert (
+        len(site.s3.list_object_versions(Bucket=site.bucket, Prefix=PREFIX + key)["Versions"]) == 2
+    )
+
+
 def test_human_report(site: Site) -> None:
     clean, _ = verify(site)
     assert clean.returncode == 0, clean.stderr
