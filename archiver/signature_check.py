@@ -238,17 +238,7 @@ def check_document(
                     signing_time, source = status.timestamp_validity.timestamp, "timestamp"
                 else:
                     signing_time = status.signer_reported_dt
-                if level == "B-LTA" and lta_result is not None:
-                    result = lta_result
-                    indication = type(result.ades_subindic).__name__
-                    subindication = _enum_name(result.ades_subindic)
-                    ok = result.ades_subindic == AdESPassed.OK
-                    verdict = (
-                        "подпись действительна (AdES: PASSED), проверка возможна в будущем"
-                        if ok
-                        else f"подпись не прошла проверку AdES: {indication}/{subindication}"
-                    )
-                elif level in ("B-B", "B-T") or lta_result is None:
+                if lta_result is None:  # B-B, B-T, or the quick check
                     ok = intact and trusted
                     verdict = (
                         (
@@ -262,18 +252,22 @@ def check_document(
                         if not intact
                         else "сертификат подписанта не связан с доверенным корневым сертификатом"
                     )
-                elif (
-                    lta_result is not None
-                ):  # B-LT: no proof of existence of the revocation data without a document timestamp
-                    result = lta_result
-                    indication = type(result.ades_subindic).__name__
-                    subindication = _enum_name(result.ades_subindic)
-                    ok = result.ades_subindic == AdESPassed.OK
-                    verdict = (
-                        "подпись действительна (AdES: PASSED)"
-                        if ok
-                        else f"подпись уровня B-LT без штампа времени документа: {indication}/{subindication}"
-                    )
+                else:
+                    indication = type(lta_result.ades_subindic).__name__
+                    subindication = _enum_name(lta_result.ades_subindic)
+                    ok = lta_result.ades_subindic == AdESPassed.OK
+                    if level == "B-LTA":
+                        verdict = (
+                            "подпись действительна (AdES: PASSED), проверка возможна в будущем"
+                            if ok
+                            else f"подпись не прошла проверку AdES: {indication}/{subindication}"
+                        )
+                    else:  # B-LT: no proof of existence of the revocation data without a document timestamp
+                        verdict = (
+                            "подпись действительна (AdES: PASSED)"
+                            if ok
+                            else f"подпись уровня B-LT без штампа времени документа: {indication}/{subindication}"
+                        )
         except SignatureValidationError as exc:
             verdict = f"подпись повреждена: {exc}"
         if junk:
@@ -321,7 +315,9 @@ def check_document(
         # quick check: no diff analysis; updates after a signature count only when an intact,
         # trusted document timestamp over the end of the file seals them
         last = reports[-1]
-        sealed = last.kind == "timestamp" and last.intact and last.trusted and last.covers_whole_file
+        sealed = (
+            last.kind == "timestamp" and last.intact and last.trusted and last.covers_whole_file
+        )
         for index in pending:
             if not sealed and index < len(reports):
                 report = reports[index]

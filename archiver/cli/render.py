@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from archiver.cli.i18n import RuCommand
+from archiver.cli.options import class_option
 from archiver.cli.output import echo_json
 from archiver.cli.validate import print_report
 from archiver.errors import InputError
@@ -28,13 +29,7 @@ from archiver.sources.export_v1 import read_export
     metavar="ПАПКА",
     help="Куда записать документы (ПАПКА/учебный год/класс/...).",
 )
-@click.option(
-    "--class",
-    "class_ids",
-    multiple=True,
-    metavar="ID",
-    help="Только этот класс (можно несколько раз).",
-)
+@class_option
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),

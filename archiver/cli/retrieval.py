@@ -39,6 +39,7 @@ from archiver.catalog import (
     student_exports,
 )
 from archiver.cli.i18n import RuCommand, RuGroup
+from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
 from archiver.config import load_config
 from archiver.errors import UsageError
@@ -57,14 +58,6 @@ from archiver.retrieval import (
 from archiver.state import state_dir
 from archiver.storage.config import StorageSettings, load_storage_settings, open_location
 
-CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="ФАЙЛ",
-    help="Файл настроек с разделами [storage.primary] и [storage.secondary] "
-    "(по умолчанию ./archiver.toml).",
-)
 JSON_OPTION = click.option(
     "--json", "as_json", is_flag=True, help="Вывести результат в формате JSON."
 )
@@ -167,7 +160,7 @@ def catalog() -> None:
 
 
 @catalog.command("rebuild")
-@CONFIG_OPTION
+@config_option
 @JSON_OPTION
 def catalog_rebuild(config_path: Path | None, as_json: bool) -> None:
     """Построить каталог заново по записям архива.
@@ -217,7 +210,7 @@ def _entry_lines(match: StudentMatch) -> Iterator[str]:
 @click.option(
     "--class", "class_filter", metavar="КЛАСС", help="Только этот класс (id или название)."
 )
-@CONFIG_OPTION
+@config_option
 @JSON_OPTION
 def find(
     query: str, year: str | None, class_filter: str | None, config_path: Path | None, as_json: bool
@@ -289,7 +282,7 @@ def _log_json(appended: AppendResult) -> dict[str, Any]:
 @OUT_OPTION
 @REASON_OPTION
 @OPERATOR_OPTION
-@CONFIG_OPTION
+@config_option
 @JSON_OPTION
 def get(
     record_id: str,
@@ -387,7 +380,7 @@ def _fresh_catalog(archive: Archive, as_json: bool) -> None:
 @REASON_OPTION
 @OPERATOR_OPTION
 @click.option("--school", "school_id", metavar="ID", help="Школа, если в архиве их несколько.")
-@CONFIG_OPTION
+@config_option
 @JSON_OPTION
 def extract(
     student_id: str,
@@ -524,7 +517,7 @@ def _print_verify(report: VerifyReport) -> None:
 
 
 @log.command("verify")
-@CONFIG_OPTION
+@config_option
 @JSON_OPTION
 def log_verify(config_path: Path | None, as_json: bool) -> None:
     """Проверить журнал доступа в каждом хранилище: цепочку хешей и совпадение копий.
@@ -570,7 +563,7 @@ def _entry_line(entry: Entry) -> str:
 
 
 @log.command("show")
-@CONFIG_OPTION
+@config_option
 @JSON_OPTION
 def log_show(config_path: Path | None, as_json: bool) -> None:
     """Показать журнал доступа (из основного хранилища, резервного — если оно недоступно)."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from archiver.cli.i18n import RuCommand
+from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
 from archiver.config import load_config
 from archiver.errors import InputError, UsageError
@@ -23,14 +24,6 @@ from archiver.sign import (
 )
 from archiver.signature_check import DocumentReport, SignatureReport, check_document
 from archiver.store import find_documents
-
-CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="ФАЙЛ",
-    help="Файл настроек (по умолчанию ./archiver.toml).",
-)
 
 
 def read_secret(env_name: str, prompt: str) -> str:
@@ -55,7 +48,7 @@ def read_secret(env_name: str, prompt: str) -> str:
     type=click.Path(path_type=Path),
     metavar="ПАПКА|ФАЙЛ...",
 )
-@CONFIG_OPTION
+@config_option
 @click.option("--json", "as_json", is_flag=True, help="Вывести результат в формате JSON.")
 def sign(paths: tuple[Path, ...], config_path: Path | None, as_json: bool) -> None:
     """Подписать документы электронной подписью директора (PAdES).
@@ -164,7 +157,7 @@ def _print_document(report: DocumentReport) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="ФАЙЛ...",
 )
-@CONFIG_OPTION
+@config_option
 @click.option(
     "--trust-root",
     "trust_roots",

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from archiver.cli.i18n import RuCommand
+from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
 from archiver.errors import UsageError
 from archiver.sources.export_v1 import read_export
@@ -38,13 +39,7 @@ NEXT_STEP = {
 
 
 @click.command("status", cls=RuCommand)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="ФАЙЛ",
-    help="Файл настроек (по умолчанию ./archiver.toml).",
-)
+@config_option
 @click.option(
     "--year", metavar="ГОД", help="Учебный год, например 2025/2026 (по умолчанию последний)."
 )

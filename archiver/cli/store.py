@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from archiver.cli.i18n import RuCommand
+from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
 from archiver.cli.validate import print_report
 from archiver.errors import InputError
@@ -66,14 +67,7 @@ def _print_result(result: RecordResult) -> None:
     metavar="ВЫГРУЗКА",
     help="Выгрузка электронного журнала, по которой сделаны документы (сохраняется тоже).",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="ФАЙЛ",
-    help="Файл настроек с разделами [storage.primary] и [storage.secondary] "
-    "(по умолчанию ./archiver.toml).",
-)
+@config_option
 @click.option(
     "--correction",
     metavar="ПРИЧИНА",

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from archiver.cli.i18n import RuCommand
+from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
 from archiver.config import load_config
 from archiver.parallel import cores
@@ -180,13 +181,7 @@ class _Progress:
 
 
 @click.command("verify", cls=RuCommand)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="ФАЙЛ",
-    help="Файл настроек (по умолчанию ./archiver.toml).",
-)
+@config_option
 @click.option(
     "--deep",
     is_flag=True,

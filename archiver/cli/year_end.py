@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from archiver.cli.i18n import RuCommand
+from archiver.cli.options import class_option, config_option
 from archiver.cli.output import echo_json
 from archiver.cli.progress import StageProgress
 from archiver.cli.sign import read_secret
@@ -58,20 +59,8 @@ def load_raw(source: str) -> tuple[bytes, str]:
     metavar="ФАЙЛ|URL",
     help="Выгрузка журнала: файл или адрес https://… (токен — в ARCHIVER_SOURCE_TOKEN).",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="ФАЙЛ",
-    help="Файл настроек (по умолчанию ./archiver.toml).",
-)
-@click.option(
-    "--class",
-    "class_ids",
-    multiple=True,
-    metavar="ID",
-    help="Только этот класс (можно несколько раз).",
-)
+@config_option
+@class_option
 @click.option(
     "--correction",
     metavar="ПРИЧИНА",
