@@ -25,6 +25,7 @@ from archiver.storage.config import load_storage_settings, open_location
 from archiver.yearend import (
     REPORT_TEXT,
     STATE_TEXT,
+    STORED_BOTH,
     VERIFIED,
     YearEndEvent,
     class_states,
@@ -35,21 +36,11 @@ from archiver.yearend import (
 
 
 def load_raw(source: str) -> tuple[bytes, str]:
-    """The export's bytes and display name, from a file or over HTTP(S)."""
-    if source.startswith(("http://", "https://")):
-        from archiver.sources.http import load_source
+    """The export's bytes and display name (a file's base name, or the URL)."""
+    from archiver.sources.http import is_url, load_source
 
-        raw, name = load_source(source)
-        return raw, name
-    path = Path(source)
-    try:
-        return path.read_bytes(), path.name
-    except FileNotFoundError as exc:
-        raise InputError(f"файл выгрузки {path} не найден") from exc
-    except IsADirectoryError as exc:
-        raise InputError(f"{path} — это папка, а нужен файл выгрузки") from exc
-    except OSError as exc:
-        raise InputError(f"файл выгрузки {path} не читается: {exc.strerror}") from exc
+    raw, name = load_source(source)
+    return raw, (name if is_url(source) else Path(name).name)
 
 
 @click.command("year-end", cls=RuCommand)
@@ -143,7 +134,7 @@ def _say_where_classes_stand(
         states = class_states(export, documents, ids, locations)
     except Exception:  # the storage itself may be what failed
         states = class_states(export, documents, ids, None)
-    unfinished = [s for s in states if s.state not in (VERIFIED,) and s.state != "stored_both"]
+    unfinished = [s for s in states if s.state not in (VERIFIED, STORED_BOTH)]
     if unfinished:
         click.echo("Работа не завершена. Состояние классов:", err=True)
         for s in states:
