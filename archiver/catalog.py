@@ -11,7 +11,13 @@ and rebuilt from the archive at any time:
    ``journal_export`` record, read the export (its sha256 checked against the
    manifest; a damaged copy is replaced by the other location's) and index its
    students (id, full name, birth date), classes, enrolments, the year and exam
-   marks per subject and the teachers' council decisions.
+   marks per subject and the teachers' council decisions;
+3. of a year whose export is no longer in the archive (it is kept 5 years, the
+   summary statements of final marks 25) or cannot be read, index every class from
+   the class's slice of the export embedded in its documents: the summary statement
+   of final marks first, else the journal bundle. Twenty years on, the statements are
+   what is left, and they carry everything ``find`` and ``extract`` need. Each class
+   remembers the record its data was read from.
 
 A rebuild writes a new file next to the old one and renames it into place, so a
 reader never sees a half-built catalog and running it twice gives the same index.
@@ -37,12 +43,17 @@ from typing import Any
 from archiver.errors import ArchiverError, UsageError
 from archiver.model import ClassKind, JournalExport
 from archiver.records import CLASS_JOURNAL, FINAL_MARKS, JOURNAL_EXPORT, RecordError, RecordManifest
-from archiver.retrieval import Locations, complete_records, fetch_record, read_manifest
-from archiver.sources.export_v1 import read_export
+from archiver.retrieval import (
+    Locations,
+    complete_records,
+    fetch_record,
+    journal_data,
+    read_manifest,
+)
 from archiver.storage.base import Storage, StorageError
 
 CATALOG_FILE = "catalog.sqlite"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -70,8 +81,8 @@ CREATE INDEX records_class ON records (school_id, academic_year, class_id, kind,
 CREATE TABLE years (
   school_id TEXT NOT NULL,
   academic_year TEXT NOT NULL,
-  export_record_id TEXT NOT NULL,
-  export_sha256 TEXT NOT NULL,
+  export_record_id TEXT,
+  export_sha256 TEXT,
   exported_at TEXT NOT NULL,
   source_system TEXT NOT NULL,
   school_short_name TEXT NOT NULL,
@@ -91,6 +102,9 @@ CREATE TABLE classes (
   kind TEXT NOT NULL,
   marks_recorded INTEGER NOT NULL,
   position INTEGER NOT NULL,
+  data_record_id TEXT NOT NULL,
+  data_sha256 TEXT NOT NULL,
+  data_kind TEXT NOT NULL,
   PRIMARY KEY (school_id, academic_year, class_id)
 );
 CREATE TABLE students (
@@ -230,17 +244,28 @@ def _manifest_anywhere(
     return None
 
 
-def _insert_export(db: sqlite3.Connection, export: JournalExport, manifest: RecordManifest) -> None:
+def _insert_export(
+    db: sqlite3.Connection,
+    export: JournalExport,
+    manifest: RecordManifest,
+    only_class: str | None = None,
+) -> None:
+    """Index the classes of ``export`` (or only ``only_class``), read from the record ``manifest``.
+
+    ``export`` is a whole export (a ``journal_export`` record) or one class's slice of
+    it embedded in a document; a year's row comes from the first of them indexed.
+    """
     school_id = manifest.school_id
     year = manifest.academic_year
     school = export.school
+    whole = manifest.kind == JOURNAL_EXPORT
     db.execute(
-        "INSERT INTO years VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT OR IGNORE INTO years VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         (
             school_id,
             year,
-            manifest.record_id,
-            manifest.sha256,
+            manifest.record_id if whole else None,
+            manifest.sha256 if whole else None,
             export.exported_at.isoformat(),
             export.source_system,
             school.short_name,
@@ -251,9 +276,15 @@ def _insert_export(db: sqlite3.Connection, export: JournalExport, manifest: Reco
         ),
     )
     subjects = {s.id: s.name for s in export.subjects}
-    for position, school_class in enumerate(export.classes):
+    first = _count(
+        db,
+        "SELECT COUNT(*) FROM classes WHERE school_id = ? AND academic_year = ?",
+        (school_id, year),
+    )
+    classes = [c for c in export.classes if only_class is None or c.id == only_class]
+    for position, school_class in enumerate(classes, start=first):
         db.execute(
-            "INSERT INTO classes VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO classes VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 school_id,
                 year,
@@ -264,6 +295,9 @@ def _insert_export(db: sqlite3.Connection, export: JournalExport, manifest: Reco
                 school_class.kind.value,
                 int(school_class.marks_recorded),
                 position,
+                manifest.record_id,
+                manifest.sha256,
+                manifest.kind,
             ),
         )
         for n, student in enumerate(school_class.students):
@@ -390,14 +424,7 @@ def rebuild(locations: Locations, path: Path, *, now: datetime | None = None) ->
             db.executescript(SCHEMA)
             for manifest in manifests:
                 _insert_record(db, manifest, manifest.record_id in latest_ids)
-            exports = sorted(
-                (m for m in latest.values() if m.kind == JOURNAL_EXPORT),
-                key=lambda m: (m.school_id, m.academic_year),
-            )
-            for manifest in exports:
-                export = _read_export(locations, manifest, result)
-                if export is not None:
-                    _insert_export(db, export, manifest)
+            _index_journal_data(db, locations, list(latest.values()), result)
             meta = {
                 "schema_version": SCHEMA_VERSION,
                 "built_at": built_at,
@@ -426,27 +453,65 @@ def rebuild(locations: Locations, path: Path, *, now: datetime | None = None) ->
     return result
 
 
-def _count(db: sqlite3.Connection, sql: str) -> int:
-    row = db.execute(sql).fetchone()
+def _count(db: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> int:
+    row = db.execute(sql, params).fetchone()
     return int(row[0]) if row else 0
 
 
-def _read_export(
+DOCUMENT_PREFERENCE = (FINAL_MARKS, CLASS_JOURNAL)
+"""Which class document's embedded data to read when the export is gone: the longest kept first."""
+
+
+def _index_journal_data(
+    db: sqlite3.Connection,
+    locations: Locations,
+    latest: list[RecordManifest],
+    result: RebuildResult,
+) -> None:
+    """Index every year from its export, or class by class from the documents' embedded data."""
+    covered: set[tuple[str, str]] = set()
+    exports = sorted(
+        (m for m in latest if m.kind == JOURNAL_EXPORT),
+        key=lambda m: (m.school_id, m.academic_year),
+    )
+    for manifest in exports:
+        export = _read_data(locations, manifest, result)
+        if export is not None:
+            _insert_export(db, export, manifest)
+            covered.add((manifest.school_id, manifest.academic_year))
+    documents: dict[tuple[str, str, str], list[RecordManifest]] = {}
+    for manifest in latest:
+        key = (manifest.school_id, manifest.academic_year)
+        if manifest.kind in DOCUMENT_PREFERENCE and manifest.class_id and key not in covered:
+            documents.setdefault((*key, manifest.class_id), []).append(manifest)
+    told: set[tuple[str, str]] = set()
+    for (school_id, year, class_id), candidates in sorted(documents.items()):
+        if (school_id, year) not in told:
+            told.add((school_id, year))
+            result.notes.append(
+                f"выгрузки журнала школы {school_id} за {year} учебный год в архиве нет "
+                "(или она не читается): классы взяты из данных, вложенных в их документы"
+            )
+        candidates.sort(key=lambda m: DOCUMENT_PREFERENCE.index(m.kind))
+        for manifest in candidates:
+            export = _read_data(locations, manifest, result)
+            if export is not None:
+                _insert_export(db, export, manifest, only_class=class_id)
+                break
+
+
+def _read_data(
     locations: Locations, manifest: RecordManifest, result: RebuildResult
 ) -> JournalExport | None:
     rid = manifest.record_id
     try:
         fetched = fetch_record(locations, rid)
+        export = journal_data(fetched)
     except ArchiverError as exc:
-        result.problems.append(f"выгрузка {rid} не прочитана: {exc}")
+        result.problems.append(f"запись {rid} не прочитана: {exc}")
         return None
     result.notes.extend(n for n in fetched.notes if n not in result.notes)
-    report = read_export(fetched.payload, name=rid)
-    if not report.ok or report.export is None:
-        first = "; ".join(str(p) for p in report.errors[:3])
-        result.problems.append(f"выгрузка {rid} не читается как выгрузка журнала: {first}")
-        return None
-    return report.export
+    return export
 
 
 # -- reading
@@ -484,21 +549,24 @@ def catalog_meta(path: Path) -> dict[str, str] | None:
     return meta if meta.get("schema_version") == SCHEMA_VERSION else None
 
 
-def export_record_ids(path: Path) -> set[str]:
-    """The export records the catalog was built from."""
+def catalogued_record_ids(path: Path) -> set[str]:
+    """The latest version of every record series the catalog was built from."""
     with connect(path) as db:
-        return {str(r[0]) for r in db.execute("SELECT export_record_id FROM years")}
+        return {str(r[0]) for r in db.execute("SELECT record_id FROM records WHERE latest = 1")}
 
 
-def archived_export_ids(location: Storage) -> set[str]:
-    """The latest version of every export series now in ``location`` (listing only)."""
+def archived_record_ids(location: Storage) -> set[str]:
+    """The latest version of every record series now in ``location`` (listing only).
+
+    Differs from :func:`catalogued_record_ids` when a year or a correction has been
+    stored, or a record disposed of, since the catalog was built.
+    """
     latest: dict[str, tuple[int, str]] = {}
     for rid in complete_records(location):
         series, _, version = rid.rpartition("/v")
-        if series.endswith("/" + JOURNAL_EXPORT):
-            number = int(version)
-            if series not in latest or latest[series][0] < number:
-                latest[series] = (number, rid)
+        number = int(version)
+        if series not in latest or latest[series][0] < number:
+            latest[series] = (number, rid)
     return {rid for _, rid in latest.values()}
 
 
@@ -519,8 +587,10 @@ class ClassEntry:
     """Record id of the latest version of the class's journal bundle, if archived."""
     final_marks: str | None
     """Record id of the latest version of the summary statement of final marks, if archived."""
-    journal_export: str
-    """Record id of the export the entry comes from."""
+    journal_export: str | None
+    """Record id of the year's export, while it is archived."""
+    data_record: str
+    """Record id the entry was read from: the export, or a class document's embedded data."""
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -539,6 +609,7 @@ class ClassEntry:
                 FINAL_MARKS: self.final_marks,
                 JOURNAL_EXPORT: self.journal_export,
             },
+            "data_record": self.data_record,
         }
 
 
@@ -652,7 +723,7 @@ def _student(db: sqlite3.Connection, school_id: str, student_id: str) -> Student
     rows = db.execute(
         """
         SELECT e.*, c.name AS class_name, c.kind, c.grade, c.marks_recorded,
-               y.export_record_id,
+               y.export_record_id, c.data_record_id,
                (SELECT record_id FROM records r WHERE r.school_id = e.school_id
                   AND r.academic_year = e.academic_year AND r.class_id = e.class_id
                   AND r.kind = 'class_journal' AND r.latest = 1) AS class_journal,
@@ -680,7 +751,8 @@ def _student(db: sqlite3.Connection, school_id: str, student_id: str) -> Student
             left_reason=r["left_reason"],
             class_journal=r["class_journal"],
             final_marks=r["final_marks"],
-            journal_export=str(r["export_record_id"]),
+            journal_export=r["export_record_id"],
+            data_record=str(r["data_record_id"]),
         )
         for r in rows
     )
@@ -697,18 +769,24 @@ def _student(db: sqlite3.Connection, school_id: str, student_id: str) -> Student
     )
 
 
-def student_exports(path: Path, student_id: str) -> dict[str, list[str]]:
-    """School id → the export record ids (one per year, oldest first) that list the student."""
+def student_data_records(path: Path, student_id: str) -> dict[str, list[str]]:
+    """School id → the records holding the data of the classes proper the student was in.
+
+    Oldest year first; a year's export serves all its classes, so it is listed once.
+    Schools where the student was only in clubs are listed with no records.
+    """
     with connect(path) as db:
         rows = db.execute(
-            "SELECT DISTINCT s.school_id, y.academic_year, y.export_record_id FROM students s "
-            "JOIN years y USING (school_id, academic_year) WHERE s.student_id = ? "
-            "ORDER BY s.school_id, y.academic_year",
+            "SELECT e.school_id, e.academic_year, c.kind, c.data_record_id FROM enrolments e "
+            "JOIN classes c USING (school_id, academic_year, class_id) WHERE e.student_id = ? "
+            "ORDER BY e.school_id, e.academic_year, c.position",
             (student_id,),
         ).fetchall()
     found: dict[str, list[str]] = {}
     for row in rows:
-        found.setdefault(str(row["school_id"]), []).append(str(row["export_record_id"]))
+        records = found.setdefault(str(row["school_id"]), [])
+        if is_class(str(row["kind"])) and row["data_record_id"] not in records:
+            records.append(str(row["data_record_id"]))
     return found
 
 
@@ -734,11 +812,11 @@ __all__ = [
     "ClassEntry",
     "RebuildResult",
     "StudentMatch",
-    "archived_export_ids",
+    "archived_record_ids",
     "catalog_meta",
     "catalog_path",
+    "catalogued_record_ids",
     "ensure_catalog",
-    "export_record_ids",
     "final_marks_records",
     "find_students",
     "is_class",
@@ -747,7 +825,7 @@ __all__ = [
     "normalize_class",
     "normalize_year",
     "rebuild",
-    "student_exports",
+    "student_data_records",
 ]
 
 

@@ -1,9 +1,12 @@
 """A one-page extract of one student's final marks across every archived year.
 
 «Выписка из сводной ведомости итоговых отметок»: what a school issues when a former
-pupil asks, years later, for their marks. It is built from the archived exports (the
-``journal_export`` records, each read with its sha256 checked against the record's
-manifest), never from the local catalog, which only says which exports to read.
+pupil asks, years later, for their marks. It is built from archived journal data, each
+record read with its sha256 checked against the record's manifest: the year's export
+(a ``journal_export`` record) while it is kept (5 years), afterwards the class's slice
+of the export embedded in the summary statement of final marks (kept 25 years; see
+:func:`archiver.retrieval.journal_data`). Never from the local catalog, which only
+says which records to read.
 
 The document is a PDF/A-3b page laid out by WeasyPrint from ``templates/extract.html``
 (the common ``base.css``), assembled by :mod:`archiver.render.pdf` with the data it
@@ -22,18 +25,24 @@ from typing import Any
 from archiver import __version__
 from archiver.errors import ArchiverError
 from archiver.model import ClassKind, JournalExport, School
+from archiver.records import CLASS_JOURNAL, FINAL_MARKS, JOURNAL_EXPORT
 from archiver.render.bundle import page_count
 from archiver.render.context import ru_date, short_name
 from archiver.render.engines import Engines
 from archiver.render.pdf import Attachment, DocumentInfo, SignaturePlace, assemble
-from archiver.retrieval import Locations, fetch_record
-from archiver.sources.export_v1 import read_export
+from archiver.retrieval import Locations, fetch_record, journal_data
 
 EXTRACT_KIND = "student_extract"
 EXTRACT_FORMAT = "archiver-student-extract/1"
 TITLE = "Выписка из сводной ведомости итоговых отметок"
 LAYOUTS = ("normal", "compact", "tight")
 """Tried in turn until the extract fits one page."""
+SOURCE_TEXT = {
+    JOURNAL_EXPORT: "выгрузка",
+    FINAL_MARKS: "сводная ведомость итоговых отметок (вложенные в неё данные)",
+    CLASS_JOURNAL: "распечатка журнала (вложенные в неё данные)",
+}
+"""How the extract names the record its data was read from."""
 
 
 class ExtractError(ArchiverError):
@@ -56,8 +65,10 @@ class YearColumn:
     decision: str
     protocol: str
     left: str
-    export_record_id: str
-    export_sha256: str
+    data_record_id: str
+    data_sha256: str
+    data_kind: str
+    """The record the column was read from and its kind (see :data:`SOURCE_TEXT`)."""
     final_marks_record: str | None
 
     def to_json(self) -> dict[str, Any]:
@@ -76,9 +87,10 @@ class YearColumn:
             "protocol": self.protocol,
             "left": self.left,
             "sources": {
-                "journal_export": {
-                    "record_id": self.export_record_id,
-                    "sha256": self.export_sha256,
+                "data": {
+                    "record_id": self.data_record_id,
+                    "kind": self.data_kind,
+                    "sha256": self.data_sha256,
                 },
                 "final_marks": self.final_marks_record,
             },
@@ -96,7 +108,7 @@ class ExtractData:
     birth_date: date | None
     columns: list[YearColumn] = field(default_factory=list)
     sources: list[dict[str, str]] = field(default_factory=list)
-    """Every record read: ``{"record_id", "sha256", "location"}``."""
+    """Every record read: ``{"record_id", "kind", "sha256", "location"}``."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -137,8 +149,9 @@ def _column(
     export: JournalExport,
     class_id: str,
     student_id: str,
-    export_record_id: str,
-    export_sha256: str,
+    data_record_id: str,
+    data_sha256: str,
+    data_kind: str,
     final_marks_record: str | None,
 ) -> YearColumn:
     school_class = export.classes_by_id[class_id]
@@ -170,8 +183,9 @@ def _column(
         decision=promotion.decision if promotion else "",
         protocol=(promotion.protocol or "") if promotion else "",
         left=left,
-        export_record_id=export_record_id,
-        export_sha256=export_sha256,
+        data_record_id=data_record_id,
+        data_sha256=data_sha256,
+        data_kind=data_kind,
         final_marks_record=final_marks_record,
     )
 
@@ -180,27 +194,28 @@ def gather(
     locations: Locations,
     school_id: str,
     student_id: str,
-    export_records: list[str],
+    data_records: list[str],
     final_marks_records: dict[tuple[str, str], str] | None = None,
 ) -> ExtractData:
-    """Read the exports (hash-checked) and collect the student's classes, marks and decisions.
+    """Read the journal data (hash-checked) and collect the student's classes, marks and decisions.
 
-    ``export_records`` are the export record ids to read; ``final_marks_records`` maps
-    (academic year, class id) to the archived summary statement, named on the extract.
+    ``data_records`` are the records to read: exports, or class documents whose
+    embedded data stands in for an export no longer archived (one record per year or
+    per class, never both for one class); ``final_marks_records`` maps (academic year,
+    class id) to the archived summary statement, named on the extract.
     """
     statements = final_marks_records or {}
     data: ExtractData | None = None
-    for rid in export_records:
+    for rid in data_records:
         fetched = fetch_record(locations, rid)
-        report = read_export(fetched.payload, name=rid)
-        if not report.ok or report.export is None:
-            problems = "; ".join(str(p) for p in report.errors[:3])
-            raise ExtractError(f"выгрузка {rid} из архива не читается: {problems}")
-        export = report.export
+        export = journal_data(fetched)
+        manifest = fetched.manifest
         classes = [
             c
             for c in export.classes
-            if c.kind is ClassKind.CLASS and student_id in c.students_by_id
+            if c.kind is ClassKind.CLASS
+            and student_id in c.students_by_id
+            and (manifest.kind == JOURNAL_EXPORT or c.id == manifest.class_id)
         ]
         if not classes:
             continue
@@ -221,7 +236,8 @@ def gather(
         data.sources.append(
             {
                 "record_id": rid,
-                "sha256": fetched.manifest.sha256,
+                "kind": manifest.kind,
+                "sha256": manifest.sha256,
                 "location": fetched.location.name,
             }
         )
@@ -232,7 +248,8 @@ def gather(
                     school_class.id,
                     student_id,
                     rid,
-                    fetched.manifest.sha256,
+                    manifest.sha256,
+                    manifest.kind,
                     statements.get((export.academic_year.name, school_class.id)),
                 )
             )
@@ -278,7 +295,12 @@ def template_context(
         }
         for c in data.columns
     ]
-    statements = [c.final_marks_record for c in data.columns if c.final_marks_record]
+    read = {source["record_id"] for source in data.sources}
+    statements = [
+        c.final_marks_record
+        for c in data.columns
+        if c.final_marks_record and c.final_marks_record not in read
+    ]
     years = data.years
     period = years[0] if len(years) == 1 else f"{years[0]} – {years[-1]}"
     return {
@@ -304,7 +326,10 @@ def template_context(
         "has_gaps": any(cell["year"] == "—" for row in rows for cell in row["cells"]),
         "decisions": decisions,
         "has_unmarked": any(not c.marks_recorded for c in data.columns),
-        "exports": data.sources,
+        "sources": [
+            {**source, "text": SOURCE_TEXT.get(source["kind"], source["kind"])}
+            for source in data.sources
+        ],
         "statements": statements,
         "issued": ru_date(issued.date()),
         "signer_position": signer_position,
@@ -340,7 +365,7 @@ def render_extract(
     attachment = Attachment(
         name=f"extract-{data.student_id}.json",
         data=json.dumps(data.to_json(), ensure_ascii=False, indent=1).encode("utf-8"),
-        description=f"{TITLE}: данные, по которым составлена выписка (из архивных выгрузок)",
+        description=f"{TITLE}: данные, по которым составлена выписка (из архивных записей)",
         relationship="Data",
     )
     pdf = assemble([part], info, [attachment], place)
@@ -350,6 +375,7 @@ def render_extract(
 __all__ = [
     "EXTRACT_FORMAT",
     "EXTRACT_KIND",
+    "SOURCE_TEXT",
     "TITLE",
     "ExtractData",
     "ExtractError",

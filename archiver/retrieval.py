@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -23,9 +24,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+
 from archiver.errors import ArchiverError, UsageError
 from archiver.files import OutputError
-from archiver.records import KINDS, MARKER, RECORD_FILE, RecordError, RecordManifest
+from archiver.model import JournalExport
+from archiver.records import (
+    FINAL_MARKS,
+    JOURNAL_EXPORT,
+    KINDS,
+    MARKER,
+    RECORD_FILE,
+    RecordError,
+    RecordManifest,
+)
+from archiver.render.bundle import CLASS_JOURNAL, export_attachment_name
+from archiver.sources.export_v1 import read_export
 from archiver.storage.base import Storage, StorageError, check_key
 
 RECORD_ID = re.compile(r"^[^/]+/[^/]+/[^/]+/(?P<kind>[a-z_]+)/v(?P<version>[1-9]\d*)$")
@@ -235,6 +250,58 @@ def _bullets(lines: Sequence[str]) -> str:
     return "\n".join(f"  - {line}" for line in lines)
 
 
+class ArchivedDataError(ArchiverError):
+    """A record's journal data cannot be read back."""
+
+    exit_code = 1
+
+
+DATA_KINDS = (JOURNAL_EXPORT, FINAL_MARKS, CLASS_JOURNAL)
+"""Records that carry journal data: the export itself, and the class documents, each of
+which embeds its class's slice of the export (``journal-export-<class>.json``)."""
+
+
+def journal_data(fetched: FetchedRecord) -> JournalExport:
+    """The journal data of a fetched record, read and validated as an export (format v1).
+
+    A ``journal_export`` record is the export itself. A class document (the summary
+    statement of final marks, kept 25 years, or the journal bundle) carries its
+    class's slice of the export as an embedded file; that slice is what is left of
+    the year's data once the export and the bundles have reached the end of their
+    5 years.
+    """
+    manifest = fetched.manifest
+    rid = manifest.record_id
+    if manifest.kind == JOURNAL_EXPORT:
+        data, name = fetched.payload, rid
+    elif manifest.kind in DATA_KINDS and manifest.class_id is not None:
+        attachment = export_attachment_name(manifest.class_id)
+        try:
+            embedded = PdfReader(io.BytesIO(fetched.payload)).attachments.get(attachment)
+        except (PyPdfError, ValueError, KeyError, TypeError) as exc:
+            raise ArchivedDataError(f"документ записи {rid} не читается как PDF: {exc}") from exc
+        if not embedded:
+            raise ArchivedDataError(
+                f"в документе записи {rid} нет вложенных данных журнала ({attachment})"
+            )
+        data, name = embedded[0], f"{rid} → {attachment}"
+    else:
+        raise ArchivedDataError(f"запись {rid} ({manifest.kind}) не содержит данных журнала")
+    report = read_export(data, name=name)
+    if not report.ok or report.export is None:
+        problems = "; ".join(str(p) for p in report.errors[:3])
+        raise ArchivedDataError(f"данные журнала записи {rid} не читаются: {problems}")
+    export = report.export
+    if export.academic_year.name != manifest.academic_year or (
+        manifest.class_id is not None and manifest.class_id not in export.classes_by_id
+    ):
+        raise ArchivedDataError(
+            f"данные журнала записи {rid} относятся к другому году или классу "
+            f"({export.academic_year.name}), чем сама запись ({manifest.academic_year})"
+        )
+    return export
+
+
 class OutputExists(ArchiverError):
     """The output file is there already: archiver never overwrites it."""
 
@@ -295,7 +362,9 @@ def write_new_file(path: Path, data: bytes) -> None:
 
 
 __all__ = [
+    "DATA_KINDS",
     "RECORD_ID",
+    "ArchivedDataError",
     "FetchedRecord",
     "Locations",
     "OutputExists",
@@ -303,6 +372,7 @@ __all__ = [
     "check_record_id",
     "complete_records",
     "fetch_record",
+    "journal_data",
     "read_manifest",
     "refuse_existing",
     "write_new_file",

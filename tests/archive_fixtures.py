@@ -5,7 +5,9 @@ the second is made from it by moving every date 52 weeks on and promoting 5 «А
 (with other year marks and one exam mark), so that an extract spans two years. Both are
 stored with the real store operation (:func:`archiver.store.store_records`), with tiny
 signed PDFs standing in for the rendered documents (the documents' content does not
-matter to finding and handing them out).
+matter to finding and handing them out), except that with ``statements=True`` the
+summary statements of final marks are really rendered (they carry the class's data
+that ``find`` and ``extract`` read once the exports are gone).
 
 :class:`Archive` runs the real ``archiver`` entry point in this process
 (:func:`archiver.cli.main.main`) and looks at the locations independently.
@@ -27,6 +29,7 @@ from typing import Any
 import pytest
 
 from archiver.demo.generator import export_bytes, generate_export
+from archiver.render.bundle import ClassRenderer
 from archiver.sources.export_v1 import read_export
 from archiver.storage.base import Storage
 from archiver.storage.local import LocalStorage
@@ -144,6 +147,7 @@ class Archive:
         signed_pdf: SignedPdf,
         moto: MotoS3 | None = None,
         bucket: str | None = None,
+        statements: bool = False,
     ) -> None:
         self.tmp = tmp
         self.primary_root = tmp / "nas"
@@ -173,6 +177,7 @@ class Archive:
         for year in years:
             export = read_export(year.export, name=year.name).export
             assert export is not None
+            renderer = ClassRenderer(export) if statements else None
             paths = []
             for class_id in year.classes:
                 kinds = ["class_journal"]
@@ -182,7 +187,10 @@ class Archive:
                     suffix = "class-journal" if kind == "class_journal" else "final-marks"
                     path = docs / year.name.replace("/", "-") / f"{class_id}-{suffix}.pdf"
                     path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_bytes(signed_pdf(kind, class_id, year=year.name))
+                    base = None
+                    if renderer is not None and kind == "final_marks":
+                        base = renderer.render_final_marks(export.classes_by_id[class_id])[0]
+                    path.write_bytes(signed_pdf(kind, class_id, year=year.name, base=base))
                     paths.append(path)
             store_records(export, year.export, "export.json", paths, [self.primary, self.secondary])
 

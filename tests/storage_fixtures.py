@@ -161,9 +161,10 @@ SignedPdf = Callable[..., bytes]
 
 @pytest.fixture(scope="session", name="signed_pdf")
 def signed_pdf_fixture(test_pki: PkiEnvironment) -> SignedPdf:
-    """``signed_pdf(kind, class_id, year="2025/2026", note="", signed=True) -> bytes``.
+    """``signed_pdf(kind, class_id, year="2025/2026", note="", signed=True, base=None) -> bytes``.
 
-    Signed at PAdES B-B with the director's PKCS#12 of the test PKI (key loaded once).
+    A tiny PDF, or ``base`` (a rendered document, signed into its ``DirectorSignature``
+    field). Signed at PAdES B-B with the director's PKCS#12 of the test PKI (key loaded once).
     """
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
@@ -175,15 +176,22 @@ def signed_pdf_fixture(test_pki: PkiEnvironment) -> SignedPdf:
     cache: dict[tuple[Any, ...], bytes] = {}
 
     def make(
-        kind: str, class_id: str, year: str = "2025/2026", note: str = "", signed: bool = True
+        kind: str,
+        class_id: str,
+        year: str = "2025/2026",
+        note: str = "",
+        signed: bool = True,
+        base: bytes | None = None,
     ) -> bytes:
-        key = (kind, class_id, year, note, signed)
+        key = (kind, class_id, year, note, signed, base)
         if key not in cache:
-            pdf = tiny_pdf(f"{kind}; {class_id}; {year}", note)
+            pdf = base if base is not None else tiny_pdf(f"{kind}; {class_id}; {year}", note)
             if signed:
                 out = signers.sign_pdf(
                     IncrementalPdfFileWriter(BytesIO(pdf)),
-                    signers.PdfSignatureMetadata(field_name="Director"),
+                    signers.PdfSignatureMetadata(
+                        field_name="Director" if base is None else "DirectorSignature"
+                    ),
                     signer=signer,
                 )
                 pdf = out.getvalue()

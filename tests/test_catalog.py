@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -24,6 +26,7 @@ from tests.archive_fixtures import (  # noqa: F401 - fixtures
     SCHOOL,
     SEMENOV,
     Archive,
+    Year,
     archive_fixture,
     make_writable,
     record,
@@ -32,6 +35,7 @@ from tests.archive_fixtures import (  # noqa: F401 - fixtures
 )
 from tests.pki.fixtures import PkiEnvironment
 from tests.storage_fixtures import (  # noqa: F401 - fixtures
+    SignedPdf,
     aws_env_fixture,
     locked_bucket_fixture,
     moto_s3_fixture,
@@ -425,6 +429,7 @@ def test_extract_sees_a_year_stored_after_the_catalog_was_built(archive: Archive
     # the catalog knows only what was there when it was built; extract checks the exports
     assert archive.run("catalog", "rebuild").code == 0
     db = sqlite3.connect(archive.catalog)
+    db.execute("DELETE FROM records WHERE academic_year = ?", (Y2,))
     db.execute("DELETE FROM years WHERE academic_year = ?", (Y2,))
     db.commit()
     db.close()
@@ -433,6 +438,76 @@ def test_extract_sees_a_year_stored_after_the_catalog_was_built(archive: Archive
     assert result.code == 0, result.err
     assert "Каталог построен" in result.err
     assert f"учебные годы {Y1}, {Y2}" in result.out
+
+
+# -- twenty years on: the exports and the bundles (5 years) are gone, the statements (25) stay
+
+
+def dispose(archive: Archive, record_id: str) -> None:
+    """Remove a record from both local locations, as disposal at the end of its term would."""
+    for root in (archive.primary_root, archive.secondary_root):
+        assert root is not None
+        folder = archive.record_path(root, record_id)
+        for path in [folder, *folder.rglob("*")]:
+            make_writable(path)
+        shutil.rmtree(folder)
+
+
+def extract_data(archive: Archive, out: Path) -> Any:
+    """``archiver extract`` of Артём: the data file embedded in the one-page extract."""
+    result = archive.run("extract", "--student", ARTEM, "--out", str(out), "--reason", "запрос")
+    assert result.code == 0, result.err
+    reader = PdfReader(io.BytesIO(out.read_bytes()))
+    assert len(reader.pages) == 1
+    return json.loads(next(iter(reader.attachments.values()))[0])
+
+
+def without_sources(years: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in year.items() if k != "sources"} for year in years]
+
+
+def test_find_and_extract_after_the_exports_are_disposed(
+    tmp_path: Path, school_years: tuple[Year, Year], signed_pdf: SignedPdf
+) -> None:
+    archive = Archive(tmp_path, school_years, signed_pdf, statements=True)
+    before = extract_data(archive, tmp_path / "before.pdf")
+    assert {s["kind"] for s in before["sources"]} == {"journal_export"}
+
+    gone = [record(Y1, None, "journal_export"), record(Y2, None, "journal_export")]
+    gone += [record(Y1, c, "class_journal") for c in ("c1a", "c5a", "club1")]
+    gone += [record(Y2, c, "class_journal") for c in ("c6a", "club1")]
+    for rid in gone:
+        dispose(archive, rid)
+
+    rebuilt = archive.run("catalog", "rebuild", "--json")
+    assert rebuilt.code == 0, rebuilt.err
+    summary = rebuilt.json()
+    assert summary["records"] == 2 and summary["years"] == 2 and summary["problems"] == []
+    assert any("вложенных в их документы" in n for n in summary["notes"])
+    found = archive.run("find", "КАЗАКОВ артем", "--json").json()
+    (artem,) = found
+    assert artem["birth_date"] is not None
+    assert [(c["academic_year"], c["class_id"]) for c in artem["classes"]] == [
+        (Y1, "c5a"),
+        (Y2, "c6a"),
+    ]  # the club and the unmarked 1st class had no statement: nothing of them is left
+    assert artem["classes"][0]["data_record"] == record(Y1, "c5a", "final_marks")
+    assert artem["classes"][0]["records"]["journal_export"] is None
+
+    out = tmp_path / "after.pdf"
+    after = extract_data(archive, out)
+    # the same classes, marks and decisions, now read from the statements
+    assert without_sources(after["years"]) == without_sources(before["years"])
+    statements = [record(Y1, "c5a", "final_marks"), record(Y2, "c6a", "final_marks")]
+    assert [y["sources"]["data"]["record_id"] for y in after["years"]] == statements
+    assert [s["record_id"] for s in after["sources"]] == statements
+    text = pdf_text(out.read_bytes())
+    assert "сводная ведомость итоговых отметок (вложенные в неё данные)" in text
+    assert "Казаков Артём Михайлович" in text
+    assert "переведён в 7 класс" in text
+    logged = archive.run("log", "show", "--json")
+    assert logged.code == 0, logged.err
+    assert "final_marks" in logged.out
 
 
 # -- the same with an S3 location

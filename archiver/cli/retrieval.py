@@ -28,22 +28,22 @@ from archiver.access_log import (
 from archiver.catalog import (
     RebuildResult,
     StudentMatch,
-    archived_export_ids,
+    archived_record_ids,
     catalog_meta,
     catalog_path,
+    catalogued_record_ids,
     ensure_catalog,
-    export_record_ids,
     final_marks_records,
     find_students,
     rebuild,
-    student_exports,
+    student_data_records,
 )
 from archiver.cli.i18n import RuCommand, RuGroup
 from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
 from archiver.config import load_config
 from archiver.errors import UsageError
-from archiver.extract import gather, render_extract
+from archiver.extract import SOURCE_TEXT, gather, render_extract
 from archiver.records import CLASS_JOURNAL, FINAL_MARKS, JOURNAL_EXPORT
 from archiver.render.context import ru_date
 from archiver.retention import load_policy
@@ -192,7 +192,7 @@ def _entry_lines(match: StudentMatch) -> Iterator[str]:
         if dates:
             line += f" ({'; '.join(dates)})"
         yield line
-        journal = entry.class_journal or "не сохранён в архиве"
+        journal = entry.class_journal or "нет в архиве"
         yield f"       журнал класса:       {journal}"
         if entry.class_kind == "class":
             if entry.final_marks:
@@ -200,7 +200,7 @@ def _entry_lines(match: StudentMatch) -> Iterator[str]:
             elif not entry.marks_recorded:
                 statement = "не составляется (отметки не выставляются)"
             else:
-                statement = "не сохранена в архиве"
+                statement = "нет в архиве"
             yield f"       сводная ведомость:   {statement}"
 
 
@@ -358,10 +358,12 @@ def _signer(config_path: Path | None) -> Iterator[Any]:
 
 
 def _fresh_catalog(archive: Archive, as_json: bool) -> None:
-    """Rebuild the catalog when it is missing or does not know every archived export."""
+    """Rebuild the catalog when it is missing or the archive's records have changed since."""
     path = archive.catalog
     source = archive.locations.first()
-    if catalog_meta(path) is not None and export_record_ids(path) == archived_export_ids(source):
+    if catalog_meta(path) is not None and catalogued_record_ids(path) == archived_record_ids(
+        source
+    ):
         return
     result = rebuild(archive.locations, path)
     if not as_json:
@@ -393,7 +395,9 @@ def extract(
 ) -> None:
     """Выписка из сводной ведомости итоговых отметок обучающегося за все годы в архиве (PDF/A).
 
-    Составляется по архивным выгрузкам журнала (sha256 каждой проверяется), на
+    Составляется по архивным данным журнала (sha256 каждой записи проверяется):
+    по выгрузкам, а после их срока хранения (5 лет) по данным, вложенным в
+    сводные ведомости итоговых отметок (хранятся 25 лет). На
     одной странице: школа, обучающийся, годовые (и экзаменационные) отметки по
     годам, решения педагогического совета. Подписывается электронной подписью,
     если в archiver.toml задан подписант ([signer]). Обращение записывается в
@@ -403,7 +407,7 @@ def extract(
     refuse_existing(out)
     archive = open_archive(config_path)
     _fresh_catalog(archive, as_json)
-    schools = student_exports(archive.catalog, student_id)
+    schools = student_data_records(archive.catalog, student_id)
     if school_id is not None:
         schools = {k: v for k, v in schools.items() if k == school_id}
     if not schools:
@@ -415,12 +419,12 @@ def extract(
             f"id «{student_id}» есть в архивах нескольких школ ({', '.join(sorted(schools))}); "
             "укажите школу: --school ID"
         )
-    school, exports = next(iter(schools.items()))
+    school, records = next(iter(schools.items()))
     data = gather(
         archive.locations,
         school,
         student_id,
-        exports,
+        records,
         final_marks_records(archive.catalog, school),
     )
     for note in data.notes:
@@ -474,8 +478,9 @@ def extract(
     if rendered.pages > 1:
         warn(f"выписка не уместилась на одной странице ({rendered.pages} стр.)")
     for source in data.sources:
+        text = SOURCE_TEXT.get(source["kind"], source["kind"])
         click.echo(
-            f"    по выгрузке {source['record_id']} (sha256 {source['sha256'][:16]}…, "
+            f"    по записи {source['record_id']} ({text}; sha256 {source['sha256'][:16]}…, "
             f"хранилище «{source['location']}»)"
         )
     if signed_by is not None:

@@ -86,6 +86,11 @@ def safe_name(text: str) -> str:
     return cleaned or "class"
 
 
+def export_attachment_name(class_id: str) -> str:
+    """The name of the class's journal data embedded in each of its documents."""
+    return f"journal-export-{safe_name(class_id)}.json"
+
+
 def year_folder(export: JournalExport) -> str:
     """``2025-2026`` for the academic year 2025/2026."""
     return safe_name(export.academic_year.name.replace("/", "-"))
@@ -302,7 +307,7 @@ class ClassRenderer:
     def _attachment(self, school_class: SchoolClass) -> Attachment:
         data = json.dumps(class_slice(self.export, school_class.id), ensure_ascii=False, indent=1)
         return Attachment(
-            name=f"journal-export-{safe_name(school_class.id)}.json",
+            name=export_attachment_name(school_class.id),
             data=data.encode("utf-8"),
             description=f"Данные электронного журнала: {school_class.name}, {self.export.academic_year.name} (формат school-journal-export, версия 1)",
         )
