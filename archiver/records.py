@@ -134,19 +134,54 @@ def identify_document(pdf: bytes, file_name: str) -> DocumentIdentity | None:
     return None
 
 
+def _signature_dicts(pdf: bytes) -> list[Any]:
+    """The signature dictionaries (``/V`` of filled signature fields) of the PDF, via pypdf."""
+    from pypdf import PdfReader
+    from pypdf.generic import DictionaryObject
+
+    reader = PdfReader(io.BytesIO(pdf), strict=False)
+    form = reader.trailer["/Root"].get("/AcroForm")
+    found: list[Any] = []
+    pending = list(form.get_object().get("/Fields", [])) if form is not None else []
+    seen: set[int] = set()
+    while pending:
+        field = pending.pop().get_object()
+        if not isinstance(field, DictionaryObject) or id(field) in seen:
+            continue
+        seen.add(id(field))
+        pending.extend(field.get("/Kids", []))
+        value = field.get("/V")
+        if field.get("/FT") == "/Sig" and value is not None:
+            found.append(value.get_object())
+    return found
+
+
 def signer_of(pdf: bytes, name: str = "документ") -> SignerInfo | None:
-    """The signer of the latest embedded signature, or ``None`` for an unsigned PDF."""
-    from pyhanko.pdf_utils.misc import PdfError
-    from pyhanko.pdf_utils.reader import PdfFileReader
+    """The signer of the latest signature proper, or ``None`` for an unsigned PDF.
+
+    Document timestamps (``/DocTimeStamp``, which B-LTA appends after the signature)
+    are not signatures of a person and are skipped: the signer is the director, not
+    the timestamping authority. The CMS is read from the signature dictionary with
+    pypdf (pyHanko's tokenizer is ten times slower on the long hex string).
+    """
+    from asn1crypto import cms
+    from pyhanko.sign.general import extract_certificate_info
+    from pypdf.errors import PyPdfError
 
     try:
-        signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
+        signatures = [
+            sig
+            for sig in _signature_dicts(pdf)
+            if sig.get("/Type", "/Sig") == "/Sig" and sig.get("/SubFilter") != "/ETSI.RFC3161"
+        ]
         if not signatures:
             return None
-        certificate = signatures[-1].signer_cert
+        latest = max(signatures, key=lambda sig: int(sig["/ByteRange"][2]))
+        signed_data = cms.ContentInfo.load(bytes(latest["/Contents"]))["content"]
+        certificate = extract_certificate_info(signed_data).signer_cert
         der = bytes(certificate.dump())
         subject = str(certificate.subject.human_friendly)
-    except (PdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise InputError(f"{name}: не удалось прочитать PDF и его подписи ({exc})") from exc
     return SignerInfo(cert_sha256=hashlib.sha256(der).hexdigest(), subject=subject)
 

@@ -30,6 +30,7 @@ from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.general import SigningError
+from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
 from pyhanko_certvalidator import ValidationContext
 
 from archiver.config import Pkcs11Signer, SignatureSettings
@@ -282,6 +283,16 @@ class SignOutcome:
     note: str = ""
 
 
+DSS_SETTINGS = DSSContentSettings(
+    placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE, include_vri=False
+)
+"""Validation data goes into the revision it serves: the signature's certificates and CRLs
+into the signature's own revision, the timestamp authority's into the document timestamp's
+(before it is taken). So B-LT is one revision, and at B-LTA the document timestamp covers
+the whole file: nothing follows it that a validator must analyse as a later change. VRI
+dictionaries (not required by PAdES since ETSI EN 319 142-1 v1.1.1) are left out."""
+
+
 class DocumentSigner:
     """Signs PDFs with one loaded signer and the configured level, TSA and trust roots."""
 
@@ -323,6 +334,7 @@ class DocumentSigner:
             embed_validation_info=self.level in ("B-LT", "B-LTA"),
             use_pades_lta=self.level == "B-LTA",
             validation_context=self.validation_context,
+            dss_settings=DSS_SETTINGS,
         )
         pdf_signer = signers.PdfSigner(
             meta,

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from archiver.demo.generator import export_bytes, generate_export
@@ -139,9 +140,10 @@ def test_whole_run_local_and_s3(
 
     _, _, der = pem.unarmor((folder / "keys" / "demo-ca.pem").read_bytes())
     root = asn1_x509.Certificate.load(der)
+    signers = {}
     for path in (folder / "state" / "year-end").rglob("*.pdf"):
         with path.open("rb") as handle:
-            sig = PdfFileReader(handle).embedded_signatures[0]
+            sig, doc_ts = PdfFileReader(handle).embedded_signatures
             status = validate_pdf_signature(
                 sig,
                 signer_validation_context=ValidationContext(
@@ -149,6 +151,17 @@ def test_whole_run_local_and_s3(
                 ),
             )
             assert status.intact and status.valid and status.trusted
+            # B-LTA: the document timestamp comes last and covers the whole file
+            assert doc_ts.sig_object_type == "/DocTimeStamp"
+            assert doc_ts.evaluate_signature_coverage() == SignatureCoverageLevel.ENTIRE_FILE
+            signers[path.name] = hashlib.sha256(sig.signer_cert.dump()).hexdigest()
+    # each record's manifest names the director (not the timestamping authority)
+    director = json.loads((school / "export.json").read_text("utf-8"))["school"]["director"]["name"]
+    for manifest_path in (folder / "room-1").rglob("archive-record.json"):
+        manifest = json.loads(manifest_path.read_text("utf-8"))
+        if manifest["kind"] != "journal_export":
+            assert manifest["signature"]["signer_cert_sha256"] == signers[manifest["file"]["name"]]
+            assert director in manifest["signature"]["signer"]
     # status says the same
     status = run(folder, "status", "--json", env=aws_env)
     assert status.returncode == 0, status.stderr

@@ -349,7 +349,10 @@ def serve_demo_tsa(keys: DemoKeys, port: int = 0) -> Iterator[str]:
             f"не удалось запустить демонстрационную службу штампов времени на 127.0.0.1:{port}: "
             f"{exc.strerror}"
         ) from exc
-    thread = threading.Thread(target=server.serve_forever, name="demo-tsa", daemon=True)
+    # a short poll interval: shutdown() waits for the loop to look (0.5 s by default)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="demo-tsa", daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/tsa"
