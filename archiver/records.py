@@ -140,7 +140,7 @@ def _signature_dicts(pdf: bytes) -> list[Any]:
     from pypdf.generic import DictionaryObject
 
     reader = PdfReader(io.BytesIO(pdf), strict=False)
-    form = reader.trailer["/Root"].get("/AcroForm")
+    form = reader.root_object.get("/AcroForm")
     found: list[Any] = []
     pending = list(form.get_object().get("/Fields", [])) if form is not None else []
     seen: set[int] = set()
