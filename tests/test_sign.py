@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from archiver.config import SignatureSettings
+from archiver.records import signer_of
 from archiver.render.batch import render_classes
 from archiver.sign import DocumentSigner, SignError, load_pkcs12, load_trust_roots, open_pkcs11
 from archiver.signature_check import check_document
@@ -77,6 +78,27 @@ def test_b_lta_validates_offline(signed_lta: Path, test_pki: PkiEnvironment) -> 
     assert signature.signer == "Кузнецова Ольга Петровна"
     assert signature.signing_time_source == "timestamp"
     assert report.signatures[-1].kind == "timestamp" and report.signatures[-1].covers_whole_file
+
+
+def test_signer_of_names_the_director_not_the_timestamp_authority(
+    signed_lta: Path, unsigned: dict[str, Path]
+) -> None:
+    import hashlib
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    data = signed_lta.read_bytes()
+    with signed_lta.open("rb") as handle:
+        signature, doc_ts = PdfFileReader(handle).embedded_signatures
+        certificate = signature.signer_cert
+    assert doc_ts.sig_object_type == "/DocTimeStamp"
+    signer = signer_of(data)
+    assert signer is not None
+    assert signer.cert_sha256 == hashlib.sha256(certificate.dump()).hexdigest()
+    assert "Кузнецова Ольга Петровна" in signer.subject
+    assert signer_of(unsigned["final_marks"].read_bytes()) is None
+    # the words of a signature dictionary that frame no signature are not one
+    assert signer_of(b"%PDF-1.7\n/ByteRange [0 10 20 5] <00>\n%%EOF\n") is None
 
 
 def test_signed_file_stays_pdfa_with_visible_mark(signed_lta: Path) -> None:
