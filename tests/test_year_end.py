@@ -303,3 +303,30 @@ def test_year_end_pulls_the_export_over_http(tmp_path: Path, school: Path) -> No
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_demo_needs_nothing_and_its_bundle_validates_with_pyhanko(tmp_path: Path) -> None:
+    """``archiver demo`` as a newcomer runs it; then pyHanko's own command line, not archiver."""
+    result = subprocess.run(
+        [*COMMAND, "demo", "--out", str(tmp_path / "demo"), "--classes", "3"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={k: v for k, v in os.environ.items() if not k.startswith("ARCHIVER_")},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Итог: всё сделано и проверено." in result.stdout
+    line = next(x for x in result.stdout.splitlines() if "sign adesverify" in x)
+    command = line.split(": ", 1)[1].split()
+    journal = Path(command[-1])
+    assert journal.name.endswith("-class-journal.pdf") and journal.is_file()
+    assert Path(command[0]).name == "pyhanko"
+    checked = subprocess.run(
+        [*(c for c in command[:-1] if c != "--pretty-print"), "--executive-summary", str(journal)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    verdicts = [x for x in checked.stdout.splitlines() if x.startswith("DirectorSignature:")]
+    assert len(verdicts) == 1 and verdicts[0].endswith(":VALID"), checked.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -91,6 +92,12 @@ def demo(out: Path, classes: int, as_json: bool) -> None:
     click.echo(f"  отчёт: {result.work_dir / REPORT_TEXT}")
     click.echo(f"  две копии архива: {out / 'storage' / 'room-1'} и {out / 'storage' / 'room-2'}")
     click.echo(f"  проверить подпись: archiver check-signature --config {config_path} {journal}")
+    pyhanko = Path(sys.executable).parent / "pyhanko"
+    click.echo(
+        f"  она же независимо (pyHanko, AdES, без сети): "
+        f"{pyhanko if pyhanko.exists() else 'pyhanko'} sign adesverify --pretty-print "
+        f"--trust {keys.ca_cert} --trust-replace {journal}"
+    )
     click.echo(f"  проверить архив:   archiver verify --config {config_path}")
     click.echo(f"  где какой класс:   archiver status --config {config_path}")
     if not result.ok:
