@@ -161,6 +161,7 @@ class YearEndReport:
                             "signed": d.signed,
                             "level": d.level,
                             "signature_ok": d.signature_ok,
+                            "signature_verdict": d.verdict,
                         }
                         for d in c.documents
                     ],
@@ -482,7 +483,8 @@ def run_year_end(
                 )
                 bad_classes.add(record.class_id or "")
         emit("verify", "step", index, total, record.record_id)
-    levels = []
+    levels: dict[Path, str | None] = {}
+    verdicts: dict[Path, tuple[bool, str]] = {}
     if not roots:
         report.problems.append(
             "не заданы доверенные корневые сертификаты ([signature] trust_roots): "
@@ -495,12 +497,13 @@ def run_year_end(
 
         checks = fork_map(check, documents, workers=workers)
         for path, checked in zip(documents, checks, strict=True):
-            levels.append(checked.signatures[0].level if checked.signatures else None)
+            levels[path] = checked.signatures[0].level if checked.signatures else None
+            verdicts[path] = (checked.ok, checked.message)
             if not checked.ok:
                 report.problems.append(f"{path.name}: {checked.message}")
                 bad_classes.add(owners[path])
     report.level = (
-        min(levels, key=lambda lv: ("B-B", "B-T", "B-LT", "B-LTA").index(lv or "B-B"))
+        min(levels.values(), key=lambda lv: ("B-B", "B-T", "B-LT", "B-LTA").index(lv or "B-B"))
         if levels
         else None
     )
@@ -508,8 +511,10 @@ def run_year_end(
     verified = {c for c in ids if c not in bad_classes}
     report.classes = class_states(export, out_dir, ids, locations, verified)
     for state in report.classes:
-        for doc in state.documents:
-            doc.level, doc.signature_ok = report.level, state.class_id not in bad_classes
+        for doc in state.documents:  # each document's own check
+            doc.level = levels.get(doc.path)
+            if doc.path in verdicts:
+                doc.signature_ok, doc.verdict = verdicts[doc.path]
     report.timings["verify"] = time.monotonic() - started
     save_report(report)
     return report

@@ -110,6 +110,8 @@ def test_whole_run_local_and_s3(
     report = report_of(folder)
     assert report["ok"] and report["signature_level"] == "B-LTA"
     assert [c["state"] for c in report["classes"]] == ["verified", "verified"]  # type: ignore[index, union-attr]
+    checked = [d for c in report["classes"] for d in c["documents"]]  # type: ignore[attr-defined,index]
+    assert [(d["level"], d["signature_ok"]) for d in checked] == [("B-LTA", True)] * 3
     text = next((folder / "state" / "year-end").glob("*/year-end-report.txt")).read_text("utf-8")
     assert "хранить до: сводные ведомости — 2052-01-01" in text
     assert "хранить до: журналы — 2032-01-01" in text
