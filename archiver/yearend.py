@@ -311,6 +311,46 @@ def class_states(
     return states
 
 
+GOOD_CHECKS = ("ok", "repaired")
+"""Results of ``archiver verify`` (``verify-state.json``) that leave a record verified."""
+
+
+def verified_classes(report: dict[str, Any], checks: dict[str, dict[str, Any]]) -> set[str]:
+    """The classes whose records stand verified, from the run's report and later checks.
+
+    ``report`` is a saved year-end report (``year-end-report.json``), ``checks`` the
+    records of ``verify-state.json``. A class whose every record was checked by
+    ``archiver verify`` after the run takes that verdict (all ``ok`` or ``repaired``);
+    otherwise the run's own verification counts.
+    """
+    started = _instant(str(report.get("started", "")))
+    verified = set()
+    for state in report.get("classes", []):
+        class_id = str(state.get("class_id"))
+        rids = [r["record_id"] for r in report.get("records", []) if r.get("class_id") == class_id]
+        later = [
+            checks.get(rid, {})
+            for rid in rids
+            if started is not None
+            and (at := _instant(str(checks.get(rid, {}).get("checked_at", "")))) is not None
+            and at >= started
+        ]
+        if rids and len(later) == len(rids):
+            if all(entry.get("checked_status") in GOOD_CHECKS for entry in later):
+                verified.add(class_id)
+        elif state.get("state") == VERIFIED:
+            verified.add(class_id)
+    return verified
+
+
+def _instant(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 EXPORT_COPY = "export.json"
 
 

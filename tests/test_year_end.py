@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from pyhanko_certvalidator import ValidationContext
 from archiver.demo.generator import export_bytes, generate_export
 from archiver.demo.keys import make_demo_keys
 from archiver.init_config import DEMO_SIGNER
+from archiver.yearend import verified_classes
 from tests.storage_fixtures import MotoS3
 
 CLASSES = ("c5a", "club1")  # a class with marks and a club: three documents, kept small
@@ -332,3 +334,74 @@ def test_demo_needs_nothing_and_its_bundle_validates_with_pyhanko(tmp_path: Path
     assert checked.returncode == 0, checked.stdout + checked.stderr
     verdicts = [x for x in checked.stdout.splitlines() if x.startswith("DirectorSignature:")]
     assert len(verdicts) == 1 and verdicts[0].endswith(":VALID"), checked.stdout
+
+
+def test_status_follows_later_verify_runs(tmp_path: Path, school: Path) -> None:
+    folder = setup_run(tmp_path, school, 'kind = "local"\npath = "room-2"')
+    (folder / "room-2").mkdir()
+    done = year_end(folder)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    def states() -> dict[str, str]:
+        result = run(folder, "status", "--json")
+        assert result.returncode == 0, result.stderr
+        return {c["class_id"]: c["state"] for c in json.loads(result.stdout)["classes"]}
+
+    assert states() == {"c1a": "not_rendered", "c5a": "verified", "club1": "verified"}
+    (damaged,) = (folder / "room-2").rglob("c5a/final_marks/v1/data/*.pdf")
+    damaged.chmod(0o644)
+    damaged.write_bytes(damaged.read_bytes()[:-10])
+    assert run(folder, "verify").returncode == 1
+    assert states() == {"c1a": "not_rendered", "c5a": "stored_both", "club1": "verified"}
+    assert re.search(r"5 «А»\s+сохранён в двух копиях\n", run(folder, "status").stdout)
+    repaired = run(folder, "verify", "--repair")  # exit 1: it did find damage
+    assert "восстановлена 1" in repaired.stdout, repaired.stdout + repaired.stderr
+    assert states() == {"c1a": "not_rendered", "c5a": "verified", "club1": "verified"}
+    assert run(folder, "verify").returncode == 0
+    assert states() == {"c1a": "not_rendered", "c5a": "verified", "club1": "verified"}
+
+
+REPORT = {
+    "started": "2026-06-20T10:00:00+05:00",
+    "classes": [{"class_id": "a", "state": "verified"}, {"class_id": "b", "state": "stored_both"}],
+    "records": [
+        {"record_id": "s/y/a/class_journal/v1", "class_id": "a"},
+        {"record_id": "s/y/a/final_marks/v1", "class_id": "a"},
+        {"record_id": "s/y/b/class_journal/v1", "class_id": "b"},
+    ],
+}
+BEFORE, AFTER = "2026-06-20T04:00:00.000000+00:00", "2026-07-01T00:00:00.000000+00:00"
+
+
+@pytest.mark.parametrize(
+    ("checks", "expected"),
+    [
+        ({}, {"a"}),  # only the run's own verification
+        ({"s/y/a/class_journal/v1": {"checked_at": AFTER, "checked_status": "changed"}}, {"a"}),
+        (
+            {
+                "s/y/a/class_journal/v1": {"checked_at": AFTER, "checked_status": "changed"},
+                "s/y/a/final_marks/v1": {"checked_at": AFTER, "checked_status": "ok"},
+            },
+            set(),
+        ),
+        (
+            {
+                "s/y/a/class_journal/v1": {"checked_at": AFTER, "checked_status": "repaired"},
+                "s/y/a/final_marks/v1": {"checked_at": AFTER, "checked_status": "ok"},
+                "s/y/b/class_journal/v1": {"checked_at": AFTER, "checked_status": "ok"},
+            },
+            {"a", "b"},
+        ),
+        (  # checks from before the run do not count
+            {
+                "s/y/a/class_journal/v1": {"checked_at": BEFORE, "checked_status": "changed"},
+                "s/y/a/final_marks/v1": {"checked_at": BEFORE, "checked_status": "changed"},
+                "s/y/b/class_journal/v1": {"checked_at": BEFORE, "checked_status": "ok"},
+            },
+            {"a"},
+        ),
+    ],
+)
+def test_verified_classes(checks: dict[str, dict[str, str]], expected: set[str]) -> None:
+    assert verified_classes(REPORT, checks) == expected  # type: ignore[arg-type]

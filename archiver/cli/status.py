@@ -15,6 +15,7 @@ from archiver.errors import UsageError
 from archiver.sources.export_v1 import read_export
 from archiver.state import state_dir
 from archiver.storage.config import load_storage_settings, open_location
+from archiver.verify import VerifyState
 from archiver.yearend import (
     EXPORT_COPY,
     NOT_RENDERED,
@@ -27,6 +28,7 @@ from archiver.yearend import (
     VERIFIED,
     class_states,
     documents_root,
+    verified_classes,
 )
 
 NEXT_STEP = {
@@ -34,7 +36,7 @@ NEXT_STEP = {
     RENDERED: "archiver year-end --source ВЫГРУЗКА (или archiver sign)",
     SIGNED: "archiver year-end --source ВЫГРУЗКА (или archiver store)",
     STORED_ONE: "archiver year-end --source ВЫГРУЗКА: допишет вторую копию",
-    STORED_BOTH: "archiver verify",
+    STORED_BOTH: "archiver verify (найдёт повреждения; archiver verify --repair их исправит)",
 }
 
 
@@ -68,7 +70,8 @@ def status(config_path: Path | None, year: str | None, as_json: bool) -> None:
     last = work_dir / REPORT_JSON
     if last.is_file():
         data = json.loads(last.read_text(encoding="utf-8"))
-        verified = {c["class_id"] for c in data.get("classes", []) if c.get("state") == VERIFIED}
+        checks = VerifyState.load(state_dir(config_path, create=False)).records
+        verified = verified_classes(data, checks)
     states = class_states(
         export, documents_root(work_dir), [c.id for c in export.classes], locations, verified
     )
