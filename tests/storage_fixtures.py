@@ -19,6 +19,8 @@ Register them suite-wide in ``tests/conftest.py``::
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import os
 import socket
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from archiver.records import RecordManifest
 from archiver.storage.base import Storage
 from archiver.storage.local import LocalStorage
 from archiver.storage.s3 import S3Storage
@@ -199,3 +202,35 @@ def signed_pdf_fixture(test_pki: PkiEnvironment) -> SignedPdf:
         return cache[key]
 
     return make
+
+
+def journal_manifest(pdf: bytes, **changes: Any) -> RecordManifest:
+    """The manifest of 5 «А»'s journal bundle ``pdf`` in a test school, with ``changes``."""
+    manifest = RecordManifest(
+        record_id="s/2025-2026/5a/class_journal/v1",
+        version=1,
+        kind="class_journal",
+        title="Журнал",
+        school_id="s",
+        school_name="Школа",
+        academic_year="2025/2026",
+        class_id="5a",
+        class_name="5 «А»",
+        file_name="5a-class-journal.pdf",
+        media_type="application/pdf",
+        size=len(pdf),
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        sha512=hashlib.sha512(pdf).hexdigest(),
+        retention_policy="class_journal",
+        retention_title="Журнал",
+        retention_years=5,
+        legal_basis="",
+        lock_mode="COMPLIANCE",
+        closing_year=2026,
+        retain_until="2032-01-01T00:00:00+05:00",
+        stored_at="2026-06-30T10:00:00+00:00",
+        source_export_sha256="0" * 64,
+        signer_cert_sha256="1" * 64,
+        signer_subject="Кузнецова",
+    )
+    return dataclasses.replace(manifest, **changes)

@@ -36,6 +36,7 @@ from tests.storage_fixtures import (  # noqa: F401 - fixtures
     MotoS3,
     SignedPdf,
     aws_env_fixture,
+    journal_manifest,
     locked_bucket_fixture,
     moto_s3_fixture,
     s3_client_fixture,
@@ -447,32 +448,8 @@ def test_records_are_deterministic_bags(signed_pdf: SignedPdf, tmp_path: Path) -
     signer = signer_of(pdf)
     assert signer is not None and "Кузнецова" in signer.subject
     assert signer_of(tiny_pdf(None)) is None
-    manifest = RecordManifest(
-        record_id="s/2025-2026/5a/class_journal/v1",
-        version=1,
-        kind="class_journal",
-        title="Журнал",
-        school_id="s",
-        school_name="Школа",
-        academic_year="2025/2026",
-        class_id="5a",
-        class_name="5 «А»",
-        file_name="5a-class-journal.pdf",
-        media_type="application/pdf",
-        size=len(pdf),
-        sha256=hashlib.sha256(pdf).hexdigest(),
-        sha512=hashlib.sha512(pdf).hexdigest(),
-        retention_policy="class_journal",
-        retention_title="Журнал",
-        retention_years=5,
-        legal_basis="",
-        lock_mode="COMPLIANCE",
-        closing_year=2026,
-        retain_until="2032-01-01T00:00:00+05:00",
-        stored_at="2026-06-30T10:00:00+00:00",
-        source_export_sha256="0" * 64,
-        signer_cert_sha256=signer.cert_sha256,
-        signer_subject=signer.subject,
+    manifest = journal_manifest(
+        pdf, signer_cert_sha256=signer.cert_sha256, signer_subject=signer.subject
     )
     assert RecordManifest.loads(manifest.dumps()) == manifest
     files = bag_files(manifest, manifest.dumps(), pdf)

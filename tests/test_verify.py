@@ -41,6 +41,7 @@ from tests.storage_fixtures import (  # noqa: F401 - fixtures
     MotoS3,
     SignedPdf,
     aws_env_fixture,
+    journal_manifest,
     locked_bucket_fixture,
     moto_s3_fixture,
     s3_client_fixture,
@@ -473,32 +474,9 @@ def test_unavailable_location(site: Site) -> None:
 
 def test_expected_files_are_the_bag(signed_pdf: SignedPdf) -> None:
     pdf = signed_pdf("class_journal", "5a")
-    manifest = RecordManifest(
-        record_id="s/2025-2026/5a/class_journal/v1",
-        version=1,
-        kind="class_journal",
+    manifest = journal_manifest(
+        pdf,
         title="Журнал 5 «А» % с процентом",
-        school_id="s",
-        school_name="Школа",
-        academic_year="2025/2026",
-        class_id="5a",
-        class_name="5 «А»",
-        file_name="5a-class-journal.pdf",
-        media_type="application/pdf",
-        size=len(pdf),
-        sha256=hashlib.sha256(pdf).hexdigest(),
-        sha512=hashlib.sha512(pdf).hexdigest(),
-        retention_policy="class_journal",
-        retention_title="Журнал",
-        retention_years=5,
-        legal_basis="",
-        lock_mode="COMPLIANCE",
-        closing_year=2026,
-        retain_until="2032-01-01T00:00:00+05:00",
-        stored_at="2026-06-30T10:00:00+00:00",
-        source_export_sha256="0" * 64,
-        signer_cert_sha256="1" * 64,
-        signer_subject="Кузнецова",
         correction_reason="исправление",
         replaces="s/2025-2026/5a/class_journal/v0",
     )
