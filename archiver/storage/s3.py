@@ -149,6 +149,22 @@ class S3Storage(Storage):
     def seal(self, prefix: str) -> None:
         """Nothing to do: every object is already locked by Object Lock."""
 
+    def _written_version(self, key: str, response: Any, checksum: str) -> str:
+        """The version a PUT created, after checking the checksum the service returned."""
+        returned = response.get("ChecksumSHA256")
+        if returned and returned != checksum:
+            raise StorageError(
+                f"хранилище «{self.name}»: сервис сообщил для {self.url(key)} контрольную сумму "
+                f"{returned}, а не {checksum}"
+            )
+        version_id = response.get("VersionId")
+        if not version_id:
+            raise StorageError(
+                f"хранилище «{self.name}»: сервис не сообщил версию объекта {self.url(key)} "
+                "(версионирование корзины выключено?)"
+            )
+        return str(version_id)
+
     def _fail(self, action: str, exc: Exception) -> StorageError:
         """A Russian message for a failed S3 call."""
         prefix = f"хранилище «{self.name}» ({self.where}): {action}"
@@ -305,18 +321,7 @@ class S3Storage(Storage):
             except BotoCoreError as exc:
                 raise self._fail(f"запись объекта {key}", exc) from exc
         crash_point()  # object stored, not yet checked
-        returned = response.get("ChecksumSHA256")
-        if returned and returned != checksum:
-            raise StorageError(
-                f"хранилище «{self.name}»: сервис сообщил для {self.url(key)} контрольную сумму "
-                f"{returned}, а не {checksum}"
-            )
-        version_id = response.get("VersionId")
-        if not version_id:
-            raise StorageError(
-                f"хранилище «{self.name}»: сервис не сообщил версию объекта {self.url(key)} "
-                "(версионирование корзины выключено?)"
-            )
+        version_id = self._written_version(key, response, checksum)
         info = ObjectInfo(
             key=key,
             size=len(data),
@@ -435,18 +440,7 @@ class S3Storage(Storage):
                 raise self._fail(f"восстановление объекта {key}", exc) from exc
             except BotoCoreError as exc:
                 raise self._fail(f"восстановление объекта {key}", exc) from exc
-        returned = response.get("ChecksumSHA256")
-        if returned and returned != checksum:
-            raise StorageError(
-                f"хранилище «{self.name}»: сервис сообщил для {self.url(key)} контрольную сумму "
-                f"{returned}, а не {checksum}"
-            )
-        version_id = response.get("VersionId")
-        if not version_id:
-            raise StorageError(
-                f"хранилище «{self.name}»: сервис не сообщил версию объекта {self.url(key)} "
-                "(версионирование корзины выключено?)"
-            )
+        version_id = self._written_version(key, response, checksum)
         try:
             stored = self.client.get_object(
                 Bucket=self.bucket, Key=self._key(key), VersionId=version_id
