@@ -25,14 +25,13 @@ from typing import Any
 from archiver import __version__
 from archiver.errors import ArchiverError
 from archiver.model import ClassKind, JournalExport, School
-from archiver.records import CLASS_JOURNAL, FINAL_MARKS, JOURNAL_EXPORT
+from archiver.records import CLASS_JOURNAL, EXTRACT_KIND, FINAL_MARKS, JOURNAL_EXPORT
 from archiver.render.bundle import page_count
 from archiver.render.context import ru_date, short_name
 from archiver.render.engines import Engines
 from archiver.render.pdf import Attachment, DocumentInfo, SignaturePlace, assemble
 from archiver.retrieval import Locations, fetch_record, journal_data
 
-EXTRACT_KIND = "student_extract"
 EXTRACT_FORMAT = "archiver-student-extract/1"
 TITLE = "Выписка из сводной ведомости итоговых отметок"
 LAYOUTS = ("normal", "compact", "tight")

@@ -37,6 +37,7 @@ from archiver.render.bundle import CLASS_JOURNAL, FINAL_MARKS, safe_name
 __all__ = [
     "CLASS_JOURNAL",
     "DOCUMENT_KINDS",
+    "EXTRACT_KIND",
     "FINAL_MARKS",
     "JOURNAL_EXPORT",
     "KINDS",
@@ -52,12 +53,15 @@ __all__ = [
     "bag_info",
     "identify_document",
     "media_type",
+    "pdf_keywords",
     "record_id",
     "record_prefix",
     "signer_of",
 ]
 
 JOURNAL_EXPORT = "journal_export"
+EXTRACT_KIND = "student_extract"
+"""A student's extract (выписка): made on request, handed out, not stored as a record."""
 DOCUMENT_KINDS = (CLASS_JOURNAL, FINAL_MARKS)
 KINDS = (CLASS_JOURNAL, FINAL_MARKS, JOURNAL_EXPORT)
 RECORD_FORMAT = "archiver-record/1"
@@ -102,7 +106,8 @@ class SignerInfo:
     subject: str
 
 
-def _pdf_keywords(pdf: bytes) -> str | None:
+def pdf_keywords(pdf: bytes) -> str | None:
+    """The Info ``/Keywords`` of a PDF (``kind; class; year`` for archiver's documents)."""
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
@@ -122,7 +127,7 @@ def identify_document(pdf: bytes, file_name: str) -> DocumentIdentity | None:
     ``archiver render`` sets Keywords to e.g. ``class_journal; 5a; 2025/2026`` and names
     the files ``<class>-class-journal.pdf`` / ``<class>-final-marks.pdf``.
     """
-    keywords = _pdf_keywords(pdf)
+    keywords = pdf_keywords(pdf)
     if keywords:
         parts = [part.strip() for part in keywords.split(";")]
         if len(parts) == 3 and parts[0] in DOCUMENT_KINDS and parts[1]:

@@ -44,6 +44,8 @@ from pyhanko_certvalidator import ValidationContext
 from archiver.config import Pkcs11Signer, SignatureSettings
 from archiver.errors import ArchiverError
 from archiver.files import write_atomic
+from archiver.records import EXTRACT_KIND, pdf_keywords
+from archiver.render.bundle import CLASS_JOURNAL, FINAL_MARKS
 from archiver.render.pdf import SIGNATURE_FIELD, TITLE_SIGNATURE_BOX
 
 FIELD_NAME = SIGNATURE_FIELD
@@ -348,6 +350,21 @@ the whole file: nothing follows it that a validator must analyse as a later chan
 dictionaries (not required by PAdES since ETSI EN 319 142-1 v1.1.1) are left out."""
 
 
+REASONS = {
+    CLASS_JOURNAL: "Заверение распечатки электронного журнала",
+    FINAL_MARKS: "Заверение сводной ведомости итоговых отметок",
+    EXTRACT_KIND: "Заверение выписки из сводной ведомости итоговых отметок",
+}
+"""The signature's reason (``/Reason``) per kind of document (the first part of Keywords)."""
+DEFAULT_REASON = "Заверение документа электронного журнала"
+
+
+def signature_reason(pdf: bytes) -> str:
+    """What the signature of ``pdf`` certifies, from the document kind in its Keywords."""
+    kind = (pdf_keywords(pdf) or "").split(";")[0].strip()
+    return REASONS.get(kind, DEFAULT_REASON)
+
+
 class DocumentSigner:
     """Signs PDFs with one loaded signer and the configured level, TSA and trust roots."""
 
@@ -372,7 +389,11 @@ class DocumentSigner:
             )
 
     def sign_bytes(self, pdf: bytes) -> bytes:
-        """Sign one document given as bytes; return the signed bytes."""
+        """Sign one document given as bytes; return the signed bytes.
+
+        The signature's reason names what the director certifies, by the kind of
+        document archiver wrote into its Keywords (see :data:`REASONS`).
+        """
         if is_signed(pdf):
             raise SignError("документ уже подписан; повторно не подписывается")
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
@@ -381,7 +402,7 @@ class DocumentSigner:
             field_name=FIELD_NAME,
             subfilter=fields.SigSeedSubFilter.PADES,
             md_algorithm="sha256",
-            reason="Заверение распечатки электронного журнала",
+            reason=signature_reason(pdf),
             name=self.loaded.identity.owner,
             embed_validation_info=self.level in ("B-LT", "B-LTA"),
             use_pades_lta=self.level == "B-LTA",

@@ -413,6 +413,8 @@ def test_extract_is_signed_when_a_signer_is_configured(
     signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
     assert len(signatures) == 1
     assert signatures[0].field_name == "DirectorSignature"
+    reason = str(signatures[0].sig_object["/Reason"])
+    assert reason == "Заверение выписки из сводной ведомости итоговых отметок"
     assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
     assert "О. П. Кузнецова" in pdf_text(pdf)
 

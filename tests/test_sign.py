@@ -101,6 +101,24 @@ def test_signer_of_names_the_director_not_the_timestamp_authority(
     assert signer_of(b"%PDF-1.7\n/ByteRange [0 10 20 5] <00>\n%%EOF\n") is None
 
 
+def test_signature_reason_names_the_document(
+    signed_lta: Path, unsigned: dict[str, Path], test_pki: PkiEnvironment, tmp_path: Path
+) -> None:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    path = copy(unsigned["final_marks"], tmp_path)
+    loaded = load_pkcs12(test_pki.director_p12, test_pki.p12_passphrase)
+    DocumentSigner(loaded, settings(test_pki, "B-B")).sign_file(path)
+    reasons = {}
+    for signed in (signed_lta, path):
+        with signed.open("rb") as handle:
+            reasons[signed] = str(
+                PdfFileReader(handle).embedded_signatures[0].sig_object["/Reason"]
+            )
+    assert reasons[signed_lta] == "Заверение распечатки электронного журнала"
+    assert reasons[path] == "Заверение сводной ведомости итоговых отметок"
+
+
 def test_signed_file_stays_pdfa_with_visible_mark(signed_lta: Path) -> None:
     reader = PdfReader(signed_lta)
     assert reader.pdf_header == "%PDF-1.7"
