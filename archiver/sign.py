@@ -11,12 +11,9 @@ an already signed document is never signed again.
 from __future__ import annotations
 
 import asyncio
-import atexit
-import contextlib
 import functools
 import hashlib
 import io
-import os
 import ssl
 import tempfile
 from collections.abc import Callable, Iterator
@@ -252,16 +249,22 @@ def open_pkcs11(settings: Pkcs11Signer, pin: str) -> Iterator[LoadedSigner]:
 
 @functools.cache
 def _stamp_font(characters: str) -> str:
-    """PT Serif reduced to ``characters`` (no layout tables), in a temporary file.
+    """PT Serif reduced to ``characters`` (no layout tables), in the temporary folder.
 
     pyHanko subsets the stamp's font for every document it signs, and reading the
     whole PT Serif's layout tables for it was a third of the time of one signature.
-    Made once per process (before the signing workers fork) and removed at exit.
+    Made once per process (before the signing workers fork); the file is named after
+    the font and the characters, so runs share it and it never piles up.
     """
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    font = TTFont(str(STAMP_FONT))
+    source = STAMP_FONT.read_bytes()
+    digest = hashlib.sha256(source + characters.encode("utf-8")).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"archiver-stamp-{digest}.ttf"
+    if path.is_file():
+        return str(path)
+    font = TTFont(io.BytesIO(source))
     options = subset.Options()
     options.layout_features = []
     options.name_IDs = ["*"]
@@ -270,17 +273,10 @@ def _stamp_font(characters: str) -> str:
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=characters)
     subsetter.subset(font)
-    handle, name = tempfile.mkstemp(prefix="archiver-stamp-", suffix=".ttf")
-    with os.fdopen(handle, "wb") as out:
-        font.save(out)
-    atexit.register(_remove_font, name, os.getpid())
-    return name
-
-
-def _remove_font(name: str, owner: int) -> None:
-    if os.getpid() == owner:  # not in a forked worker that happens to run atexit
-        with contextlib.suppress(OSError):
-            os.unlink(name)
+    reduced = io.BytesIO()
+    font.save(reduced)
+    write_atomic(path, reduced.getvalue())
+    return str(path)
 
 
 @functools.cache
@@ -415,25 +411,26 @@ class DocumentSigner:
             else fields.SigFieldSpec(FIELD_NAME, on_page=0, box=STAMP_BOX)
         )
 
+        def pdf_signer(timestamper: timestamps.TimeStamper | None) -> signers.PdfSigner:
+            return signers.PdfSigner(
+                meta,
+                signer=self.loaded.pyhanko_signer,
+                timestamper=timestamper,
+                stamp_style=self.stamp_style,
+                new_field_spec=field_spec,
+            )
+
         async def sign() -> None:
+            if not self.tsa_url:
+                await pdf_signer(None).async_sign_pdf(writer, output=out)
+                return
             # one HTTP session for both timestamps of the document (signature, document);
             # pyHanko would open one per request, each loading the CA bundle anew
             async with aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(ssl=_tls_context())
             ) as session:
-                timestamper = (
-                    timestamps.HTTPTimeStamper(self.tsa_url, timeout=30, session=session)
-                    if self.tsa_url
-                    else None
-                )
-                pdf_signer = signers.PdfSigner(
-                    meta,
-                    signer=self.loaded.pyhanko_signer,
-                    timestamper=timestamper,
-                    stamp_style=self.stamp_style,
-                    new_field_spec=field_spec,
-                )
-                await pdf_signer.async_sign_pdf(writer, output=out)
+                timestamper = timestamps.HTTPTimeStamper(self.tsa_url, timeout=30, session=session)
+                await pdf_signer(timestamper).async_sign_pdf(writer, output=out)
 
         out = io.BytesIO()
         try:

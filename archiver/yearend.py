@@ -35,6 +35,8 @@ from archiver.signature_check import DocumentReport, check_document
 from archiver.storage.base import Storage
 from archiver.store import RecordResult, StoreEvent, holds_document, store_records
 from archiver.validation import ValidationReport
+from archiver.verify import OK as CHECK_OK
+from archiver.verify import REPAIRED as CHECK_REPAIRED
 
 STAGES = ("validate", "render", "sign", "store", "verify")
 STAGE_NAMES = {
@@ -311,7 +313,7 @@ def class_states(
     return states
 
 
-GOOD_CHECKS = ("ok", "repaired")
+GOOD_CHECKS = (CHECK_OK, CHECK_REPAIRED)
 """Results of ``archiver verify`` (``verify-state.json``) that leave a record verified."""
 
 
