@@ -320,20 +320,22 @@ def test_demo_needs_nothing_and_its_bundle_validates_with_pyhanko(tmp_path: Path
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Итог: всё сделано и проверено." in result.stdout
-    line = next(x for x in result.stdout.splitlines() if "sign adesverify" in x)
+    line = next(x for x in result.stdout.splitlines() if "sign validate" in x)
     command = line.split(": ", 1)[1].split()
     journal = Path(command[-1])
     assert journal.name.endswith("-class-journal.pdf") and journal.is_file()
     assert Path(command[0]).name == "pyhanko"
-    checked = subprocess.run(
-        [*(c for c in command[:-1] if c != "--pretty-print"), "--executive-summary", str(journal)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-    verdicts = [x for x in checked.stdout.splitlines() if x.startswith("DirectorSignature:")]
-    assert len(verdicts) == 1 and verdicts[0].endswith(":VALID"), checked.stdout
+    options = [c for c in command[3:-1] if c != "--pretty-print"]
+    for mode in ("validate", "adesverify"):  # the printed command, and the AdES (LTA) one
+        checked = subprocess.run(
+            [command[0], "sign", mode, *options, "--executive-summary", str(journal)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert checked.returncode == 0, mode + checked.stdout + checked.stderr
+        verdicts = [x for x in checked.stdout.splitlines() if x.startswith("DirectorSignature:")]
+        assert len(verdicts) == 1 and verdicts[0].endswith(":VALID"), mode + checked.stdout
 
 
 def test_status_follows_later_verify_runs(tmp_path: Path, school: Path) -> None:

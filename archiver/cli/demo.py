@@ -94,8 +94,8 @@ def demo(out: Path, classes: int, as_json: bool) -> None:
     click.echo(f"  проверить подпись: archiver check-signature --config {config_path} {journal}")
     pyhanko = Path(sys.executable).parent / "pyhanko"
     click.echo(
-        f"  она же независимо (pyHanko, AdES, без сети): "
-        f"{pyhanko if pyhanko.exists() else 'pyhanko'} sign adesverify --pretty-print "
+        f"  она же независимо (pyHanko): "
+        f"{pyhanko if pyhanko.exists() else 'pyhanko'} sign validate --pretty-print "
         f"--trust {keys.ca_cert} --trust-replace {journal}"
     )
     click.echo(f"  проверить архив:   archiver verify --config {config_path}")

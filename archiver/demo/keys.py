@@ -3,8 +3,12 @@
 Everything here is for trying archiver out; nothing has legal force, and every
 certificate says so in its subject («ДЕМО — не имеет юридической силы»), which
 the visible signature mark repeats. The demo PKI is complete enough for PAdES
-B-LTA: the CA publishes an (empty) CRL that the signer embeds, so the
-signatures validate offline; the timestamping service is an RFC 3161 responder
+B-LTA: the CA issues an (empty) CRL that the signer embeds, so the
+signatures validate offline. The certificates name no CRL distribution point:
+there is no server to fetch it from once the demo has ended, and a validator that
+checks revocation online (plain ``pyhanko sign validate``) would then call them
+untrusted; a certificate without one is checked against the CRLs at hand (the
+embedded one). The timestamping service is an RFC 3161 responder
 on 127.0.0.1 backed by pyHanko's :class:`DummyTimeStamper` with the demo TSA key.
 """
 
@@ -36,9 +40,6 @@ CRL_FILE = "demo-ca.crl"
 DIRECTOR_FILE = "director.p12"
 TSA_CERT_FILE = "demo-tsa.pem"
 TSA_KEY_FILE = "demo-tsa-key.pem"
-CRL_URL = "http://127.0.0.1/archiver-demo/demo-ca.crl"
-"""CRL distribution point written into the demo certificates; the CRL itself is embedded
-from the file, never fetched."""
 VALID_DAYS = 3 * 365
 
 
@@ -98,19 +99,6 @@ def _name(common_name: str, organization: str) -> x509.Name:
     )
 
 
-def _crl_point() -> x509.CRLDistributionPoints:
-    return x509.CRLDistributionPoints(
-        [
-            x509.DistributionPoint(
-                full_name=[x509.UniformResourceIdentifier(CRL_URL)],
-                relative_name=None,
-                reasons=None,
-                crl_issuer=None,
-            )
-        ]
-    )
-
-
 def _issue(
     subject: x509.Name,
     public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey,
@@ -166,7 +154,6 @@ def _issue(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
             critical=False,
         )
-        builder = builder.add_extension(_crl_point(), critical=False)
         if tsa:
             builder = builder.add_extension(
                 x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
