@@ -53,7 +53,6 @@ __all__ = [
     "bag_info",
     "identify_document",
     "media_type",
-    "pdf_keywords",
     "record_id",
     "record_prefix",
     "signer_of",
@@ -106,8 +105,7 @@ class SignerInfo:
     subject: str
 
 
-def pdf_keywords(pdf: bytes) -> str | None:
-    """The Info ``/Keywords`` of a PDF (``kind; class; year`` for archiver's documents)."""
+def _pdf_keywords(pdf: bytes) -> str | None:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
@@ -127,7 +125,7 @@ def identify_document(pdf: bytes, file_name: str) -> DocumentIdentity | None:
     ``archiver render`` sets Keywords to e.g. ``class_journal; 5a; 2025/2026`` and names
     the files ``<class>-class-journal.pdf`` / ``<class>-final-marks.pdf``.
     """
-    keywords = pdf_keywords(pdf)
+    keywords = _pdf_keywords(pdf)
     if keywords:
         parts = [part.strip() for part in keywords.split(";")]
         if len(parts) == 3 and parts[0] in DOCUMENT_KINDS and parts[1]:

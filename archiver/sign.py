@@ -41,7 +41,7 @@ from pyhanko_certvalidator import ValidationContext
 from archiver.config import Pkcs11Signer, SignatureSettings
 from archiver.errors import ArchiverError
 from archiver.files import write_atomic
-from archiver.records import EXTRACT_KIND, pdf_keywords
+from archiver.records import EXTRACT_KIND
 from archiver.render.bundle import CLASS_JOURNAL, FINAL_MARKS
 from archiver.render.pdf import SIGNATURE_FIELD, TITLE_SIGNATURE_BOX
 
@@ -355,9 +355,9 @@ REASONS = {
 DEFAULT_REASON = "Заверение документа электронного журнала"
 
 
-def signature_reason(pdf: bytes) -> str:
-    """What the signature of ``pdf`` certifies, from the document kind in its Keywords."""
-    kind = (pdf_keywords(pdf) or "").split(";")[0].strip()
+def signature_reason(keywords: str | None) -> str:
+    """What a signature certifies, from the document kind in the document's Keywords."""
+    kind = (keywords or "").split(";")[0].strip()
     return REASONS.get(kind, DEFAULT_REASON)
 
 
@@ -393,12 +393,14 @@ class DocumentSigner:
         if is_signed(pdf):
             raise SignError("документ уже подписан; повторно не подписывается")
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-        _align_producer(writer)
+        info = _document_info(writer)
+        keywords = info.get("/Keywords") if info is not None else None
+        _align_producer(writer, info)
         meta = signers.PdfSignatureMetadata(
             field_name=FIELD_NAME,
             subfilter=fields.SigSeedSubFilter.PADES,
             md_algorithm="sha256",
-            reason=signature_reason(pdf),
+            reason=signature_reason(str(keywords) if keywords is not None else None),
             name=self.loaded.identity.owner,
             embed_validation_info=self.level in ("B-LT", "B-LTA"),
             use_pades_lta=self.level == "B-LTA",
@@ -462,17 +464,26 @@ def _has_empty_field(writer: IncrementalPdfFileWriter) -> bool:
     )
 
 
-def _align_producer(writer: IncrementalPdfFileWriter) -> None:
-    """Make Info /Producer what pyHanko writes into the XMP, so that the two agree (PDF/A)."""
+def _document_info(writer: IncrementalPdfFileWriter) -> generic.DictionaryObject | None:
+    """The document's Info dictionary (indirect, as archiver writes it), if any."""
     try:
         info_ref = writer.trailer.raw_get("/Info")
     except KeyError:
-        return
+        return None
     if isinstance(info_ref, generic.IndirectObject):
         info = info_ref.get_object()
         if isinstance(info, generic.DictionaryObject):
-            info["/Producer"] = generic.TextStringObject(VENDOR)
-            writer.update_container(info)
+            return info
+    return None
+
+
+def _align_producer(
+    writer: IncrementalPdfFileWriter, info: generic.DictionaryObject | None
+) -> None:
+    """Make Info /Producer what pyHanko writes into the XMP, so that the two agree (PDF/A)."""
+    if info is not None:
+        info["/Producer"] = generic.TextStringObject(VENDOR)
+        writer.update_container(info)
 
 
 def _reason(exc: BaseException) -> str:
