@@ -44,6 +44,7 @@ from archiver.errors import ArchiverError, UsageError
 from archiver.model import ClassKind, JournalExport
 from archiver.records import CLASS_JOURNAL, FINAL_MARKS, JOURNAL_EXPORT, RecordError, RecordManifest
 from archiver.retrieval import (
+    EMBEDDING_KINDS,
     Locations,
     complete_records,
     fetch_record,
@@ -458,10 +459,6 @@ def _count(db: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> in
     return int(row[0]) if row else 0
 
 
-DOCUMENT_PREFERENCE = (FINAL_MARKS, CLASS_JOURNAL)
-"""Which class document's embedded data to read when the export is gone: the longest kept first."""
-
-
 def _index_journal_data(
     db: sqlite3.Connection,
     locations: Locations,
@@ -482,7 +479,7 @@ def _index_journal_data(
     documents: dict[tuple[str, str, str], list[RecordManifest]] = {}
     for manifest in latest:
         key = (manifest.school_id, manifest.academic_year)
-        if manifest.kind in DOCUMENT_PREFERENCE and manifest.class_id and key not in covered:
+        if manifest.kind in EMBEDDING_KINDS and manifest.class_id and key not in covered:
             documents.setdefault((*key, manifest.class_id), []).append(manifest)
     told: set[tuple[str, str]] = set()
     for (school_id, year, class_id), candidates in sorted(documents.items()):
@@ -492,7 +489,7 @@ def _index_journal_data(
                 f"выгрузки журнала школы {school_id} за {year} учебный год в архиве нет "
                 "(или она не читается): классы взяты из данных, вложенных в их документы"
             )
-        candidates.sort(key=lambda m: DOCUMENT_PREFERENCE.index(m.kind))
+        candidates.sort(key=lambda m: EMBEDDING_KINDS.index(m.kind))
         for manifest in candidates:
             export = _read_data(locations, manifest, result)
             if export is not None:

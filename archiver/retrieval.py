@@ -256,9 +256,9 @@ class ArchivedDataError(ArchiverError):
     exit_code = 1
 
 
-DATA_KINDS = (JOURNAL_EXPORT, FINAL_MARKS, CLASS_JOURNAL)
-"""Records that carry journal data: the export itself, and the class documents, each of
-which embeds its class's slice of the export (``journal-export-<class>.json``)."""
+EMBEDDING_KINDS = (FINAL_MARKS, CLASS_JOURNAL)
+"""Class documents that embed their class's slice of the export
+(``journal-export-<class>.json``), the longest kept first."""
 
 
 def journal_data(fetched: FetchedRecord) -> JournalExport:
@@ -274,7 +274,7 @@ def journal_data(fetched: FetchedRecord) -> JournalExport:
     rid = manifest.record_id
     if manifest.kind == JOURNAL_EXPORT:
         data, name = fetched.payload, rid
-    elif manifest.kind in DATA_KINDS and manifest.class_id is not None:
+    elif manifest.kind in EMBEDDING_KINDS and manifest.class_id is not None:
         attachment = export_attachment_name(manifest.class_id)
         try:
             embedded = PdfReader(io.BytesIO(fetched.payload)).attachments.get(attachment)
@@ -362,7 +362,7 @@ def write_new_file(path: Path, data: bytes) -> None:
 
 
 __all__ = [
-    "DATA_KINDS",
+    "EMBEDDING_KINDS",
     "RECORD_ID",
     "ArchivedDataError",
     "FetchedRecord",

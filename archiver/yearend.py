@@ -330,15 +330,10 @@ def verified_classes(report: dict[str, Any], checks: dict[str, dict[str, Any]]) 
     for state in report.get("classes", []):
         class_id = str(state.get("class_id"))
         rids = [r["record_id"] for r in report.get("records", []) if r.get("class_id") == class_id]
-        later = [
-            checks.get(rid, {})
-            for rid in rids
-            if started is not None
-            and (at := _instant(str(checks.get(rid, {}).get("checked_at", "")))) is not None
-            and at >= started
-        ]
-        if rids and len(later) == len(rids):
-            if all(entry.get("checked_status") in GOOD_CHECKS for entry in later):
+        entries = [checks.get(rid, {}) for rid in rids]
+        times = [_instant(str(entry.get("checked_at", ""))) for entry in entries]
+        if rids and started is not None and all(t is not None and t >= started for t in times):
+            if all(entry.get("checked_status") in GOOD_CHECKS for entry in entries):
                 verified.add(class_id)
         elif state.get("state") == VERIFIED:
             verified.add(class_id)
