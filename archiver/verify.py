@@ -411,17 +411,29 @@ class VerifyState:
         self.path = folder / STATE_FILE
         self.records: dict[str, dict[str, Any]] = records or {}
 
+    @staticmethod
+    def _read(path: Path) -> dict[str, dict[str, Any]]:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(doc, dict) or doc.get("format") != STATE_FORMAT:
+            raise ValueError("неизвестный формат")
+        records = doc.get("records", {})
+        if not isinstance(records, dict):
+            raise ValueError("records: ожидался объект")
+        return {str(k): dict(v) for k, v in records.items()}
+
+    @classmethod
+    def peek(cls, folder: Path) -> dict[str, dict[str, Any]]:
+        """The records of the state, read only: empty when there is none or it is broken."""
+        try:
+            return cls._read(folder / STATE_FILE)
+        except (OSError, ValueError, TypeError, UnicodeDecodeError):
+            return {}
+
     @classmethod
     def load(cls, folder: Path, notes: list[str] | None = None) -> VerifyState:
         path = folder / STATE_FILE
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(doc, dict) or doc.get("format") != STATE_FORMAT:
-                raise ValueError("неизвестный формат")
-            records = doc.get("records", {})
-            if not isinstance(records, dict):
-                raise ValueError("records: ожидался объект")
-            return cls(folder, {str(k): dict(v) for k, v in records.items()})
+            return cls(folder, cls._read(path))
         except FileNotFoundError:
             return cls(folder)
         except (OSError, ValueError, TypeError, UnicodeDecodeError) as exc:

@@ -70,7 +70,7 @@ def status(config_path: Path | None, year: str | None, as_json: bool) -> None:
     last = work_dir / REPORT_JSON
     if last.is_file():
         data = json.loads(last.read_text(encoding="utf-8"))
-        checks = VerifyState.load(state_dir(config_path, create=False)).records
+        checks = VerifyState.peek(state_dir(config_path, create=False))
         verified = verified_classes(data, checks)
     states = class_states(
         export, documents_root(work_dir), [c.id for c in export.classes], locations, verified
