@@ -35,7 +35,7 @@ class RetentionPolicy:
 
     def describe(self) -> str:
         """«5 лет (ст. 695 Перечня ...)» for printing on a title sheet."""
-        from archiver.render.numbers import plural_form
+        from archiver.numbers import plural_form
 
         text = f"{self.years} {plural_form(self.years, 'год', 'года', 'лет')}"
         if self.legal_basis:

@@ -22,21 +22,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from archiver.archive.record import record_prefix
+from archiver.archive.store import RecordResult, StoreEvent, holds_document, store_records
+from archiver.archive.verify import OK as CHECK_OK
+from archiver.archive.verify import REPAIRED as CHECK_REPAIRED
 from archiver.config import Pkcs12Signer, SignatureSettings
 from archiver.errors import ArchiverError, InputError, UsageError
 from archiver.files import write_atomic
+from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, document_paths, year_folder
 from archiver.model import JournalExport
 from archiver.parallel import fork_map
-from archiver.records import record_prefix
 from archiver.render.batch import ClassRendered, render_classes, select_classes
-from archiver.render.bundle import CLASS_JOURNAL, FINAL_MARKS, document_paths, year_folder
-from archiver.sign import SignOutcome, is_signed, load_trust_roots, signing_session
-from archiver.signature_check import DocumentReport, check_document
+from archiver.signing.check import DocumentReport, check_document
+from archiver.signing.sign import (
+    SignOutcome,
+    TimestampingService,
+    is_signed,
+    load_trust_roots,
+    signing_session,
+)
+from archiver.sources.report import ValidationReport
 from archiver.storage.base import Storage
-from archiver.store import RecordResult, StoreEvent, holds_document, store_records
-from archiver.validation import ValidationReport
-from archiver.verify import OK as CHECK_OK
-from archiver.verify import REPAIRED as CHECK_REPAIRED
 
 STAGES = ("validate", "render", "sign", "store", "verify")
 STAGE_NAMES = {
@@ -395,6 +401,7 @@ def run_year_end(
     signature: SignatureSettings,
     locations: Sequence[Storage],
     secret: SecretProvider,
+    timestamping: TimestampingService | None = None,
     class_ids: Sequence[str] | None = None,
     correction: str | None = None,
     zone: Any = None,
@@ -468,7 +475,7 @@ def run_year_end(
             count += 1
             emit("sign", "step", count, len(unsigned), str(outcome.path.name))
 
-        with signing_session(signature, secret()) as signer:
+        with signing_session(signature, secret(), timestamping) as signer:
             # a token session cannot be shared with forked processes; a key in memory can
             parallel = workers if isinstance(signature.signer, Pkcs12Signer) else 1
             outcomes = fork_map(

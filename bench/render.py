@@ -25,8 +25,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="0: one per core")
     args = parser.parse_args()
 
+    from archiver.kinds import CLASS_JOURNAL
     from archiver.render.batch import default_workers, render_classes
-    from archiver.render.bundle import CLASS_JOURNAL
     from archiver.sources.export_v1 import read_export
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -4,7 +4,7 @@ Builds N records of signed PDFs of realistic size (uniformly 300 KB–2 MB by de
 one page, plus an incompressible attachment standing in for the tables), signed by
 the demo director's key at PAdES B-LTA through the demo timestamping service on
 127.0.0.1 (``--level B-B`` signs faster but validates faster too), packs them as
-BagIt records (``archiver.records.bag_files``) into two local folders, then runs
+BagIt records (``archiver.archive.record.bag_files``) into two local folders, then runs
 the cheap and the deep check and prints seconds, MB/s (bytes read from both copies)
 and records/s. ``--cold`` evicts the archive's files from the page cache before each
 run (``posix_fadvise(DONTNEED)``), so the figures include reading the disk.
@@ -66,15 +66,16 @@ def main() -> None:
 
     from dataclasses import replace
 
+    from archiver.archive.record import RecordManifest, bag_files
+    from archiver.archive.verify import verify_archive
     from archiver.config import load_config
     from archiver.demo.keys import DEMO_PASSPHRASE, make_demo_keys
     from archiver.init_config import write_config
     from archiver.parallel import cores
-    from archiver.records import RecordManifest, bag_files, signer_of
-    from archiver.sign import load_trust_roots, signing_session
+    from archiver.signing.sign import load_trust_roots, signing_session
+    from archiver.signing.signer_of import signer_of
     from archiver.storage.base import Lock
     from archiver.storage.config import load_storage_settings, open_location
-    from archiver.verify import verify_archive
 
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         folder = Path(tmp)

@@ -26,7 +26,7 @@ def main() -> None:
 
     from archiver.config import load_config
     from archiver.demo.generator import export_bytes, generate_export
-    from archiver.demo.keys import make_demo_keys
+    from archiver.demo.keys import demo_timestamping, make_demo_keys
     from archiver.init_config import write_config
     from archiver.sources.export_v1 import read_export
     from archiver.state import state_dir
@@ -54,6 +54,7 @@ def main() -> None:
             signature=config.signature,
             locations=[open_location(loc) for loc in storage.locations],
             secret=lambda: "demo",
+            timestamping=demo_timestamping(config.signature),
             workers=args.workers or None,
             validate_seconds=validated,
         )
@@ -67,7 +68,9 @@ def main() -> None:
           f"signature: PAdES {result.level}")  # fmt: skip
     for stage in STAGES:
         seconds = result.timings.get(stage, 0.0)
-        print(f"  {stage:9s} {seconds:7.1f} s  {100 * seconds / total:5.1f} %  ({STAGE_NAMES[stage]})")
+        print(
+            f"  {stage:9s} {seconds:7.1f} s  {100 * seconds / total:5.1f} %  ({STAGE_NAMES[stage]})"
+        )
     other = total - result.timings["render"]
     print(f"total: {total:.1f} s (wall {wall:.1f} s, cores {os.cpu_count()}); "
           f"rendering {pages / result.timings['render']:.1f} pages/s; "

@@ -3,7 +3,7 @@
 The first year is the demo generator's small school (``classes=3``: 1 «А», 5 «А», a club);
 the second is made from it by moving every date 52 weeks on and promoting 5 «А» to 6 «А»
 (with other year marks and one exam mark), so that an extract spans two years. Both are
-stored with the real store operation (:func:`archiver.store.store_records`), with tiny
+stored with the real store operation (:func:`archiver.archive.store.store_records`), with tiny
 signed PDFs standing in for the rendered documents (the documents' content does not
 matter to finding and handing them out), except that with ``statements=True`` the
 summary statements of final marks are really rendered (they carry the class's data
@@ -28,13 +28,13 @@ from typing import Any
 
 import pytest
 
+from archiver.archive.store import store_records
 from archiver.demo.generator import export_bytes, generate_export
 from archiver.render.bundle import ClassRenderer
 from archiver.sources.export_v1 import read_export
 from archiver.storage.base import Storage
 from archiver.storage.local import LocalStorage
 from archiver.storage.s3 import S3Storage
-from archiver.store import store_records
 from tests.storage_fixtures import MotoS3, SignedPdf
 
 SCHOOL = "demo-perm-si"

@@ -18,11 +18,18 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from archiver.access_log import GET, AccessLog, AccessRequest, entry_key, os_user, verify_log
+from archiver.archive.access_log import (
+    GET,
+    AccessLog,
+    AccessRequest,
+    entry_key,
+    os_user,
+    verify_log,
+)
 from archiver.retention import load_policy
-from archiver.retrieval import Locations
 from archiver.storage.base import Lock, PutResult, Storage
 from archiver.storage.local import LocalStorage
+from archiver.storage.locations import Locations
 from tests.archive_fixtures import (  # noqa: F401 - fixtures
     ARTEM,
     Archive,
@@ -310,9 +317,9 @@ APPENDER = """
 import sys
 from datetime import datetime
 from pathlib import Path
-from archiver.access_log import GET, AccessLog, AccessRequest
+from archiver.archive.access_log import GET, AccessLog, AccessRequest
 from archiver.retention import load_policy
-from archiver.retrieval import Locations
+from archiver.storage.locations import Locations
 from archiver.storage.local import LocalStorage
 
 nas, usb, name, count = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from archiver.catalog import normalize, normalize_class
+from archiver.archive.catalog import normalize, normalize_class
 from tests.archive_fixtures import (  # noqa: F401 - fixtures
     ARTEM,
     SCHOOL,

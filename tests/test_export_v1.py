@@ -12,7 +12,7 @@ import pytest
 
 from archiver.model import ClassKind, JournalExport
 from archiver.sources.export_v1 import SCHEMA_FILE, json_schema_text, read_export
-from archiver.validation import ValidationReport
+from archiver.sources.report import ValidationReport
 
 
 def check(doc: Any) -> ValidationReport:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.render.numbers import plural_form, sheets_phrase
+from archiver.numbers import plural_form, sheets_phrase
 
 
 @pytest.mark.parametrize(

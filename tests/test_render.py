@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from pypdf import PageObject, PdfReader
 
+from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS
 from archiver.model import JournalExport
+from archiver.numbers import sheets_phrase
 from archiver.render.batch import render_classes
-from archiver.render.bundle import CLASS_JOURNAL, FINAL_MARKS, RenderedDocument
-from archiver.render.numbers import sheets_phrase
+from archiver.render.bundle import RenderedDocument
 from archiver.sources.export_v1 import read_export
 
 

@@ -12,10 +12,16 @@ import pytest
 from pypdf import PdfReader
 
 from archiver.config import SignatureSettings
-from archiver.records import signer_of
 from archiver.render.batch import render_classes
-from archiver.sign import DocumentSigner, SignError, load_pkcs12, load_trust_roots, open_pkcs11
-from archiver.signature_check import check_document
+from archiver.signing.check import check_document
+from archiver.signing.sign import (
+    DocumentSigner,
+    SignError,
+    load_pkcs12,
+    load_trust_roots,
+    open_pkcs11,
+)
+from archiver.signing.signer_of import signer_of
 from archiver.sources.export_v1 import read_export
 from tests.pki.fixtures import PkiEnvironment, SoftHsmToken
 

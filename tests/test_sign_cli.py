@@ -207,7 +207,7 @@ def test_key_not_matching_certificate(workdir: Path) -> None:
     from asn1crypto import x509 as asn1_x509
     from pyhanko.sign import signers
 
-    from archiver.sign import SignError, check_key_matches
+    from archiver.signing.sign import SignError, check_key_matches
 
     _, cert, _ = pkcs12.load_key_and_certificates(
         (workdir / "keys" / "director.p12").read_bytes(), b"demo"

@@ -23,14 +23,15 @@ import bagit
 import pytest
 
 from archiver import __version__
+from archiver.archive.record import MARKER, RecordManifest, bag_files, identify_document
+from archiver.archive.store import COMPLETED, STORED, UNCHANGED, RecordConflict, store_records
 from archiver.config import ConfigError
-from archiver.records import MARKER, RecordManifest, bag_files, identify_document, signer_of
 from archiver.retention import load_policy, retain_until
+from archiver.signing.signer_of import signer_of
 from archiver.sources.export_v1 import read_export
 from archiver.storage.config import LocalLocation, S3Location, load_storage_settings
 from archiver.storage.local import LocalStorage
 from archiver.storage.s3 import S3Storage
-from archiver.store import COMPLETED, STORED, UNCHANGED, RecordConflict, store_records
 from tests.pki.fixtures import PkiEnvironment
 from tests.storage_fixtures import (  # noqa: F401 - fixtures
     MotoS3,

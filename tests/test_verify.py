@@ -34,8 +34,8 @@ from typing import Any
 
 import pytest
 
-from archiver.records import RECORD_FILE, RecordManifest, bag_files
-from archiver.verify import expected_files
+from archiver.archive.record import RECORD_FILE, RecordManifest, bag_files
+from archiver.archive.verify import expected_files
 from tests.pki.fixtures import PkiEnvironment
 from tests.storage_fixtures import (  # noqa: F401 - fixtures
     MotoS3,

@@ -12,7 +12,7 @@ import click
 from archiver.cli.i18n import RuCommand
 from archiver.cli.progress import StageProgress
 from archiver.config import load_config
-from archiver.demo.keys import DEMO_PASSPHRASE, DemoKeys, make_demo_keys
+from archiver.demo.keys import DEMO_PASSPHRASE, DemoKeys, demo_timestamping, make_demo_keys
 from archiver.errors import InputError
 from archiver.files import write_atomic
 from archiver.init_config import write_config
@@ -74,6 +74,7 @@ def demo(out: Path, classes: int, as_json: bool) -> None:
         signature=config.signature,
         locations=[open_location(loc) for loc in storage.locations],
         secret=lambda: os.environ["ARCHIVER_SIGNER_PASSPHRASE"],
+        timestamping=demo_timestamping(config.signature),
         zone=storage.timezone,
         progress=StageProgress(as_json),
         validate_seconds=validated,

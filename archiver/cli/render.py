@@ -13,9 +13,9 @@ from archiver.cli.options import class_option
 from archiver.cli.output import echo_json
 from archiver.cli.validate import print_report
 from archiver.errors import InputError
+from archiver.kinds import CLASS_JOURNAL
+from archiver.numbers import plural_form
 from archiver.render.batch import ClassRendered, render_classes, select_classes
-from archiver.render.bundle import CLASS_JOURNAL
-from archiver.render.numbers import plural_form
 from archiver.sources.export_v1 import read_export
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from archiver.access_log import (
+from archiver.archive.access_log import (
     ACTIONS,
     EXTRACT,
     GET,
@@ -25,7 +25,7 @@ from archiver.access_log import (
     sha256_hex,
     verify_log,
 )
-from archiver.catalog import (
+from archiver.archive.catalog import (
     RebuildResult,
     StudentMatch,
     archived_record_ids,
@@ -38,25 +38,25 @@ from archiver.catalog import (
     rebuild,
     student_data_records,
 )
-from archiver.cli.i18n import RuCommand, RuGroup
-from archiver.cli.options import config_option
-from archiver.cli.output import echo_json
-from archiver.config import load_config
-from archiver.errors import UsageError
-from archiver.extract import SOURCE_TEXT, gather, render_extract
-from archiver.records import CLASS_JOURNAL, FINAL_MARKS, JOURNAL_EXPORT
-from archiver.render.context import ru_date
-from archiver.retention import load_policy
-from archiver.retrieval import (
-    Locations,
+from archiver.archive.extract import SOURCE_TEXT, gather, render_extract
+from archiver.archive.retrieve import (
     RecordNotFound,
     check_record_id,
     fetch_record,
     refuse_existing,
     write_new_file,
 )
+from archiver.cli.i18n import RuCommand, RuGroup
+from archiver.cli.options import config_option
+from archiver.cli.output import echo_json
+from archiver.config import load_config
+from archiver.errors import UsageError
+from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, JOURNAL_EXPORT
+from archiver.render.context import ru_date
+from archiver.retention import load_policy
 from archiver.state import state_dir
 from archiver.storage.config import StorageSettings, load_storage_settings, open_location
+from archiver.storage.locations import Locations
 
 JSON_OPTION = click.option(
     "--json", "as_json", is_flag=True, help="Вывести результат в формате JSON."
@@ -350,10 +350,11 @@ def _signer(config_path: Path | None) -> Iterator[Any]:
         yield None
         return
     from archiver.cli.sign import read_secret
-    from archiver.sign import secret_env, secret_prompt, signing_session
+    from archiver.demo.keys import demo_timestamping
+    from archiver.signing.sign import secret_env, secret_prompt, signing_session
 
     secret = read_secret(secret_env(settings), secret_prompt(settings))
-    with signing_session(settings, secret) as signer:
+    with signing_session(settings, secret, demo_timestamping(settings)) as signer:
         yield signer
 
 

@@ -9,12 +9,15 @@ from pathlib import Path
 
 import click
 
+from archiver.archive.store import find_documents
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
 from archiver.config import load_config
+from archiver.demo.keys import demo_timestamping
 from archiver.errors import InputError, UsageError
-from archiver.sign import (
+from archiver.signing.check import DocumentReport, SignatureReport, check_document
+from archiver.signing.sign import (
     SignOutcome,
     load_trust_roots,
     secret_env,
@@ -22,8 +25,6 @@ from archiver.sign import (
     sign_files,
     signing_session,
 )
-from archiver.signature_check import DocumentReport, SignatureReport, check_document
-from archiver.store import find_documents
 
 
 def read_secret(env_name: str, prompt: str) -> str:
@@ -63,7 +64,7 @@ def sign(paths: tuple[Path, ...], config_path: Path | None, as_json: bool) -> No
     env_name = secret_env(settings)
     secret = read_secret(env_name, secret_prompt(settings))
     outcomes: list[SignOutcome] = []
-    with signing_session(settings, secret) as signer:
+    with signing_session(settings, secret, demo_timestamping(settings)) as signer:
         if not as_json:
             identity = signer.loaded.identity
             click.echo(

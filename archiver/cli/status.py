@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from archiver.archive.verify import VerifyState
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
@@ -15,7 +16,6 @@ from archiver.errors import UsageError
 from archiver.sources.export_v1 import read_export
 from archiver.state import state_dir
 from archiver.storage.config import load_storage_settings, open_location
-from archiver.verify import VerifyState
 from archiver.yearend import (
     EXPORT_COPY,
     NOT_RENDERED,

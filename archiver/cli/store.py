@@ -9,15 +9,7 @@ from pathlib import Path
 
 import click
 
-from archiver.cli.i18n import RuCommand
-from archiver.cli.options import config_option
-from archiver.cli.output import echo_json
-from archiver.cli.validate import print_report
-from archiver.errors import InputError
-from archiver.records import CLASS_JOURNAL, JOURNAL_EXPORT
-from archiver.sources.export_v1 import read_export
-from archiver.storage.config import load_storage_settings, open_location
-from archiver.store import (
+from archiver.archive.store import (
     COMPLETED,
     STORED,
     UNCHANGED,
@@ -26,6 +18,14 @@ from archiver.store import (
     find_documents,
     store_records,
 )
+from archiver.cli.i18n import RuCommand
+from archiver.cli.options import config_option
+from archiver.cli.output import echo_json
+from archiver.cli.validate import print_report
+from archiver.errors import InputError
+from archiver.kinds import CLASS_JOURNAL, JOURNAL_EXPORT
+from archiver.sources.export_v1 import read_export
+from archiver.storage.config import load_storage_settings, open_location
 
 STATUS_TEXT = {
     STORED: "Сохранено",

@@ -11,7 +11,7 @@ from archiver.cli.i18n import RuCommand
 from archiver.cli.output import echo_json
 from archiver.errors import InputError
 from archiver.sources.export_v1 import read_export
-from archiver.validation import Summary, ValidationReport
+from archiver.sources.report import Summary, ValidationReport
 
 
 def summary_lines(summary: Summary) -> list[str]:

@@ -9,14 +9,7 @@ from typing import Any
 
 import click
 
-from archiver.cli.i18n import RuCommand
-from archiver.cli.options import config_option
-from archiver.cli.output import echo_json
-from archiver.config import load_config
-from archiver.parallel import cores
-from archiver.state import state_dir
-from archiver.storage.config import load_storage_settings, open_location
-from archiver.verify import (
+from archiver.archive.verify import (
     CHANGED,
     DAMAGED,
     LOST,
@@ -35,6 +28,13 @@ from archiver.verify import (
     VerifyReport,
     verify_archive,
 )
+from archiver.cli.i18n import RuCommand
+from archiver.cli.options import config_option
+from archiver.cli.output import echo_json
+from archiver.config import load_config
+from archiver.parallel import cores
+from archiver.state import state_dir
+from archiver.storage.config import load_storage_settings, open_location
 
 RECORD_TEXT = {
     OK: "в порядке",
@@ -217,7 +217,7 @@ def verify(
     settings = load_storage_settings(config_path)
     roots = []
     if deep or repair:
-        from archiver.sign import load_trust_roots
+        from archiver.signing.sign import load_trust_roots
 
         signature = load_config(config_path).signature
         roots = load_trust_roots(signature.trust_roots) if signature.trust_roots else []

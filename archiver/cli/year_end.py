@@ -14,10 +14,11 @@ from archiver.cli.progress import StageProgress
 from archiver.cli.sign import read_secret
 from archiver.cli.validate import print_report
 from archiver.config import load_config
+from archiver.demo.keys import demo_timestamping
 from archiver.errors import ArchiverError, InputError
 from archiver.model import JournalExport
 from archiver.render.batch import select_classes
-from archiver.sign import secret_env, secret_prompt
+from archiver.signing.sign import secret_env, secret_prompt
 from archiver.sources.export_v1 import read_export
 from archiver.state import state_dir
 from archiver.storage.base import Storage
@@ -105,6 +106,7 @@ def year_end(
             signature=signature,
             locations=locations,
             secret=secret,
+            timestamping=demo_timestamping(signature),
             class_ids=ids,
             correction=correction,
             zone=storage.timezone,

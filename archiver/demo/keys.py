@@ -14,6 +14,7 @@ on 127.0.0.1 backed by pyHanko's :class:`DummyTimeStamper` with the demo TSA key
 
 from __future__ import annotations
 
+import functools
 import http.server
 import threading
 from collections.abc import Iterator
@@ -29,8 +30,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from archiver.config import SignatureSettings
 from archiver.errors import ArchiverError
 from archiver.files import write_atomic
+from archiver.signing.sign import TimestampingService
 
 DEMO_NOTICE = "ДЕМО — не имеет юридической силы"
 DEMO_PASSPHRASE = "demo"
@@ -346,3 +349,11 @@ def serve_demo_tsa(keys: DemoKeys, port: int = 0) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def demo_timestamping(settings: SignatureSettings) -> TimestampingService | None:
+    """The demo timestamping service for ``[signature] demo_tsa``, to hand to the signer; else ``None``."""
+    folder = settings.demo_tsa
+    if folder is None:
+        return None
+    return functools.partial(serve_demo_tsa, DemoKeys.at(folder))

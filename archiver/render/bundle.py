@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +19,11 @@ from typing import Any
 from pypdf import PdfReader
 
 from archiver.files import write_atomic
+from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, document_paths, export_attachment_name
 from archiver.model import ClassKind, JournalExport, SchoolClass
+from archiver.numbers import sheets_phrase
 from archiver.render import context as ctx
 from archiver.render.engines import Anchor, Engines
-from archiver.render.numbers import sheets_phrase
 from archiver.render.pdf import (
     TITLE_SIGNATURE_BOX,
     Attachment,
@@ -33,9 +33,6 @@ from archiver.render.pdf import (
 )
 from archiver.retention import RetentionPolicy, load_policy
 from archiver.sources.export_v1 import class_slice
-
-CLASS_JOURNAL = "class_journal"
-FINAL_MARKS = "final_marks"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,32 +75,6 @@ def page_count(pdf: bytes) -> int:
     import io
 
     return len(PdfReader(io.BytesIO(pdf)).pages)
-
-
-def safe_name(text: str) -> str:
-    """A file-system-safe form of an id: letters, digits, dot, dash and underscore."""
-    cleaned = re.sub(r"[^\w.-]+", "_", text, flags=re.UNICODE).strip("._")
-    return cleaned or "class"
-
-
-def export_attachment_name(class_id: str) -> str:
-    """The name of the class's journal data embedded in each of its documents."""
-    return f"journal-export-{safe_name(class_id)}.json"
-
-
-def year_folder(export: JournalExport) -> str:
-    """``2025-2026`` for the academic year 2025/2026."""
-    return safe_name(export.academic_year.name.replace("/", "-"))
-
-
-def document_paths(out_dir: Path, export: JournalExport, class_id: str) -> dict[str, Path]:
-    """Where a class's documents go: ``DIR/<year>/<class>/<class>-<kind>.pdf``."""
-    folder = out_dir / year_folder(export) / safe_name(class_id)
-    name = safe_name(class_id)
-    return {
-        CLASS_JOURNAL: folder / f"{name}-class-journal.pdf",
-        FINAL_MARKS: folder / f"{name}-final-marks.pdf",
-    }
 
 
 class ClassRenderer:

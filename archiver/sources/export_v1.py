@@ -30,7 +30,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from archiver import model
-from archiver.validation import Problem, ProblemSink, Summary, ValidationReport
+from archiver.sources.report import Problem, ProblemSink, Summary, ValidationReport
 
 FORMAT_NAME = "school-journal-export"
 FORMAT_VERSION = 1

@@ -32,28 +32,30 @@ from pathlib import Path
 from typing import Any
 
 from archiver import __version__
-from archiver.errors import ArchiverError, InputError, UsageError
-from archiver.model import JournalExport
-from archiver.records import (
-    CLASS_JOURNAL,
-    DOCUMENT_KINDS,
-    FINAL_MARKS,
-    JOURNAL_EXPORT,
+from archiver.archive.record import (
     MARKER,
     RECORD_FILE,
     BagFile,
     RecordError,
     RecordManifest,
-    SignerInfo,
     bag_files,
     identify_document,
     media_type,
     record_id,
     record_prefix,
-    signer_of,
 )
-from archiver.render.bundle import safe_name, year_folder
+from archiver.errors import ArchiverError, InputError, UsageError
+from archiver.kinds import (
+    CLASS_JOURNAL,
+    DOCUMENT_KINDS,
+    FINAL_MARKS,
+    JOURNAL_EXPORT,
+    safe_name,
+    year_folder,
+)
+from archiver.model import JournalExport
 from archiver.retention import RetentionPolicy, load_policy, retain_until
+from archiver.signing.signer_of import SignerInfo, signer_of
 from archiver.storage.base import Lock, Storage, StorageError, crash_point
 
 STORED = "stored"

@@ -5,13 +5,13 @@ pupil asks, years later, for their marks. It is built from archived journal data
 record read with its sha256 checked against the record's manifest: the year's export
 (a ``journal_export`` record) while it is kept (5 years), afterwards the class's slice
 of the export embedded in the summary statement of final marks (kept 25 years; see
-:func:`archiver.retrieval.journal_data`). Never from the local catalog, which only
+:func:`archiver.archive.retrieve.journal_data`). Never from the local catalog, which only
 says which records to read.
 
 The document is a PDF/A-3b page laid out by WeasyPrint from ``templates/extract.html``
 (the common ``base.css``), assembled by :mod:`archiver.render.pdf` with the data it
 shows embedded as an associated JSON file, and an empty signature field where the
-director's visible signature mark goes; :mod:`archiver.sign` signs it when a signer is
+director's visible signature mark goes; :mod:`archiver.signing.sign` signs it when a signer is
 configured.
 """
 
@@ -23,14 +23,15 @@ from datetime import date, datetime
 from typing import Any
 
 from archiver import __version__
+from archiver.archive.retrieve import fetch_record, journal_data
 from archiver.errors import ArchiverError
+from archiver.kinds import CLASS_JOURNAL, EXTRACT_KIND, FINAL_MARKS, JOURNAL_EXPORT
 from archiver.model import ClassKind, JournalExport, School
-from archiver.records import CLASS_JOURNAL, EXTRACT_KIND, FINAL_MARKS, JOURNAL_EXPORT
 from archiver.render.bundle import page_count
 from archiver.render.context import ru_date, short_name
 from archiver.render.engines import Engines
 from archiver.render.pdf import Attachment, DocumentInfo, SignaturePlace, assemble
-from archiver.retrieval import Locations, fetch_record, journal_data
+from archiver.storage.locations import Locations
 
 EXTRACT_FORMAT = "archiver-student-extract/1"
 TITLE = "Выписка из сводной ведомости итоговых отметок"

@@ -19,7 +19,7 @@ Levels (``docs/verify.md``):
   is read and hashed;
 * **deep**: every byte of every copy is read and hashed (the payload also with
   SHA-512), and the signature of every signed document is validated offline
-  (:func:`archiver.signature_check.check_document`) against the configured trust
+  (:func:`archiver.signing.check.check_document`) against the configured trust
   roots; the signer must be the one the manifest names;
 * **repair**: a copy that is changed or missing is restored from the other copy
   when that one matches the manifest and its document's signature validates
@@ -58,19 +58,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archiver.access_log import LOG_FOLDER
-from archiver.errors import ArchiverError, InputError, UsageError
-from archiver.files import OutputError, write_atomic
-from archiver.records import (
+from archiver.archive.record import (
     BAGIT_TXT,
-    KINDS,
     MARKER,
     RECORD_FILE,
     RecordError,
     RecordManifest,
     bag_info,
 )
-from archiver.retrieval import RECORD_ID
+from archiver.errors import ArchiverError, InputError, UsageError
+from archiver.files import OutputError, write_atomic
+from archiver.kinds import KINDS, LOG_FOLDER, RECORD_ID
 from archiver.storage.base import Lock, ObjectInfo, Storage, StorageError
 
 if TYPE_CHECKING:
@@ -165,7 +163,7 @@ def _hash_lines(entries: Sequence[tuple[str, str]]) -> bytes:
 def expected_files(manifest: RecordManifest, manifest_bytes: bytes) -> list[ExpectedFile]:
     """Every file of the record's bag, in writing order (payload first, ``bagit.txt`` last).
 
-    The tag files are rebuilt from the manifest exactly as :func:`archiver.records.bag_files`
+    The tag files are rebuilt from the manifest exactly as :func:`archiver.archive.record.bag_files`
     writes them, without needing the payload (its hashes are in the manifest).
     """
     payload = manifest.payload_path
@@ -523,8 +521,8 @@ def _init_signature_worker(roots_der: tuple[bytes, ...]) -> None:
 
 def _signature_task(path: str) -> SignatureVerdict:
     """Validate the PDF at ``path`` (run in a worker process, or in this one)."""
-    from archiver.records import signer_of
-    from archiver.signature_check import CheckError, check_document
+    from archiver.signing.check import CheckError, check_document
+    from archiver.signing.signer_of import signer_of
 
     try:
         report = check_document(Path(path), _ROOTS)

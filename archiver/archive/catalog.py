@@ -40,18 +40,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archiver.errors import ArchiverError, UsageError
-from archiver.model import ClassKind, JournalExport
-from archiver.records import CLASS_JOURNAL, FINAL_MARKS, JOURNAL_EXPORT, RecordError, RecordManifest
-from archiver.retrieval import (
+from archiver.archive.record import RecordError, RecordManifest
+from archiver.archive.retrieve import (
     EMBEDDING_KINDS,
-    Locations,
     complete_records,
     fetch_record,
     journal_data,
     read_manifest,
 )
+from archiver.errors import ArchiverError, UsageError
+from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, JOURNAL_EXPORT
+from archiver.model import ClassKind, JournalExport
 from archiver.storage.base import Storage, StorageError
+from archiver.storage.locations import Locations
 
 CATALOG_FILE = "catalog.sqlite"
 SCHEMA_VERSION = "2"

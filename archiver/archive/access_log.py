@@ -38,11 +38,11 @@ from typing import Any
 
 from archiver import __version__
 from archiver.errors import ArchiverError, UsageError
+from archiver.kinds import LOG_FOLDER
 from archiver.retention import RetentionPolicy, retain_until
-from archiver.retrieval import Locations
 from archiver.storage.base import Lock, Storage, StorageConflict, StorageError
+from archiver.storage.locations import Locations
 
-LOG_FOLDER = "_access-log"
 ENTRY_FORMAT = "archiver-access-log/1"
 POLICY_KIND = "access_log"
 GET = "get"
@@ -554,7 +554,6 @@ __all__ = [
     "ENTRY_FORMAT",
     "EXTRACT",
     "GET",
-    "LOG_FOLDER",
     "POLICY_KIND",
     "AccessLog",
     "AccessLogError",

@@ -18,32 +18,30 @@ import errno
 import hashlib
 import io
 import os
-import re
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
+from archiver.archive.record import MARKER, RECORD_FILE, RecordError, RecordManifest
 from archiver.errors import ArchiverError, UsageError
 from archiver.files import OutputError
-from archiver.model import JournalExport
-from archiver.records import (
+from archiver.kinds import (
+    CLASS_JOURNAL,
     FINAL_MARKS,
     JOURNAL_EXPORT,
     KINDS,
-    MARKER,
-    RECORD_FILE,
-    RecordError,
-    RecordManifest,
+    RECORD_ID,
+    export_attachment_name,
 )
-from archiver.render.bundle import CLASS_JOURNAL, export_attachment_name
+from archiver.model import JournalExport
 from archiver.sources.export_v1 import read_export
 from archiver.storage.base import Storage, StorageError, check_key
+from archiver.storage.locations import Locations
 
-RECORD_ID = re.compile(r"^[^/]+/[^/]+/[^/]+/(?P<kind>[a-z_]+)/v(?P<version>[1-9]\d*)$")
 """``<school>/<year>/<class or _export>/<kind>/v<N>``."""
 _NO_LINK = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS, errno.EXDEV}
 
@@ -64,47 +62,6 @@ class FetchedRecord:
     """The location whose copy was used."""
     notes: tuple[str, ...] = ()
     """What the user should know: a damaged or missing copy, an unavailable location."""
-
-
-@dataclass(slots=True)
-class Locations:
-    """The configured locations in order (primary first), with the unavailable ones remembered."""
-
-    all: list[Storage]
-    unavailable: dict[str, str] = field(default_factory=dict)
-    """Location name → why it cannot be used (the StorageError message)."""
-    _checked: set[str] = field(default_factory=set)
-
-    def available(self, location: Storage) -> bool:
-        """Whether ``location`` can be used; checked once (a local folder must exist, a bucket be locked)."""
-        if location.name in self.unavailable:
-            return False
-        if location.name not in self._checked:
-            try:
-                location.check()
-            except StorageError as exc:
-                self.unavailable[location.name] = str(exc)
-                return False
-            self._checked.add(location.name)
-        return True
-
-    def usable(self) -> list[Storage]:
-        """The available locations, primary first."""
-        return [loc for loc in self.all if self.available(loc)]
-
-    def first(self) -> Storage:
-        """The first available location; :class:`StorageError` when none is."""
-        for location in self.all:
-            if self.available(location):
-                return location
-        raise StorageError(
-            "ни одно хранилище архива недоступно:\n"
-            + "\n".join(f"  - {reason}" for reason in self.unavailable.values())
-        )
-
-    def fallback_notes(self) -> list[str]:
-        """One line per unavailable location."""
-        return [f"хранилище «{name}» недоступно: {why}" for name, why in self.unavailable.items()]
 
 
 def check_record_id(text: str) -> str:
@@ -363,10 +320,8 @@ def write_new_file(path: Path, data: bytes) -> None:
 
 __all__ = [
     "EMBEDDING_KINDS",
-    "RECORD_ID",
     "ArchivedDataError",
     "FetchedRecord",
-    "Locations",
     "OutputExists",
     "RecordNotFound",
     "check_record_id",

@@ -17,7 +17,7 @@ import io
 import ssl
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,8 +41,7 @@ from pyhanko_certvalidator import ValidationContext
 from archiver.config import Pkcs11Signer, SignatureSettings
 from archiver.errors import ArchiverError
 from archiver.files import write_atomic
-from archiver.records import EXTRACT_KIND
-from archiver.render.bundle import CLASS_JOURNAL, FINAL_MARKS
+from archiver.kinds import CLASS_JOURNAL, EXTRACT_KIND, FINAL_MARKS
 from archiver.render.pdf import SIGNATURE_FIELD, TITLE_SIGNATURE_BOX
 
 FIELD_NAME = SIGNATURE_FIELD
@@ -567,12 +566,20 @@ def secret_prompt(settings: SignatureSettings) -> str:
     return "Пароль файла ключа подписи"
 
 
+TimestampingService = Callable[[], AbstractContextManager[str]]
+"""Starts a timestamping service for a signing session and yields its URL (the demo's
+local TSA is one: :func:`archiver.demo.keys.demo_timestamping`)."""
+
+
 @contextmanager
-def signing_session(settings: SignatureSettings, secret: str) -> Iterator[DocumentSigner]:
+def signing_session(
+    settings: SignatureSettings, secret: str, timestamping: TimestampingService | None = None
+) -> Iterator[DocumentSigner]:
     """Open the configured signer once (key loaded, token session open) for a batch.
 
-    With ``[signature] demo_tsa`` the demo timestamping service runs on 127.0.0.1
-    for the duration of the block.
+    ``timestamping``, when given, is started for the duration of the block and its URL
+    replaces ``[signature] tsa_url`` (the caller hands in the demo's service; the
+    signer knows nothing of the demo).
     """
     from dataclasses import replace
 
@@ -580,10 +587,8 @@ def signing_session(settings: SignatureSettings, secret: str) -> Iterator[Docume
     if signer is None:
         raise SignError("в файле настроек не задан подписант (раздел [signer])")
     with ExitStack() as stack:
-        if settings.demo_tsa is not None:
-            from archiver.demo.keys import DemoKeys, serve_demo_tsa
-
-            url = stack.enter_context(serve_demo_tsa(DemoKeys.at(settings.demo_tsa)))
+        if timestamping is not None:
+            url = stack.enter_context(timestamping())
             settings = replace(settings, tsa_url=url)
         if isinstance(signer, Pkcs11Signer):
             loaded = stack.enter_context(open_pkcs11(signer, secret))
