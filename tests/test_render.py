@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pypdf import PageObject, PdfReader
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.generic import IndirectObject
 
 from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS
 from archiver.model import JournalExport
 from archiver.numbers import sheets_phrase
 from archiver.render.batch import render_classes
 from archiver.render.bundle import RenderedDocument
+from archiver.render.pdf import Attachment, DocumentInfo, assemble
 from archiver.sources.export_v1 import read_export
 
 
@@ -188,6 +193,39 @@ def test_pdfa_identity_fonts_and_embedded_json(
         data = spec["/EF"]["/F"].get_object().get_data()
         sliced = read_export(data)
         assert sliced.ok and [c.id for c in sliced.export.classes] == [doc.class_id]  # type: ignore[union-attr]
+
+
+def test_embedded_file_is_an_associated_source_file() -> None:
+    """The attachment is in the /EmbeddedFiles name tree and in the catalog's /AF (PDF/A-3)."""
+    blank = PdfWriter()
+    blank.add_blank_page(200, 200)
+    part = io.BytesIO()
+    blank.write(part)
+    created = datetime(2026, 6, 20, 10, 0, tzinfo=timezone(timedelta(hours=5)))
+    data = '{"класс": "5а"}'.encode()
+    pdf = assemble(
+        [part.getvalue()],
+        DocumentInfo("Журнал", "Школа", "Срез", created),
+        [Attachment("5a.json", data, "Выгрузка класса 5а")],
+    )
+    reader = PdfReader(io.BytesIO(pdf))
+    (embedded,) = reader.attachment_list
+    assert (embedded.name, embedded.alternative_name, embedded.content) == (
+        "5a.json",
+        "5a.json",
+        data,
+    )
+    assert embedded.description == "Выгрузка класса 5а"
+    assert embedded.associated_file_relationship == "/Source"
+    assert embedded.subtype == "/application#2Fjson"
+    assert embedded.size == len(data)
+    checksum = embedded.checksum  # read back as a string object: compare its bytes
+    assert getattr(checksum, "original_bytes", checksum) == hashlib.md5(data).digest()
+    assert embedded.modification_date == created
+    (spec,) = reader.root_object["/AF"]
+    assert isinstance(spec, IndirectObject)
+    assert spec.get_object() is embedded.pdf_object
+    assert spec.get_object()["/Type"] == "/Filespec"
 
 
 def test_rendering_is_deterministic(

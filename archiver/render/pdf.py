@@ -99,46 +99,26 @@ def xmp_packet(info: DocumentInfo) -> bytes:
 
 
 def _embed(writer: PdfWriter, attachment: Attachment, created: datetime) -> None:
-    stream = DecodedStreamObject()
-    stream.set_data(attachment.data)
-    stream.update(
-        {
-            NameObject("/Type"): NameObject("/EmbeddedFile"),
-            NameObject("/Subtype"): NameObject("/" + attachment.mime_type.replace("/", "#2F")),
-            NameObject("/Params"): DictionaryObject(
-                {
-                    NameObject("/Size"): NumberObject(len(attachment.data)),
-                    NameObject("/ModDate"): TextStringObject(pdf_date(created)),
-                    NameObject("/CheckSum"): ByteStringObject(
-                        hashlib.md5(attachment.data).digest()
-                    ),
-                }
-            ),
-        }
-    )
-    stream_ref = writer._add_object(stream)
-    spec = DictionaryObject(
-        {
-            NameObject("/Type"): NameObject("/Filespec"),
-            NameObject("/F"): TextStringObject(attachment.name),
-            NameObject("/UF"): TextStringObject(attachment.name),
-            NameObject("/Desc"): TextStringObject(attachment.description),
-            NameObject("/AFRelationship"): NameObject("/" + attachment.relationship),
-            NameObject("/EF"): DictionaryObject(
-                {NameObject("/F"): stream_ref, NameObject("/UF"): stream_ref}
-            ),
-        }
-    )
-    spec_ref = writer._add_object(spec)
-    root = writer._root_object
-    root[NameObject("/AF")] = ArrayObject([spec_ref])
-    root[NameObject("/Names")] = DictionaryObject(
-        {
-            NameObject("/EmbeddedFiles"): DictionaryObject(
-                {NameObject("/Names"): ArrayObject([TextStringObject(attachment.name), spec_ref])}
-            )
-        }
-    )
+    """Embed ``attachment`` as an associated file of the document (PDF/A-3 ``/AF``).
+
+    pypdf's :class:`~pypdf.generic.EmbeddedFile` adds the file specification and the
+    ``/EmbeddedFiles`` name tree entry; the catalog's ``/AF`` array lists it too.
+    """
+    embedded = writer.add_attachment(attachment.name, attachment.data)
+    embedded.alternative_name = TextStringObject(attachment.name)  # /UF (and /F)
+    embedded.description = TextStringObject(attachment.description)
+    embedded.associated_file_relationship = NameObject("/" + attachment.relationship)
+    embedded.subtype = NameObject("/" + attachment.mime_type.replace("/", "#2F"))
+    embedded.size = NumberObject(len(attachment.data))
+    embedded.modification_date = created
+    embedded.checksum = ByteStringObject(hashlib.md5(attachment.data).digest())
+    spec = embedded.pdf_object.indirect_reference
+    assert spec is not None  # add_attachment registers the file specification with the writer
+    associated = writer.root_object.get("/AF")
+    if isinstance(associated, ArrayObject):
+        associated.append(spec)
+    else:
+        writer.root_object[NameObject("/AF")] = ArrayObject([spec])
 
 
 SIGNATURE_FIELD = "DirectorSignature"
