@@ -217,7 +217,8 @@ def test_embedded_file_is_an_associated_source_file() -> None:
     )
     assert embedded.description == "Выгрузка класса 5а"
     assert embedded.associated_file_relationship == "/Source"
-    assert embedded.subtype == "/application#2Fjson"
+    assert embedded.subtype == "/application/json"  # on disk: /application#2Fjson
+    assert b"/Subtype /application#2Fjson" in pdf
     assert embedded.size == len(data)
     checksum = embedded.checksum  # read back as a string object: compare its bytes
     assert getattr(checksum, "original_bytes", checksum) == hashlib.md5(data).digest()

@@ -108,7 +108,7 @@ def _embed(writer: PdfWriter, attachment: Attachment, created: datetime) -> None
     embedded.alternative_name = TextStringObject(attachment.name)  # /UF (and /F)
     embedded.description = TextStringObject(attachment.description)
     embedded.associated_file_relationship = NameObject("/" + attachment.relationship)
-    embedded.subtype = NameObject("/" + attachment.mime_type.replace("/", "#2F"))
+    embedded.subtype = NameObject("/" + attachment.mime_type)  # pypdf writes / as #2F
     embedded.size = NumberObject(len(attachment.data))
     embedded.modification_date = created
     embedded.checksum = ByteStringObject(hashlib.md5(attachment.data).digest())
