@@ -16,8 +16,18 @@ Only the bytes are fetched here: whether they are UTF-8 JSON in the export forma
 decided by :func:`archiver.sources.export_v1.read_export`, which reports broken or
 truncated JSON in one line with the position.
 
-Standard library only (:mod:`urllib.request`), so proxies from ``https_proxy`` /
-``no_proxy`` and a custom CA bundle from ``SSL_CERT_FILE`` work as usual.
+Why urllib3: it is a kept library that is installed anyway (botocore depends on it),
+and it does what was hand-written here on :mod:`urllib.request`: connection pools and
+timeouts, redirects that drop the ``Authorization`` header when they leave the
+URL's origin (``remove_headers_on_redirect``), and the retry policy
+(:class:`urllib3.util.Retry`: which statuses and errors are repeated, the backoff,
+``Retry-After``). What stays here is the policy's details (:class:`_Retry`: the delays
+go through the caller's ``sleep``, the first repeat waits ``backoff`` too, a certificate
+that fails verification is not repeated), reading the body under the size limit (a
+connection dropped mid-body is a failed attempt of the same budget) and the Russian
+messages. TLS is verified against certifi's CA bundle, or ``SSL_CERT_FILE`` /
+``SSL_CERT_DIR`` when set; a proxy comes from ``https_proxy`` / ``http_proxy`` /
+``no_proxy``, chosen for the export's own address.
 """
 
 from __future__ import annotations
@@ -26,19 +36,49 @@ import email.utils
 import http.client
 import os
 import re
-import socket
-import ssl
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Self
+
+import certifi
+import urllib3
+from urllib3.exceptions import HTTPError, MaxRetryError
+from urllib3.response import BaseHTTPResponse
+from urllib3.util import Retry, Timeout
 
 from archiver import __version__
-from archiver.errors import ArchiverError, InputError
+from archiver.errors import InputError
+from archiver.sources.http_messages import (
+    RETRY_STATUSES,
+    Failure,
+    SourceError,
+    SourceInputError,
+    attempts_suffix,
+    cause_of,
+    display_url,
+    network_failure,
+    size_text,
+    status_failure,
+)
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "TOKEN_ENV",
+    "OnRetry",
+    "Progress",
+    "SourceError",
+    "SourceInputError",
+    "display_url",
+    "fetch_export",
+    "is_url",
+    "load_source",
+]
 
 TOKEN_ENV = "ARCHIVER_SOURCE_TOKEN"
 """Environment variable with the bearer token of an HTTP export source."""
@@ -49,117 +89,13 @@ DEFAULT_BACKOFF = 1.0
 DEFAULT_MAX_DELAY = 60.0
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 CHUNK_SIZE = 1024 * 1024
-
-RETRY_STATUSES = frozenset({408, 429})
-"""Statuses below 500 that are retried (every 5xx is retried too)."""
-
-_SECRET_QUERY_KEYS = (
-    "token",
-    "access_token",
-    "auth",
-    "key",
-    "apikey",
-    "api_key",
-    "secret",
-    "password",
-    "passwd",
-    "sig",
-    "signature",
-    "x-amz-signature",
-    "x-amz-credential",
-    "x-amz-security-token",
-)
+MAX_REDIRECTS = 10
 
 Progress = Callable[[int, int | None], None]
 """``progress(done, total)``: bytes read so far in this attempt; ``total`` from ``Content-Length`` or ``None``."""
 
 OnRetry = Callable[[int, float, str], None]
 """``on_retry(failed_attempt, delay_seconds, reason)``: called before sleeping; ``reason`` is Russian."""
-
-
-class SourceError(ArchiverError):
-    """The export could not be fetched: a network or server failure (exit code 1).
-
-    ``url`` is the address as shown in messages (no credentials); ``status`` is the
-    last HTTP status, if a response came at all; ``attempts`` is how many were made.
-    """
-
-    exit_code = 1
-
-    def __init__(
-        self, message: str, *, url: str = "", status: int | None = None, attempts: int = 1
-    ) -> None:
-        super().__init__(message)
-        self.url = url
-        self.status = status
-        self.attempts = attempts
-
-
-class SourceInputError(SourceError):
-    """The request itself is wrong or the answer unusable: bad address or token, 4xx, too large (exit code 2)."""
-
-    exit_code = 2
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def display_url(url: str) -> str:
-    """The URL as shown to the user: no ``user:password@``, secret-looking query values masked."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        netloc = parts.hostname or ""
-        if ":" in netloc:  # IPv6 literal
-            netloc = f"[{netloc}]"
-        if parts.port is not None:
-            netloc = f"{netloc}:{parts.port}"
-    except ValueError:
-        return url.split("@")[-1] if "@" in url else url
-    query = parts.query
-    if query:
-        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
-        if any(_is_secret_key(key) for key, _ in pairs):
-            query = "&".join(
-                f"{urllib.parse.quote(key)}=***"
-                if _is_secret_key(key)
-                else urllib.parse.urlencode([(key, value)])
-                for key, value in pairs
-            )
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-
-
-def _is_secret_key(key: str) -> bool:
-    lowered = key.lower()
-    return lowered in _SECRET_QUERY_KEYS or lowered.endswith(("token", "secret", "password"))
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urllib.parse.urlsplit(url)
-    default = 443 if parts.scheme == "https" else 80
-    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
-
-
-def _seconds(value: float) -> str:
-    text = f"{value:.1f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",") + " с"
-
-
-def _size(n: int) -> str:
-    if n >= 1024 * 1024:
-        text = f"{n / (1024 * 1024):.1f}".rstrip("0").rstrip(".").replace(".", ",")
-        return f"{text} МБ"
-    if n >= 1024:
-        text = f"{n / 1024:.1f}".rstrip("0").rstrip(".").replace(".", ",")
-        return f"{text} КБ"
-    return f"{n} байт"
-
-
-def _after(attempts: int) -> str:
-    """`` (после N попыток)`` with the right Russian form; empty for a single attempt."""
-    if attempts <= 1:
-        return ""
-    word = "попытки" if attempts % 10 == 1 and attempts % 100 != 11 else "попыток"
-    return f" (после {attempts} {word})"
 
 
 def _retry_after(value: str | None, now: float) -> float | None:
@@ -182,47 +118,128 @@ def _valid_token(token: str) -> bool:
     return all(0x21 <= ord(char) <= 0x7E for char in token)
 
 
-@dataclass(eq=False)
-class _Failure(Exception):
-    """One attempt failed; ``message`` is final except for the attempts suffix."""
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """What one :func:`fetch_export` call's messages and waits need."""
 
-    message: str
-    retryable: bool
-    status: int | None = None
-    retry_after: float | None = None
-    bad_input: bool = False
+    shown: str
+    token_env: str
+    has_token: bool
+    timeout: float
+    repeats: int
+    sleep: Callable[[float], None]
+    on_retry: OnRetry | None
+
+    def status_failure(self, response: BaseHTTPResponse) -> Failure:
+        return status_failure(
+            response.status,
+            response.reason,
+            shown=self.shown,
+            token_env=self.token_env,
+            has_token=self.has_token,
+        )
+
+    def network_failure(self, error: BaseException, *, reading: bool = False) -> Failure:
+        return network_failure(error, shown=self.shown, timeout=self.timeout, reading=reading)
 
 
-class _RedirectHandler(urllib.request.HTTPRedirectHandler):
-    """Follow redirects only to http(s); keep the token only within the original origin."""
+class _Retry(Retry):
+    """urllib3's retry policy with this module's rules.
 
-    def __init__(self, origin: tuple[str, str, int | None], authorization: str | None) -> None:
-        self._origin = origin
-        self._authorization = authorization
+    urllib3 decides what is repeated (``status_forcelist``, connection and read errors),
+    follows redirects and strips the token from those leaving the origin, and keeps the
+    history. This subclass adds: one budget of ``repeats`` failed attempts whatever their
+    kind (redirects are not failures), a certificate that fails verification and a
+    redirect to another scheme are not repeated, the first repeat also waits
+    ``backoff_factor`` (urllib3 waits nothing), every wait is capped at ``backoff_max``
+    (``Retry-After`` too, and one that is neither seconds nor a date is ignored), and
+    the wait goes through the caller's ``sleep`` after its ``on_retry``.
+    """
 
-    def redirect_request(
+    RETRY_AFTER_STATUS_CODES = frozenset({429, 503})
+    """A ``Retry-After`` on 413 does not make it a failure worth repeating."""
+
+    def __init__(self, request: _Request, **options: Any) -> None:
+        super().__init__(**options)
+        self.request = request
+
+    def new(self, **options: Any) -> Self:
+        options.setdefault("request", self.request)
+        return super().new(**options)
+
+    @property
+    def failures(self) -> int:
+        """Failed attempts so far."""
+        return sum(1 for entry in self.history if entry.redirect_location is None)
+
+    def is_exhausted(self) -> bool:
+        return self.failures > self.request.repeats or super().is_exhausted()
+
+    def increment(
         self,
-        req: urllib.request.Request,
-        fp: IO[bytes],
-        code: int,
-        msg: str,
-        headers: http.client.HTTPMessage,
-        newurl: str,
-    ) -> urllib.request.Request | None:
-        scheme = urllib.parse.urlsplit(newurl).scheme.lower()
-        if scheme not in ("http", "https"):
-            raise _Failure(
-                f"сервер {display_url(req.full_url)} перенаправил запрос на неподдерживаемый "
-                f"адрес {display_url(newurl)}: допустимы только http:// и https://",
-                retryable=False,
-                bad_input=True,
-            )
-        new = super().redirect_request(req, fp, code, msg, headers, newurl)
-        if new is not None and self._authorization and _origin(newurl) == self._origin:
-            # an unredirected header is never copied to a redirect target by urllib,
-            # so the token reaches other hosts (or plain http) only if we add it here
-            new.add_unredirected_header("Authorization", self._authorization)
-        return new
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> Self:
+        if error is not None:
+            failure = _as_failure(error, self.request)
+            failure.attempt = self.failures + 1
+            if not failure.retryable:
+                raise failure
+            error = failure
+        elif response is not None and (location := response.get_redirect_location()):
+            target = urllib.parse.urljoin(url or "", location)
+            if urllib.parse.urlsplit(target).scheme.lower() not in ("http", "https"):
+                raise Failure(
+                    f"сервер {display_url(url or '')} перенаправил запрос на неподдерживаемый "
+                    f"адрес {display_url(target)}: допустимы только http:// и https://",
+                    retryable=False,
+                    bad_input=True,
+                    attempt=self.failures + 1,
+                )
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def get_backoff_time(self) -> float:
+        return min(self.backoff_max, self.backoff_factor * 2.0 ** (self.failures - 1))
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        return _retry_after(response.headers.get("Retry-After"), time.time())
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        delay = self.get_backoff_time()
+        if response is not None:
+            reason = self.request.status_failure(response).message
+            after = self.get_retry_after(response) if self.respect_retry_after_header else None
+            if after is not None:
+                delay = after
+        else:
+            last = self.history[-1].error
+            reason = last.message if isinstance(last, Failure) else str(last)
+        delay = max(0.0, min(delay, self.backoff_max))
+        if self.request.on_retry is not None:
+            self.request.on_retry(self.failures, delay, reason)
+        self.request.sleep(delay)
+
+
+def _pool_manager(url: str, timeout: float) -> urllib3.PoolManager:
+    """Connections with the timeouts and CA bundle, through the environment's proxy if any."""
+    options: dict[str, Any] = {
+        "timeout": Timeout(connect=timeout, read=timeout),
+        "ca_certs": os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        "ca_cert_dir": os.environ.get("SSL_CERT_DIR") or None,
+    }
+    parts = urllib.parse.urlsplit(url)
+    proxy = urllib.request.getproxies().get(parts.scheme.lower())
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+        return urllib3.PoolManager(**options)
+    if "://" not in proxy:
+        proxy = "http://" + proxy
+    auth = urllib3.util.parse_url(proxy).auth
+    headers = urllib3.make_headers(proxy_basic_auth=urllib.parse.unquote(auth)) if auth else None
+    return urllib3.ProxyManager(proxy, proxy_headers=headers, **options)
 
 
 # --------------------------------------------------------------------------- fetching
@@ -290,82 +307,100 @@ def fetch_export(
             "токен должен состоять из латинских букв, цифр и знаков без пробелов",
             url=shown,
         )
-    authorization = f"Bearer {token}" if token else None
-    opener = urllib.request.build_opener(_RedirectHandler(_origin(url), authorization))
-    attempts = max(0, retries) + 1
-    for attempt in range(1, attempts + 1):
-        try:
-            return _fetch_once(
-                opener, url, shown, authorization, token_env, timeout, max_bytes, progress
-            )
-        except _Failure as failure:
-            if not failure.retryable or attempt == attempts:
-                error = SourceInputError if failure.bad_input else SourceError
-                suffix = _after(attempt) if failure.retryable else ""
-                raise error(
-                    failure.message + suffix, url=shown, status=failure.status, attempts=attempt
-                ) from failure.__cause__
-            delay = backoff * 2 ** (attempt - 1)
-            if failure.retry_after is not None:
-                delay = failure.retry_after
-            delay = max(0.0, min(delay, max_delay))
-            if on_retry is not None:
-                on_retry(attempt, delay, failure.message)
-            sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover
+    headers = {
+        "Accept": "application/json",
+        "Accept-Encoding": "identity",
+        "User-Agent": f"archiver/{__version__}",
+    }
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = _Request(shown, token_env, bool(token), timeout, max(0, retries), sleep, on_retry)
+    retry = _Retry(
+        request,
+        total=None,  # the budget of failed attempts is _Retry.is_exhausted's
+        redirect=MAX_REDIRECTS,
+        raise_on_redirect=False,  # the last redirect comes back as a status that is refused
+        status_forcelist=RETRY_STATUSES | frozenset(range(500, 600)),
+        raise_on_status=False,  # the last failed status comes back and gets its message
+        allowed_methods=frozenset({"GET"}),
+        backoff_factor=backoff,
+        backoff_max=max_delay,
+        respect_retry_after_header=True,
+        # the token never goes to another origin (scheme, host, port) on redirect
+        remove_headers_on_redirect=frozenset({"Authorization", "Cookie", "Proxy-Authorization"}),
+    )
+    with _pool_manager(url, timeout) as pool:
+        while True:
+            try:
+                response = pool.urlopen(
+                    "GET",
+                    url,
+                    headers=headers,
+                    retries=retry,
+                    preload_content=False,
+                    decode_content=False,
+                )
+            except MaxRetryError as exc:  # the last attempt allowed failed too
+                failure = _as_failure(exc.reason or exc, request)
+                raise _final(failure, shown) from failure.cause
+            except (Failure, HTTPError) as exc:  # not worth repeating; or an unusable redirect
+                failure = _as_failure(exc, request)
+                raise _final(failure, shown) from failure.cause
+            try:
+                if not 200 <= response.status < 300:
+                    refused = request.status_failure(response)
+                    refused.attempt = _retry_of(response).failures + 1
+                    raise _final(refused, shown)
+                return _read_body(response, request, max_bytes, progress)
+            except Failure as broken:  # the attempt failed after the headers, in the body
+                try:
+                    retry = _retry_of(response).increment("GET", url, error=broken)
+                except (MaxRetryError, Failure):
+                    raise _final(broken, shown) from broken.cause
+                retry.sleep()
+            finally:
+                response.close()
 
 
-def _fetch_once(
-    opener: urllib.request.OpenerDirector,
-    url: str,
-    shown: str,
-    authorization: str | None,
-    token_env: str,
-    timeout: float,
-    max_bytes: int,
-    progress: Progress | None,
-) -> bytes:
-    request = urllib.request.Request(url, method="GET")
-    request.add_header("Accept", "application/json")
-    request.add_header("Accept-Encoding", "identity")
-    request.add_header("User-Agent", f"archiver/{__version__}")
-    if authorization:
-        request.add_unredirected_header("Authorization", authorization)
-    try:
-        response = opener.open(request, timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        try:
-            raise _status_failure(exc, shown, authorization is not None, token_env) from None
-        finally:
-            exc.close()
-    except urllib.error.URLError as exc:
-        raise _network_failure(exc.reason, shown, timeout) from exc
-    except (OSError, http.client.HTTPException) as exc:
-        raise _network_failure(exc, shown, timeout) from exc
-    with response:
-        return _read_body(response, shown, timeout, max_bytes, progress)
+def _retry_of(response: BaseHTTPResponse) -> _Retry:
+    retry = response.retries
+    assert isinstance(retry, _Retry)  # fetch_export passes one, urllib3 hands on its increments
+    return retry
+
+
+def _as_failure(error: BaseException, request: _Request) -> Failure:
+    return error if isinstance(error, Failure) else request.network_failure(error)
+
+
+def _final(failure: Failure, shown: str) -> SourceError:
+    """The error for the user; the attempts suffix when repeating could have helped."""
+    kind = SourceInputError if failure.bad_input else SourceError
+    suffix = attempts_suffix(failure.attempt) if failure.retryable else ""
+    return kind(
+        failure.message + suffix, url=shown, status=failure.status, attempts=failure.attempt
+    )
 
 
 def _read_body(
-    response: Any, shown: str, timeout: float, max_bytes: int, progress: Progress | None
+    response: BaseHTTPResponse, request: _Request, max_bytes: int, progress: Progress | None
 ) -> bytes:
-    headers: http.client.HTTPMessage = response.headers
-    content_type = headers.get_content_type()
+    shown = request.shown
+    content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if content_type in ("text/html", "application/xhtml+xml"):
-        raise _Failure(
+        raise Failure(
             f"сервер {shown} вернул страницу HTML вместо выгрузки JSON "
             f"(Content-Type: {content_type}); возможно, адрес ведёт на страницу входа",
             retryable=False,
             bad_input=True,
         )
     length: int | None = None
-    declared = headers.get("Content-Length")
+    declared = response.headers.get("Content-Length")
     if declared is not None and declared.strip().isdigit():
         length = int(declared)
         if length > max_bytes:
-            raise _Failure(
-                f"выгрузка по адресу {shown} слишком велика: {_size(length)} "
-                f"(Content-Length), допустимо не более {_size(max_bytes)}; загрузка не начата",
+            raise Failure(
+                f"выгрузка по адресу {shown} слишком велика: {size_text(length)} "
+                f"(Content-Length), допустимо не более {size_text(max_bytes)}; загрузка не начата",
                 retryable=False,
                 bad_input=True,
             )
@@ -379,140 +414,36 @@ def _read_body(
             chunks.append(chunk)
             done += len(chunk)
             if done > max_bytes:
-                raise _Failure(
+                raise Failure(
                     f"выгрузка по адресу {shown} слишком велика: получено уже больше "
-                    f"{_size(max_bytes)} (это предел), загрузка прервана",
+                    f"{size_text(max_bytes)} (это предел), загрузка прервана",
                     retryable=False,
                     bad_input=True,
                 )
             if progress is not None:
                 progress(done, length)
-    except (OSError, http.client.HTTPException) as exc:
-        raise _network_failure(exc, shown, timeout, reading=True, done=done) from exc
+    except (HTTPError, OSError) as exc:
+        cause = cause_of(exc)
+        if not isinstance(cause, http.client.IncompleteRead):
+            raise request.network_failure(exc, reading=True) from exc
+        received = size_text(max(done, response.tell()))
+        if length is None:
+            message = (
+                f"соединение с сервером {shown} оборвалось посреди выгрузки (получено {received})"
+            )
+        else:
+            message = (
+                f"соединение с сервером {shown} оборвалось посреди выгрузки: получено "
+                f"{received} из {size_text(length)}"
+            )
+        raise Failure(message, retryable=True, cause=exc) from exc
     if length is not None and done < length:
-        raise _Failure(
+        raise Failure(
             f"соединение с сервером {shown} оборвалось посреди выгрузки: получено "
-            f"{_size(done)} из {_size(length)}",
+            f"{size_text(done)} из {size_text(length)}",
             retryable=True,
         )
     return b"".join(chunks)
-
-
-def _status_failure(
-    exc: urllib.error.HTTPError, shown: str, has_token: bool, token_env: str
-) -> _Failure:
-    code = exc.code
-    if code == 401:
-        if has_token:
-            message = (
-                f"сервер {shown} отказал в доступе (401): неверный или просроченный токен "
-                f"(переменная окружения {token_env})"
-            )
-        else:
-            message = (
-                f"сервер {shown} отказал в доступе (401): нужен токен, а переменная "
-                f"окружения {token_env} не задана"
-            )
-        return _Failure(message, retryable=False, status=code, bad_input=True)
-    if code == 403:
-        if has_token:
-            message = (
-                f"сервер {shown} запретил доступ к выгрузке (403): у токена из переменной "
-                f"окружения {token_env} нет прав на неё"
-            )
-        else:
-            message = (
-                f"сервер {shown} запретил доступ к выгрузке (403); переменная окружения "
-                f"{token_env} не задана — возможно, нужен токен"
-            )
-        return _Failure(message, retryable=False, status=code, bad_input=True)
-    if code == 404:
-        return _Failure(
-            f"выгрузка не найдена (404): {shown}; проверьте адрес",
-            retryable=False,
-            status=code,
-            bad_input=True,
-        )
-    retry_after = _retry_after(exc.headers.get("Retry-After") if exc.headers else None, time.time())
-    if code == 429:
-        return _Failure(
-            f"сервер {shown} ограничивает частоту запросов (429 Too Many Requests)",
-            retryable=True,
-            status=code,
-            retry_after=retry_after,
-        )
-    if code >= 500 or code in RETRY_STATUSES:
-        return _Failure(
-            f"сервер {shown} отвечает ошибкой {code}{_reason(exc)}",
-            retryable=True,
-            status=code,
-            retry_after=retry_after,
-        )
-    return _Failure(
-        f"сервер {shown} отклонил запрос выгрузки: ошибка {code}{_reason(exc)}",
-        retryable=False,
-        status=code,
-        bad_input=400 <= code < 500,
-    )
-
-
-def _reason(exc: urllib.error.HTTPError) -> str:
-    reason = str(exc.reason or "").strip()
-    return f" {reason}" if reason and len(reason) <= 80 and reason.isprintable() else ""
-
-
-def _network_failure(
-    reason: object, shown: str, timeout: float, *, reading: bool = False, done: int = 0
-) -> _Failure:
-    if isinstance(reason, _Failure):
-        return reason
-    if isinstance(reason, TimeoutError):
-        if reading:
-            return _Failure(
-                f"сервер {shown} перестал передавать выгрузку: нет данных дольше "
-                f"{_seconds(timeout)}",
-                retryable=True,
-            )
-        return _Failure(f"сервер {shown} не ответил за {_seconds(timeout)}", retryable=True)
-    if isinstance(reason, ssl.SSLCertVerificationError):
-        detail = reason.verify_message or "сертификат не прошёл проверку"
-        return _Failure(
-            f"не удалось проверить сертификат сервера {shown}: {detail} (свой корневой "
-            "сертификат можно указать в переменной окружения SSL_CERT_FILE)",
-            retryable=False,
-        )
-    if isinstance(reason, ssl.SSLError):
-        return _Failure(
-            f"ошибка TLS при соединении с сервером {shown}: {reason.reason or reason}",
-            retryable=True,
-        )
-    if isinstance(reason, socket.gaierror):
-        return _Failure(
-            f"не удалось найти сервер {shown}: имя не разрешается (ошибка DNS или нет сети)",
-            retryable=True,
-        )
-    if isinstance(reason, ConnectionRefusedError):
-        return _Failure(
-            f"не удалось соединиться с сервером {shown}: соединение отклонено "
-            "(сервер не запущен или порт закрыт)",
-            retryable=True,
-        )
-    if isinstance(reason, http.client.IncompleteRead):
-        return _Failure(
-            f"соединение с сервером {shown} оборвалось посреди выгрузки "
-            f"(получено {_size(done + len(reason.partial))})",
-            retryable=True,
-        )
-    if isinstance(reason, ConnectionError | http.client.HTTPException):
-        what = "оборвалось посреди выгрузки" if reading else "оборвалось"
-        return _Failure(f"соединение с сервером {shown} {what}", retryable=True)
-    if isinstance(reason, OSError):
-        detail = reason.strerror or type(reason).__name__
-        return _Failure(
-            f"не удалось соединиться с сервером {shown}: {detail}",
-            retryable=True,
-        )
-    return _Failure(f"не удалось соединиться с сервером {shown}: {reason}", retryable=True)
 
 
 # --------------------------------------------------------------------------- sources
