@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import re
 import socket
+import ssl
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TypeVar
@@ -49,7 +54,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        path = self.path.split("?")[0]
+        path = urllib.parse.urlsplit(self.path).path  # a proxy is asked for the whole URL
         with self.server.lock:
             self.server.hits[path] += 1
             attempt = self.server.hits[path]
@@ -206,7 +211,12 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[JournalServer]:
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    httpd = JournalServer()
+    with serving(JournalServer()) as httpd:
+        yield httpd
+
+
+@contextmanager
+def serving(httpd: JournalServer) -> Iterator[JournalServer]:
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
@@ -531,6 +541,101 @@ def test_token_unfit_for_a_header_is_refused_without_showing_it(
     error = failure(lambda: fetch_export(server.url("/export.json")), SourceInputError)
     assert TOKEN_ENV in str(error) and bad not in str(error)
     assert server.hits["/export.json"] == 0
+
+
+# --------------------------------------------------------------------------- TLS and proxies
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by its own key, and the key (PEM files)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "server.pem", folder / "server.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_server(
+    server: JournalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[JournalServer, Path]]:
+    """The journal server over HTTPS with a self-signed certificate; yields it and the certificate."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    cert, key = self_signed_certificate(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd = JournalServer()
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    with serving(httpd):
+        yield httpd, cert
+
+
+def test_certificate_that_fails_verification_is_not_retried(
+    tls_server: tuple[JournalServer, Path],
+) -> None:
+    httpd, _ = tls_server
+    url = f"https://127.0.0.1:{httpd.server_port}/export.json"
+    sleeps = Sleeps()
+    error = failure(lambda: fetch_export(url, retries=2, sleep=sleeps))
+    message = assert_clear(error, url)
+    assert "не удалось проверить сертификат сервера" in message and "SSL_CERT_FILE" in message
+    assert (type(error), error.exit_code, error.attempts, sleeps.delays) == (SourceError, 1, 1, [])
+    assert httpd.hits["/export.json"] == 0
+
+
+def test_ssl_cert_file_adds_a_trusted_root(
+    tls_server: tuple[JournalServer, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    httpd, cert = tls_server
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    assert fetch_export(f"https://127.0.0.1:{httpd.server_port}/export.json") == SPEC
+    assert httpd.auth["/export.json"] == [f"Bearer {TOKEN}"]
+
+
+def test_proxy_from_the_environment(server: JournalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("http_proxy", f"127.0.0.1:{server.server_port}")
+    assert fetch_export("http://export.invalid/export.json") == SPEC  # the proxy answers
+    assert server.hits["/export.json"] == 1
+
+
+def test_no_proxy_bypasses_the_proxy(
+    server: JournalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{closed}")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    assert fetch_export(server.url("/export.json"), retries=0) == SPEC
 
 
 # --------------------------------------------------------------------------- files
