@@ -25,8 +25,8 @@ URL's origin (``remove_headers_on_redirect``), and the retry policy
 go through the caller's ``sleep``, the first repeat waits ``backoff`` too, a certificate
 that fails verification is not repeated), reading the body under the size limit (a
 connection dropped mid-body is a failed attempt of the same budget) and the Russian
-messages. TLS is verified against certifi's CA bundle, or ``SSL_CERT_FILE`` /
-``SSL_CERT_DIR`` when set; a proxy comes from ``https_proxy`` / ``http_proxy`` /
+messages. TLS is verified against the system's trust store (OpenSSL's defaults, so
+``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` apply); a proxy comes from ``https_proxy`` / ``http_proxy`` /
 ``no_proxy``, chosen for the export's own address.
 """
 
@@ -36,6 +36,7 @@ import email.utils
 import http.client
 import os
 import re
+import ssl
 import time
 import urllib.parse
 import urllib.request
@@ -44,7 +45,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
-import certifi
 import urllib3
 from urllib3.exceptions import HTTPError, MaxRetryError
 from urllib3.response import BaseHTTPResponse
@@ -225,11 +225,13 @@ class _Retry(Retry):
 
 
 def _pool_manager(url: str, timeout: float) -> urllib3.PoolManager:
-    """Connections with the timeouts and CA bundle, through the environment's proxy if any."""
+    """Connections with the timeouts and the system trust store, through the environment's proxy if any."""
     options: dict[str, Any] = {
         "timeout": Timeout(connect=timeout, read=timeout),
-        "ca_certs": os.environ.get("SSL_CERT_FILE") or certifi.where(),
-        "ca_cert_dir": os.environ.get("SSL_CERT_DIR") or None,
+        # the system's trust store as before (OpenSSL's defaults, which honour
+        # SSL_CERT_FILE / SSL_CERT_DIR): a school's own root installed with
+        # update-ca-certificates keeps working
+        "ssl_context": ssl.create_default_context(),
     }
     parts = urllib.parse.urlsplit(url)
     proxy = urllib.request.getproxies().get(parts.scheme.lower())
