@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from pathlib import Path
 
+from archiver.data import builtin
 from archiver.errors import ArchiverError
 
 
@@ -55,11 +56,9 @@ def retain_until(closing_year: int, years: int, zone: tzinfo) -> datetime:
 
 
 def policies_dir() -> Path:
-    """``$ARCHIVER_POLICIES`` or the project's ``retention_policies/``."""
+    """``$ARCHIVER_POLICIES`` or the built-in policies (package data)."""
     override = os.environ.get("ARCHIVER_POLICIES")
-    return (
-        Path(override) if override else Path(__file__).resolve().parents[1] / "retention_policies"
-    )
+    return Path(override) if override else builtin("retention_policies")
 
 
 def load_policy(kind: str, folder: Path | None = None) -> RetentionPolicy:

@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 
+from archiver.data import builtin
 from archiver.errors import ArchiverError
 
 FONT_DIRS = (
@@ -42,11 +43,11 @@ class RenderError(ArchiverError):
 
 
 def templates_dir() -> Path:
-    """Where the templates live: ``$ARCHIVER_TEMPLATES`` or the project's ``templates/``."""
+    """Where the templates live: ``$ARCHIVER_TEMPLATES`` or the built-in ones (package data)."""
     override = os.environ.get("ARCHIVER_TEMPLATES")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2] / "templates"
+    return builtin("templates")
 
 
 def _font_dirs() -> list[str]:

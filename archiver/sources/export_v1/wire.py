@@ -1,7 +1,7 @@
 """The wire models: pydantic models of the export's JSON, format version 1.
 
 They check the structure (types, required keys, allowed values) and are the
-source of the JSON Schema shipped in ``archiver/schemas``; what they cannot
+source of the JSON Schema shipped in ``archiver/data/schemas``; what they cannot
 check is in :mod:`archiver.sources.export_v1.checks`.
 """
 
@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from archiver.data import builtin
+
 FORMAT_NAME = "school-journal-export"
 FORMAT_VERSION = 1
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "journal-export-v1.schema.json"
+SCHEMA_FILE = builtin("schemas") / "journal-export-v1.schema.json"
 
 
 def parse_date(value: Any) -> Any:
@@ -216,7 +217,7 @@ class ExportV1(_Wire):
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of format version 1, as shipped in ``archiver/schemas``."""
+    """The JSON Schema of format version 1, as shipped in ``archiver/data/schemas``."""
     schema = ExportV1.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://archiver.example/schemas/journal-export-v1.schema.json"
