@@ -1,8 +1,8 @@
 """archiver as a user installs it: sdist and wheel, ``pip install .``, and the demo run from the wheel.
 
 The distributions are built with ``python -m build`` (sdist, then the wheel from the
-sdist) from a clean copy of the checkout, so nothing left in ``build/`` by an earlier
-in-tree build can slip in. Each install goes into a fresh virtualenv that sees this
+sdist) from a clean copy of the checkout (what git tracks or would track), so nothing
+left in ``build/`` by an earlier in-tree build can slip in. Each install goes into a fresh virtualenv that sees this
 environment's site-packages through a ``.pth`` file: the dependencies resolve without
 downloading anything, while ``archiver`` itself comes only from what was installed.
 """
@@ -24,8 +24,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Not copied for the build: environments, caches, earlier builds, demo runs.
-SKIP_AT_ROOT = {".git", ".venv", "build", "dist", "archiver-demo", "demo", "state"}
+# Not copied for the build when the checkout is not a git work tree: environments, caches,
+# earlier builds, demo runs, a school's keys.
+SKIP_AT_ROOT = {".git", ".venv", "build", "dist", "archiver-demo", "demo", "state", "keys"}
 SKIP_ANYWHERE = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 
 
@@ -45,6 +46,25 @@ def _ignore(folder: str, names: list[str]) -> set[str]:
     }
 
 
+def _copy_checkout(to: Path) -> None:
+    """The files a clone would have, plus uncommitted ones; never what .gitignore keeps out."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        shutil.copytree(ROOT, to, ignore=_ignore)
+        return
+    for name in filter(None, listed.decode().split("\0")):
+        path = ROOT / name
+        if path.is_file():  # not a file deleted but not yet committed
+            (to / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, to / name)
+
+
 def _run(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(
         [str(a) for a in args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600
@@ -58,7 +78,7 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
     """A clean copy of the checkout, its sdist and the wheel built from that sdist."""
     base = tmp_path_factory.mktemp("packaging")
     source = base / "archiver"
-    shutil.copytree(ROOT, source, ignore=_ignore)
+    _copy_checkout(source)
     out = base / "dist"
     _run(sys.executable, "-m", "build", "--outdir", out, source)
     (sdist,) = out.glob("archiver-*.tar.gz")
