@@ -205,3 +205,29 @@ def test_demo_runs_from_the_wheel_in_an_empty_folder(dists: Dists, tmp_path: Pat
     for room in ("room-1", "room-2"):
         stored = [p for p in (demo / "storage" / room).rglob("*.pdf") if p.is_file()]
         assert len(stored) >= len(documents), room
+
+
+def test_builtin_folders_hold_the_data_and_the_environment_overrides_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archiver.data import FOLDERS, builtin
+    from archiver.render.engines import templates_dir
+    from archiver.retention import load_policy, policies_dir
+
+    for name in FOLDERS:
+        assert builtin(name).is_dir(), name
+    assert (builtin("templates") / "base.css").is_file()
+    assert (builtin("retention_policies") / "class_journal.toml").is_file()
+    monkeypatch.delenv("ARCHIVER_TEMPLATES", raising=False)
+    monkeypatch.delenv("ARCHIVER_POLICIES", raising=False)
+    assert templates_dir() == builtin("templates")
+    assert policies_dir() == builtin("retention_policies")
+
+    own = tmp_path / "policies"
+    own.mkdir()
+    (own / "final_marks.toml").write_text("years = 75\n", encoding="utf-8")
+    monkeypatch.setenv("ARCHIVER_TEMPLATES", str(tmp_path / "templates"))
+    monkeypatch.setenv("ARCHIVER_POLICIES", str(own))
+    assert templates_dir() == tmp_path / "templates"
+    assert load_policy("final_marks").years == 75
+    assert load_policy("final_marks", builtin("retention_policies")).years == 25  # explicit wins
