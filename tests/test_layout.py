@@ -2,7 +2,7 @@
 
 Every module and package opens with a docstring. Imports (read with :mod:`ast`, so
 those inside functions and under ``TYPE_CHECKING`` count too) follow the stage order
-sources → render → signing → storage → archive → yearend, with demo and cli on top:
+sources → render → signing → storage → archive → yearend (→ status), with demo and cli on top:
 a module may import its own stage, earlier stages and the low modules, never a later
 stage; the low modules import no stage at all; only cli imports click.
 """
@@ -18,8 +18,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "archiver"
 
-STAGES = ("sources", "render", "signing", "storage", "archive", "yearend", "demo", "cli")
-"""The stages in order; each may import the ones before it."""
+STAGES = ("sources", "render", "signing", "storage", "archive", "yearend", "status", "demo", "cli")
+"""The stages in order; each may import the ones before it.
+
+``status`` (what the archive holds per class and the deadline, from the year-end and
+verify records) reads the year-end run's state, so it comes after ``yearend``.
+"""
 
 LOW = frozenset(
     {
