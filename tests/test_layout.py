@@ -166,3 +166,26 @@ def test_library_never_imports_click() -> None:
         if name == "click" or name.startswith("click.")
     ]
     assert not found, "click outside archiver/cli:\n" + "\n".join(found)
+
+
+def test_library_never_prints() -> None:
+    """Output is the CLI's (and later the web service's): the library returns results and raises."""
+    found = []
+    for m in modules().values():
+        if m.place == "cli":
+            continue
+        for node in ast.walk(m.tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("print", "input")
+            ):
+                found.append(f"{m.name}:{node.lineno} {node.func.id}()")
+            elif (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("stdout", "stderr")
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "sys"
+            ):
+                found.append(f"{m.name}:{node.lineno} sys.{node.attr}")
+    assert not found, "the library writes to the terminal:\n" + "\n".join(found)
