@@ -123,8 +123,12 @@ def test_no_code_path_deletes_or_shortens_retention() -> None:
     ]
     assert offenders == []
     local_source = (root / "storage" / "local.py").read_text(encoding="utf-8")
-    # temporary files only (.incoming/*.part): put, restore, cleanup of dead runs
-    assert local_source.count("unlink(") == 3
+    files_source = (root / "files.py").read_text(encoding="utf-8")
+    # temporary files only: the cleanup of dead runs' .incoming/*.part, and the temporary
+    # file of every write (files.staged_file, which put and restore write through)
+    assert local_source.count("unlink(") == 1
+    assert files_source.count("unlink(") == 1
+    assert local_source.count("staged_file(") == 2
 
 
 def test_objects_are_protected(storage: Storage, request: pytest.FixtureRequest) -> None:

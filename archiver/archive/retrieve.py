@@ -14,11 +14,8 @@ which is right and refuses.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import io
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +25,7 @@ from pypdf.errors import PyPdfError
 
 from archiver.archive.record import MARKER, RECORD_FILE, RecordError, RecordManifest
 from archiver.errors import ArchiverError, UsageError
-from archiver.files import OutputError
+from archiver.files import NotCreated, OutputError, fsync_folder, link_new, staged_file
 from archiver.kinds import (
     CLASS_JOURNAL,
     FINAL_MARKS,
@@ -43,7 +40,6 @@ from archiver.storage.base import Storage, StorageError, check_key
 from archiver.storage.locations import Locations
 
 """``<school>/<year>/<class or _export>/<kind>/v<N>``."""
-_NO_LINK = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS, errno.EXDEV}
 
 
 class RecordNotFound(ArchiverError):
@@ -281,41 +277,15 @@ def write_new_file(path: Path, data: bytes) -> None:
     refuse_existing(path)
     folder = path.parent if str(path.parent) else Path(".")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    except OSError as exc:
+        with staged_file(folder, data, prefix=f".{path.name}.") as tmp:
+            link_new(tmp, path)
+    except FileExistsError as exc:
+        raise OutputExists(f"файл {path} уже существует; archiver его не перезаписывает") from exc
+    except NotCreated as exc:
         raise OutputError(f"не удалось создать файл в папке {folder}: {exc.strerror}") from exc
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError as exc:
-            raise OutputExists(
-                f"файл {path} уже существует; archiver его не перезаписывает"
-            ) from exc
-        except OSError as exc:
-            if exc.errno not in _NO_LINK:
-                raise
-            refuse_existing(path)
-            os.rename(tmp, path)
     except OSError as exc:
         raise OutputError(f"не удалось записать {path}: {exc.strerror}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)  # the temporary name only; the file keeps its final name
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    fsync_folder(folder)
 
 
 __all__ = [

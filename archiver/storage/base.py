@@ -29,6 +29,8 @@ from datetime import datetime
 from archiver.errors import ArchiverError
 
 LOCK_MODES = ("COMPLIANCE", "GOVERNANCE")
+LOCK_STRENGTH = {"GOVERNANCE": 1, "COMPLIANCE": 2}
+"""How strictly each Object Lock mode keeps an object (no lock: 0)."""
 CRASH_ENV = "ARCHIVER_TEST_CRASH_AFTER"
 """Test hook: the process kills itself with SIGKILL at the N-th :func:`crash_point`."""
 
@@ -57,6 +59,11 @@ class Lock:
             raise ValueError("retain_until must be timezone-aware")
         if self.mode not in LOCK_MODES:
             raise ValueError(f"unknown lock mode {self.mode!r}")
+
+
+def lock_strength(mode: str | None) -> int:
+    """:data:`LOCK_STRENGTH` of a lock mode; 0 for none or an unknown one."""
+    return LOCK_STRENGTH.get(mode or "", 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +106,10 @@ class Storage(ABC):
 
     enforces_retention: bool = False
     """Whether the location itself refuses to delete an object before its lock expires."""
+    conflict_message = (
+        "объект {url} уже есть с другим содержимым; archiver не перезаписывает объекты архива"
+    )
+    """What :meth:`put` says when other bytes are already under the key."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -156,6 +167,15 @@ class Storage(ABC):
           renamed over the damaged file; folders of a sealed record are opened for the
           moment of the rename and closed again.
         """
+
+    def _compare_existing(self, key: str, data: bytes) -> PutResult:
+        """:meth:`put` over an existing object: nothing to do if it has the same bytes."""
+        existing = self.read(key)
+        if existing.data != data:
+            raise StorageConflict(
+                f"хранилище «{self.name}»: " + self.conflict_message.format(url=self.url(key))
+            )
+        return PutResult(info=existing.info, created=False)
 
     @abstractmethod
     def seal(self, prefix: str) -> None:

@@ -24,12 +24,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from archiver.files import NotCreated, fsync_folder, link_new, staged_file
 from archiver.storage.base import (
     Lock,
     ObjectInfo,
     PutResult,
     Storage,
-    StorageConflict,
     StorageError,
     StoredObject,
     check_key,
@@ -39,7 +39,6 @@ from archiver.storage.base import (
 INCOMING = ".incoming"
 FILE_MODE = 0o444
 SEALED_DIR_MODE = 0o555
-_NO_LINK = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS, errno.EXDEV}
 
 
 def _reason(exc: OSError) -> str:
@@ -52,19 +51,6 @@ def _reason(exc: OSError) -> str:
     if exc.errno == errno.EROFS:
         return "диск доступен только для чтения"
     return exc.strerror or str(exc)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some network file systems refuse fsync on folders
-    finally:
-        os.close(fd)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -81,6 +67,7 @@ class LocalStorage(Storage):
     """Objects as read-only files under a root folder that must already exist."""
 
     enforces_retention = False
+    conflict_message = "{url} уже есть с другим содержимым; archiver не перезаписывает файлы архива"
 
     def __init__(self, name: str, root: Path) -> None:
         super().__init__(name)
@@ -173,15 +160,6 @@ class LocalStorage(Storage):
                     keys.append(key)
         return sorted(keys)
 
-    def _same(self, key: str, data: bytes) -> PutResult:
-        existing = self.read(key)
-        if hashlib.sha256(existing.data).digest() != hashlib.sha256(data).digest():
-            raise StorageConflict(
-                f"хранилище «{self.name}»: {self._path(key)} уже есть с другим содержимым; "
-                "archiver не перезаписывает файлы архива"
-            )
-        return PutResult(info=existing.info, created=False)
-
     def _make_dirs(self, folder: Path) -> None:
         missing: list[Path] = []
         current = folder
@@ -195,64 +173,42 @@ class LocalStorage(Storage):
                 raise StorageError(
                     f"хранилище «{self.name}»: не удалось создать папку {path}: {_reason(exc)}"
                 ) from exc
-            _fsync_dir(path.parent)
+            fsync_folder(path.parent)
 
     def put(self, key: str, data: bytes, lock: Lock) -> PutResult:
         """Write ``data`` once under ``key``: temporary file, fsync, read-only, link."""
         path = self._path(key)
         if path.exists():
-            return self._same(key, data)
+            return self._compare_existing(key, data)
         self._make_dirs(path.parent)
         incoming = self.root / INCOMING
-        tmp = incoming / f"{socket.gethostname()}~{os.getpid()}~{uuid.uuid4().hex}.part"
         try:
-            incoming.mkdir(exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-        except OSError as exc:
+            with staged_file(
+                incoming, data, name=self._temporary_name(), mode=FILE_MODE, midway=crash_point
+            ) as tmp:
+                crash_point()  # temporary file complete, final name not yet there
+                try:
+                    link_new(tmp, path)
+                except FileExistsError:
+                    return self._compare_existing(key, data)  # another writer got there first
+                fsync_folder(path.parent)
+                crash_point()  # final name there, temporary file not yet removed
+        except NotCreated as exc:
             raise StorageError(
                 f"хранилище «{self.name}»: не удалось создать временный файл в {incoming}: "
                 f"{_reason(exc)}"
             ) from exc
-        try:
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    view = memoryview(data)
-                    half = len(view) // 2
-                    handle.write(view[:half])
-                    handle.flush()
-                    crash_point()  # half of the bytes in the temporary file
-                    handle.write(view[half:])
-                    handle.flush()
-                    os.fchmod(handle.fileno(), FILE_MODE)
-                    os.fsync(handle.fileno())
-            except OSError as exc:
-                raise StorageError(
-                    f"хранилище «{self.name}»: не удалось записать {path}: {_reason(exc)}"
-                ) from exc
-            crash_point()  # temporary file complete, final name not yet there
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                return self._same(key, data)  # another writer got there first
-            except OSError as exc:
-                if exc.errno not in _NO_LINK:
-                    raise StorageError(
-                        f"хранилище «{self.name}»: не удалось записать {path}: {_reason(exc)}"
-                    ) from exc
-                if path.exists():
-                    return self._same(key, data)
-                try:
-                    os.rename(tmp, path)
-                except OSError as exc2:
-                    raise StorageError(
-                        f"хранилище «{self.name}»: не удалось записать {path}: {_reason(exc2)}"
-                    ) from exc2
-            _fsync_dir(path.parent)
-            crash_point()  # final name there, temporary file not yet removed
-        finally:
-            tmp.unlink(missing_ok=True)
-        _fsync_dir(incoming)
+        except OSError as exc:
+            raise StorageError(
+                f"хранилище «{self.name}»: не удалось записать {path}: {_reason(exc)}"
+            ) from exc
+        fsync_folder(incoming)
         return PutResult(info=ObjectInfo(key=key, size=len(data), read_only=True), created=True)
+
+    @staticmethod
+    def _temporary_name() -> str:
+        """``<host>~<pid>~<random>.part``: :meth:`check` removes those of dead runs."""
+        return f"{socket.gethostname()}~{os.getpid()}~{uuid.uuid4().hex}.part"
 
     @contextmanager
     def _writable(self, folder: Path) -> Iterator[None]:
@@ -300,37 +256,28 @@ class LocalStorage(Storage):
         with self._writable(existing):
             self._make_dirs(path.parent)
         incoming = self.root / INCOMING
-        tmp = incoming / f"{socket.gethostname()}~{os.getpid()}~{uuid.uuid4().hex}.part"
         try:
-            try:
-                incoming.mkdir(exist_ok=True)
-                with open(tmp, "xb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fchmod(handle.fileno(), FILE_MODE)
-                    os.fsync(handle.fileno())
+            with staged_file(incoming, data, name=self._temporary_name(), mode=FILE_MODE) as tmp:
                 written = tmp.read_bytes()
-            except OSError as exc:
-                raise StorageError(
-                    f"хранилище «{self.name}»: не удалось записать восстановленную копию {path}: "
-                    f"{_reason(exc)}"
-                ) from exc
-            if hashlib.sha256(written).hexdigest() != expected_sha256:
-                raise StorageError(
-                    f"хранилище «{self.name}»: восстановленная копия {path} не читается такой, "
-                    "какой записана; повреждённый файл оставлен как есть"
-                )
-            with self._writable(path.parent):
-                try:
-                    os.replace(tmp, path)
-                except OSError as exc:
+                if hashlib.sha256(written).hexdigest() != expected_sha256:
                     raise StorageError(
-                        f"хранилище «{self.name}»: не удалось заменить {path}: {_reason(exc)}"
-                    ) from exc
-                _fsync_dir(path.parent)
-        finally:
-            tmp.unlink(missing_ok=True)  # still there only when the rename did not happen
-        _fsync_dir(incoming)
+                        f"хранилище «{self.name}»: восстановленная копия {path} не читается "
+                        "такой, какой записана; повреждённый файл оставлен как есть"
+                    )
+                with self._writable(path.parent):
+                    try:
+                        os.replace(tmp, path)
+                    except OSError as exc:
+                        raise StorageError(
+                            f"хранилище «{self.name}»: не удалось заменить {path}: {_reason(exc)}"
+                        ) from exc
+                    fsync_folder(path.parent)
+        except OSError as exc:
+            raise StorageError(
+                f"хранилище «{self.name}»: не удалось записать восстановленную копию {path}: "
+                f"{_reason(exc)}"
+            ) from exc
+        fsync_folder(incoming)
         return PutResult(info=ObjectInfo(key=key, size=len(data), read_only=True), created=True)
 
     def seal(self, prefix: str) -> None:

@@ -48,6 +48,7 @@ from archiver.storage.base import (
     StoredObject,
     check_key,
     crash_point,
+    lock_strength,
     normalize_prefix,
 )
 
@@ -67,7 +68,6 @@ def _hex_checksum(value: str | None) -> str | None:
         return None
 
 
-_STRENGTH = {"GOVERNANCE": 1, "COMPLIANCE": 2}
 _PRECONDITION = ("PreconditionFailed", "412", "ConditionalRequestConflict")
 
 
@@ -277,19 +277,20 @@ class S3Storage(Storage):
             raise self._fail("чтение списка объектов", exc) from exc
         return sorted(keys)
 
-    def _same(self, key: str, data: bytes) -> PutResult:
-        existing = self.read(key)
-        if hashlib.sha256(existing.data).digest() != hashlib.sha256(data).digest():
-            raise StorageConflict(
-                f"хранилище «{self.name}»: объект {self.url(key)} уже есть с другим "
-                "содержимым; archiver не перезаписывает объекты архива"
-            )
-        return PutResult(info=existing.info, created=False)
+    def _put_locked(
+        self,
+        key: str,
+        data: bytes,
+        lock: Lock,
+        condition: dict[str, Any],
+        action: str,
+        metadata: dict[str, str] | None = None,
+    ) -> PutResult | None:
+        """PUT ``data`` locked, checksummed and encrypted, if ``condition`` holds.
 
-    def put(self, key: str, data: bytes, lock: Lock) -> PutResult:
-        """PUT once, locked, checksummed and encrypted; an existing key is compared instead."""
-        if self.stat(key) is not None:
-            return self._same(key, data)
+        ``None`` when the service says the condition failed (the key changed meanwhile);
+        a service without conditional writes is then written to without them.
+        """
         digest = hashlib.sha256(data).digest()
         checksum = base64.b64encode(digest).decode("ascii")
         params: dict[str, Any] = {
@@ -301,37 +302,45 @@ class S3Storage(Storage):
             "ObjectLockMode": lock.mode,
             "ObjectLockRetainUntilDate": lock.retain_until,
             "ServerSideEncryption": "AES256",
-            "Metadata": {"sha256": digest.hex()},
+            "Metadata": {"sha256": digest.hex(), **(metadata or {})},
         }
         while True:
             try:
                 if self._conditional_writes:
-                    response = self.client.put_object(**params, IfNoneMatch="*")
+                    response = self.client.put_object(**params, **condition)
                 else:
                     response = self.client.put_object(**params)
                 break
             except ClientError as exc:
                 code = _error_code(exc)
                 if code in _PRECONDITION:
-                    return self._same(key, data)  # written meanwhile (by us before a crash?)
+                    return None
                 if code in ("NotImplemented", "501") and self._conditional_writes:
                     self._conditional_writes = False
                     continue
-                raise self._fail(f"запись объекта {key}", exc) from exc
+                raise self._fail(f"{action} {key}", exc) from exc
             except BotoCoreError as exc:
-                raise self._fail(f"запись объекта {key}", exc) from exc
-        crash_point()  # object stored, not yet checked
-        version_id = self._written_version(key, response, checksum)
+                raise self._fail(f"{action} {key}", exc) from exc
         info = ObjectInfo(
             key=key,
             size=len(data),
-            version_id=version_id,
+            version_id=self._written_version(key, response, checksum),
             lock_mode=lock.mode,
             retain_until=lock.retain_until,
             checksum_sha256=digest.hex(),
             read_only=True,
         )
         return PutResult(info=info, created=True)
+
+    def put(self, key: str, data: bytes, lock: Lock) -> PutResult:
+        """PUT once, locked, checksummed and encrypted; an existing key is compared instead."""
+        if self.stat(key) is not None:
+            return self._compare_existing(key, data)
+        result = self._put_locked(key, data, lock, {"IfNoneMatch": "*"}, "запись объекта")
+        if result is None:  # written meanwhile (by us before a crash?)
+            return self._compare_existing(key, data)
+        crash_point()  # object stored, not yet checked
+        return result
 
     def _head(self, key: str, version_id: str | None = None) -> Any:
         """HEAD of the current (or the given) version, ``None`` when there is none."""
@@ -386,7 +395,7 @@ class S3Storage(Storage):
                 continue
             mode = str(head["ObjectLockMode"])
             until = head.get("ObjectLockRetainUntilDate")
-            weaker_mode = _STRENGTH.get(lock.mode, 0) < _STRENGTH.get(mode, 0)
+            weaker_mode = lock_strength(lock.mode) < lock_strength(mode)
             if weaker_mode or (isinstance(until, datetime) and lock.retain_until < until):
                 raise StorageError(
                     f"хранилище «{self.name}»: восстановление {self.url(key)} сократило бы срок "
@@ -403,47 +412,28 @@ class S3Storage(Storage):
         if current is not None and self._version_sha256(key, current) == expected_sha256:
             return PutResult(info=self._info(key, current), created=False)
         self._refuse_weaker_lock(key, lock, expected_sha256)
-        checksum = base64.b64encode(digest).decode("ascii")
-        params: dict[str, Any] = {
-            "Bucket": self.bucket,
-            "Key": self._key(key),
-            "Body": data,
-            "ChecksumAlgorithm": "SHA256",
-            "ChecksumSHA256": checksum,
-            "ObjectLockMode": lock.mode,
-            "ObjectLockRetainUntilDate": lock.retain_until,
-            "ServerSideEncryption": "AES256",
-            "Metadata": {"sha256": digest.hex(), "restored": "archiver verify --repair"},
-        }
-        condition: dict[str, Any] = (
+        condition = (
             {"IfMatch": str(current["ETag"])}
             if current is not None and current.get("ETag")
             else {"IfNoneMatch": "*"}
         )
-        while True:
-            try:
-                if self._conditional_writes:
-                    response = self.client.put_object(**params, **condition)
-                else:
-                    response = self.client.put_object(**params)
-                break
-            except ClientError as exc:
-                code = _error_code(exc)
-                if code in _PRECONDITION:
-                    raise StorageConflict(
-                        f"хранилище «{self.name}»: объект {self.url(key)} изменился во время "
-                        "восстановления; ничего не записано, повторите проверку"
-                    ) from exc
-                if code in ("NotImplemented", "501") and self._conditional_writes:
-                    self._conditional_writes = False
-                    continue
-                raise self._fail(f"восстановление объекта {key}", exc) from exc
-            except BotoCoreError as exc:
-                raise self._fail(f"восстановление объекта {key}", exc) from exc
-        version_id = self._written_version(key, response, checksum)
+        result = self._put_locked(
+            key,
+            data,
+            lock,
+            condition,
+            "восстановление объекта",
+            {"restored": "archiver verify --repair"},
+        )
+        if result is None:
+            raise StorageConflict(
+                f"хранилище «{self.name}»: объект {self.url(key)} изменился во время "
+                "восстановления; ничего не записано, повторите проверку"
+            )
+        version_id = result.info.version_id
         try:
             stored = self.client.get_object(
-                Bucket=self.bucket, Key=self._key(key), VersionId=version_id
+                Bucket=self.bucket, Key=self._key(key), VersionId=str(version_id)
             )["Body"].read()
         except (BotoCoreError, ClientError) as exc:
             raise self._fail(f"чтение восстановленного объекта {key}", exc) from exc
@@ -452,13 +442,4 @@ class S3Storage(Storage):
                 f"хранилище «{self.name}»: восстановленная версия {version_id} объекта "
                 f"{self.url(key)} не читается такой, какой записана"
             )
-        info = ObjectInfo(
-            key=key,
-            size=len(data),
-            version_id=version_id,
-            lock_mode=lock.mode,
-            retain_until=lock.retain_until,
-            checksum_sha256=digest.hex(),
-            read_only=True,
-        )
-        return PutResult(info=info, created=True)
+        return result
