@@ -23,22 +23,22 @@ from pathlib import Path
 from typing import Any
 
 from archiver.archive.record import record_prefix
-from archiver.archive.store import RecordResult, StoreEvent, holds_document, store_records
-from archiver.archive.verify import OK as CHECK_OK
-from archiver.archive.verify import REPAIRED as CHECK_REPAIRED
+from archiver.archive.store import RecordResult, holds_document, store_records
+from archiver.archive.verify import CopyStatus, RecordReport, RecordStatus, verify_archive
 from archiver.config import Pkcs12Signer, SignatureSettings
 from archiver.errors import ArchiverError, InputError, UsageError
 from archiver.files import write_atomic
 from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, document_paths, year_folder
 from archiver.model import JournalExport
-from archiver.parallel import fork_map
-from archiver.render.batch import ClassRendered, render_classes, select_classes
+from archiver.parallel import cores, fork_map
+from archiver.progress import DONE, START, ProgressCallback, ProgressEvent, StageProgress
+from archiver.render.batch import render_classes, select_classes
 from archiver.signing.check import DocumentReport, check_document
 from archiver.signing.sign import (
-    SignOutcome,
     TimestampingService,
     is_signed,
     load_trust_roots,
+    sign_files,
     signing_session,
 )
 from archiver.sources.report import ValidationReport
@@ -79,18 +79,6 @@ class YearEndError(ArchiverError):
     exit_code = 1
 
 
-@dataclass(frozen=True, slots=True)
-class YearEndEvent:
-    """Progress: a stage starts (``start``), advances (``step``) or ends (``done``)."""
-
-    stage: str
-    event: str
-    done: int = 0
-    total: int = 0
-    item: str | None = None
-
-
-ProgressCallback = Callable[[YearEndEvent], None]
 SecretProvider = Callable[[], str]
 
 
@@ -319,7 +307,7 @@ def class_states(
     return states
 
 
-GOOD_CHECKS = (CHECK_OK, CHECK_REPAIRED)
+GOOD_CHECKS = (RecordStatus.OK, RecordStatus.REPAIRED)
 """Results of ``archiver verify`` (``verify-state.json``) that leave a record verified."""
 
 
@@ -393,7 +381,7 @@ def _prepare_work_dir(
 
 
 def run_year_end(
-    report_in: ValidationReport,
+    validation: ValidationReport,
     raw: bytes,
     source: str,
     *,
@@ -411,24 +399,18 @@ def run_year_end(
 ) -> YearEndReport:
     """Run render → sign → store → verify for a validated export; return the report.
 
-    ``report_in`` is the validation report of ``raw`` (it must be ``ok``). The report
+    ``validation`` is the validation report of ``raw`` (it must be ``ok``). The report
     is also written to ``year-end-report.txt`` and ``.json`` in the run's folder.
+    Progress: each stage starts, steps and ends (:mod:`archiver.progress`).
     """
-    export = report_in.export
-    if not report_in.ok or export is None:
+    export = validation.export
+    if not validation.ok or export is None:
         raise InputError("выгрузка содержит ошибки; архивирование не начато")
     if signature.signer is None:
         raise UsageError(
             "в файле настроек не задан подписант (раздел [signer]): документы в архив "
             "сдаются только подписанными"
         )
-
-    def emit(
-        stage: str, event: str, done: int = 0, total: int = 0, item: str | None = None
-    ) -> None:
-        if progress is not None:
-            progress(YearEndEvent(stage, event, done, total, item))
-
     ids = select_classes(export, class_ids)
     export_sha = hashlib.sha256(raw).hexdigest()
     work_dir = work_folder(state_dir, export)
@@ -441,7 +423,7 @@ def run_year_end(
         export_sha256=export_sha,
         work_dir=work_dir,
         started=datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
-        warnings=[str(w) for w in report_in.warnings],
+        warnings=[str(w) for w in validation.warnings],
     )
     report.timings["validate"] = validate_seconds
 
@@ -450,15 +432,11 @@ def run_year_end(
     missing = [
         c for c in ids if not all(p.is_file() for _, p in expected_documents(export, out_dir, c))
     ]
-    emit("render", "start", 0, len(missing))
     if missing:
-
-        def rendered(event: ClassRendered) -> None:
-            emit("render", "step", event.done, event.total, event.class_id)
-
-        render_classes(export, out_dir, missing, workers=workers, progress=rendered)
+        render_classes(export, out_dir, missing, workers=workers, progress=progress)
+    else:
+        _nothing_to_do(progress, "render")
     report.rendered_now = sum(len(expected_documents(export, out_dir, c)) for c in missing)
-    emit("render", "done", len(missing), len(missing))
     report.timings["render"] = time.monotonic() - started
 
     # sign what is unsigned
@@ -466,33 +444,19 @@ def run_year_end(
     owners = {p: c for c in ids for _, p in expected_documents(export, out_dir, c)}
     documents = list(owners)
     unsigned = [p for p in documents if not is_signed(p.read_bytes())]
-    emit("sign", "start", 0, len(unsigned))
     if unsigned:
-        count = 0
-
-        def signed(outcome: SignOutcome) -> None:
-            nonlocal count
-            count += 1
-            emit("sign", "step", count, len(unsigned), str(outcome.path.name))
-
-        with signing_session(signature, secret(), timestamping) as signer:
+        passphrase = secret()  # asked before the stage's bar starts
+        with signing_session(signature, passphrase, timestamping) as signer:
             # a token session cannot be shared with forked processes; a key in memory can
-            parallel = workers if isinstance(signature.signer, Pkcs12Signer) else 1
-            outcomes = fork_map(
-                signer.sign_file, unsigned, workers=parallel, on_result=lambda _, o: signed(o)
-            )
+            parallel = (workers or cores()) if isinstance(signature.signer, Pkcs12Signer) else 1
+            outcomes = sign_files(signer, unsigned, progress, workers=parallel)
         report.signed_now = sum(1 for o in outcomes if o.signed)
-    emit("sign", "done", len(unsigned), len(unsigned))
+    else:
+        _nothing_to_do(progress, "sign")
     report.timings["sign"] = time.monotonic() - started
 
     # store both copies (idempotent; finishes interrupted records)
     started = time.monotonic()
-    emit("store", "start", 0, len(documents) + 1)
-
-    def stored(event: StoreEvent) -> None:
-        if event.stage == "record_done":
-            emit("store", "step", event.done, event.total, event.record_id)
-
     report.records = store_records(
         export,
         raw,
@@ -501,32 +465,75 @@ def run_year_end(
         locations,
         correction=correction,
         zone=zone,
-        progress=stored,
+        progress=progress,
     )
-    emit("store", "done", len(report.records), len(report.records))
     report.timings["store"] = time.monotonic() - started
 
-    # verify: every copy reads back with the manifest's hash, every signature validates
+    # verify: every copy matches its manifest, every signature validates
     started = time.monotonic()
-    roots = load_trust_roots(signature.trust_roots) if signature.trust_roots else []
-    total = len(report.records)
-    emit("verify", "start", 0, total)
+    bad_classes, levels, verdicts = _verify(
+        report, documents, owners, signature, locations, state_dir, workers, progress
+    )
+    verified = {c for c in ids if c not in bad_classes}
+    report.classes = class_states(export, out_dir, ids, locations, verified)
+    for state in report.classes:
+        for doc in state.documents:  # each document's own check
+            doc.level = levels.get(doc.path)
+            if doc.path in verdicts:
+                doc.signature_ok, doc.verdict = verdicts[doc.path]
+    report.timings["verify"] = time.monotonic() - started
+    save_report(report)
+    return report
+
+
+def _nothing_to_do(progress: ProgressCallback | None, stage: str) -> None:
+    tracker = StageProgress(progress, stage)
+    tracker.start(0)
+    tracker.finish()
+
+
+def _verify(
+    report: YearEndReport,
+    documents: list[Path],
+    owners: dict[Path, str],
+    signature: SignatureSettings,
+    locations: Sequence[Storage],
+    state_dir: Path,
+    workers: int | None,
+    progress: ProgressCallback | None,
+) -> tuple[set[str], dict[Path, str | None], dict[Path, tuple[bool, str]]]:
+    """Verify the run's records (:func:`verify_archive`) and its documents' signatures.
+
+    Fills the report's problems and signature level; returns the classes with a
+    problem, and each document's signature level and verdict. The stage ``verify``
+    steps per record and ends after the signatures.
+    """
+    stage = StageProgress(progress, "verify")
+    stage.start(len(report.records))
+
+    def record_checked(event: ProgressEvent) -> None:  # the stage ends after the signatures
+        if event.event not in (START, DONE):
+            stage.emit(event.event, event.done, event.total, item=event.item,
+                       location=event.location, status=event.status)  # fmt: skip
+
+    checked = verify_archive(
+        locations,
+        state_dir,
+        record_ids=[r.record_id for r in report.records],
+        progress=record_checked,
+    )
+    report.warnings += checked.notes
+    class_of = {r.record_id: r.class_id or "" for r in report.records}
     bad_classes: set[str] = set()
-    for index, record in enumerate(report.records, start=1):
-        key = f"{record.record_id}/data/{record.file_name}"
-        for location in locations:
-            try:
-                data = location.read(key).data
-            except ArchiverError as exc:
-                report.problems.append(f"{location.name}: {record.record_id}: {exc}")
-                bad_classes.add(record.class_id or "")
-                continue
-            if hashlib.sha256(data).hexdigest() != record.sha256:
-                report.problems.append(
-                    f"{location.name}: копия {record.record_id} не совпадает с описанием записи"
-                )
-                bad_classes.add(record.class_id or "")
-        emit("verify", "step", index, total, record.record_id)
+    for location in checked.locations:
+        if location.error is not None:
+            report.problems.append(f"{location.name}: {location.error}")
+    for record in checked.records:
+        if record.status == RecordStatus.OK:
+            continue
+        bad_classes.add(class_of.get(record.record_id, ""))
+        report.problems += _record_problems(record)
+    roots = load_trust_roots(signature.trust_roots) if signature.trust_roots else []
     levels: dict[Path, str | None] = {}
     verdicts: dict[Path, tuple[bool, str]] = {}
     if not roots:
@@ -540,28 +547,34 @@ def run_year_end(
             return check_document(path, roots, deep=False)
 
         checks = fork_map(check, documents, workers=workers)
-        for path, checked in zip(documents, checks, strict=True):
-            levels[path] = checked.signatures[0].level if checked.signatures else None
-            verdicts[path] = (checked.ok, checked.message)
-            if not checked.ok:
-                report.problems.append(f"{path.name}: {checked.message}")
+        for path, result in zip(documents, checks, strict=True):
+            levels[path] = result.signatures[0].level if result.signatures else None
+            verdicts[path] = (result.ok, result.message)
+            if not result.ok:
+                report.problems.append(f"{path.name}: {result.message}")
                 bad_classes.add(owners[path])
     report.level = (
         min(levels.values(), key=lambda lv: ("B-B", "B-T", "B-LT", "B-LTA").index(lv or "B-B"))
         if levels
         else None
     )
-    emit("verify", "done", total, total)
-    verified = {c for c in ids if c not in bad_classes}
-    report.classes = class_states(export, out_dir, ids, locations, verified)
-    for state in report.classes:
-        for doc in state.documents:  # each document's own check
-            doc.level = levels.get(doc.path)
-            if doc.path in verdicts:
-                doc.signature_ok, doc.verdict = verdicts[doc.path]
-    report.timings["verify"] = time.monotonic() - started
-    save_report(report)
-    return report
+    stage.finish()
+    return bad_classes, levels, verdicts
+
+
+def _record_problems(record: RecordReport) -> list[str]:
+    """The administrator's lines for one record that is not in order."""
+    rid = record.record_id
+    lines = []
+    for copy in record.copies:
+        if copy.status in (CopyStatus.OK, CopyStatus.UNAVAILABLE):
+            continue
+        if copy.status in (CopyStatus.CHANGED, CopyStatus.MISSING):
+            lines.append(f"{copy.location}: копия {rid} не совпадает с описанием записи")
+        else:
+            lines += [f"{copy.location}: {rid}: {p.path}: {p.message}" for p in copy.problems]
+    lines += [f"{rid}: {note}" for note in record.notes]
+    return lines or [f"{rid}: {record.status}"]
 
 
 def save_report(report: YearEndReport) -> tuple[Path, Path]:

@@ -26,7 +26,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from archiver.kinds import CLASS_JOURNAL
-    from archiver.render.batch import default_workers, render_classes
+    from archiver.parallel import cores
+    from archiver.render.batch import render_classes
     from archiver.sources.export_v1 import read_export
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -39,7 +40,7 @@ def main() -> None:
         )  # fmt: skip
         report = read_export(source)
         assert report.export is not None, [str(e) for e in report.errors[:5]]
-        workers = args.workers or default_workers()
+        workers = args.workers or cores()
         start = time.perf_counter()
         documents = render_classes(report.export, Path(tmp) / "out", workers=workers)
         seconds = time.perf_counter() - start

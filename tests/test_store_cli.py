@@ -332,13 +332,17 @@ def test_json_output_and_files(site: Site) -> None:
         assert [v["VersionId"] for v in versions[key]] == [version_id]
     assert len(secondary["version_ids"]) == 8
     events = [json.loads(line) for line in result.stderr.splitlines()]
-    assert events[-1] == {
-        "event": "record_done",
-        "done": 2,
-        "total": 2,
-        "record_id": journal["record_id"],
-        "status": "stored",
-    }
+    assert events[-2:] == [
+        {
+            "stage": "store",
+            "event": "step",
+            "done": 2,
+            "total": 2,
+            "item": journal["record_id"],
+            "status": "stored",
+        },
+        {"stage": "store", "event": "done", "done": 2, "total": 2},
+    ]
 
 
 def test_configured_time_zone(site: Site) -> None:
@@ -425,10 +429,11 @@ def test_library_statuses_and_progress(
     ]
     events: list[str] = []
     results = store_records(
-        export, raw, "export.json", [doc], locations, progress=lambda e: events.append(e.stage)
+        export, raw, "export.json", [doc], locations, progress=lambda e: events.append(e.event)
     )
     assert [r.status for r in results] == [STORED, STORED]
-    assert events[:2] == ["checked", "checked"] and events[-1] == "record_done"
+    assert events[:3] == ["start", "location", "location"]
+    assert events[-2:] == ["step", "done"]
     # a copy lost its marker (as if killed between the two markers): completed, not rewritten
     record = tmp_path / "nas" / results[1].record_id
     record.chmod(0o755)

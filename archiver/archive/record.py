@@ -35,15 +35,18 @@ from archiver.errors import ArchiverError
 from archiver.kinds import CLASS_JOURNAL, DOCUMENT_KINDS, EXPORT_FOLDER, FINAL_MARKS, safe_name
 
 __all__ = [
+    "BAGIT_TXT",
     "MARKER",
     "RECORD_FILE",
     "RECORD_FORMAT",
+    "TAG_FILES",
     "BagFile",
     "DocumentIdentity",
     "RecordError",
     "RecordManifest",
     "bag_files",
     "bag_info",
+    "bag_tag_files",
     "identify_document",
     "media_type",
     "record_id",
@@ -55,6 +58,16 @@ RECORD_FILE = "archive-record.json"
 MARKER = "bagit.txt"
 """The file written last in every record: a record without it is not complete."""
 BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+TAG_FILES = (
+    RECORD_FILE,
+    "bag-info.txt",
+    "manifest-sha256.txt",
+    "manifest-sha512.txt",
+    "tagmanifest-sha256.txt",
+    "tagmanifest-sha512.txt",
+    MARKER,
+)
+"""The paths of a bag's files besides the payload (``data/<file>``)."""
 MEDIA_TYPES = {".pdf": "application/pdf", ".json": "application/json"}
 _FILE_PATTERNS = {
     CLASS_JOURNAL: re.compile(r"^(?P<cls>.+)-class-journal\.pdf$"),
@@ -340,9 +353,34 @@ def bag_info(manifest: RecordManifest) -> bytes:
     return text.encode("utf-8")
 
 
-def _manifest_text(files: list[BagFile], algorithm: str) -> bytes:
-    lines = [f"{hashlib.new(algorithm, f.data).hexdigest()}  {_bag_path(f.path)}\n" for f in files]
-    return "".join(lines).encode("utf-8")
+def _hash_lines(entries: list[tuple[str, str]]) -> bytes:
+    """A BagIt manifest: one ``<digest>  <path>`` line per ``(digest, path)``."""
+    return "".join(f"{digest}  {_bag_path(path)}\n" for digest, path in entries).encode("utf-8")
+
+
+def bag_tag_files(manifest: RecordManifest, manifest_bytes: bytes) -> list[BagFile]:
+    """Every file of the record's bag but the payload, in writing order; the marker is last.
+
+    They all follow from the manifest (the payload's hashes are in it), so a copy can
+    be checked file by file without the payload at hand.
+    """
+    payload = manifest.payload_path
+    record = BagFile(RECORD_FILE, manifest_bytes)
+    info = BagFile("bag-info.txt", bag_info(manifest))
+    manifests = [
+        BagFile("manifest-sha256.txt", _hash_lines([(manifest.sha256, payload)])),
+        BagFile("manifest-sha512.txt", _hash_lines([(manifest.sha512, payload)])),
+    ]
+    marker = BagFile(MARKER, BAGIT_TXT)
+    tagged = [marker, info, *manifests, record]
+    tag_manifests = [
+        BagFile(
+            f"tagmanifest-{alg}.txt",
+            _hash_lines([(hashlib.new(alg, f.data).hexdigest(), f.path) for f in tagged]),
+        )
+        for alg in ("sha256", "sha512")
+    ]
+    return [record, info, *manifests, *tag_manifests, marker]
 
 
 def bag_files(manifest: RecordManifest, manifest_bytes: bytes, payload: bytes) -> list[BagFile]:
@@ -353,16 +391,6 @@ def bag_files(manifest: RecordManifest, manifest_bytes: bytes, payload: bytes) -
     """
     if hashlib.sha256(payload).hexdigest() != manifest.sha256 or len(payload) != manifest.size:
         raise ValueError("the payload does not match the manifest")
-    data = BagFile(manifest.payload_path, payload)
-    record = BagFile(RECORD_FILE, manifest_bytes)
-    info = BagFile("bag-info.txt", bag_info(manifest))
-    manifests = [
-        BagFile(f"manifest-{alg}.txt", _manifest_text([data], alg)) for alg in ("sha256", "sha512")
-    ]
-    marker = BagFile(MARKER, BAGIT_TXT)
-    tagged = [marker, info, *manifests, record]
-    tag_manifests = [
-        BagFile(f"tagmanifest-{alg}.txt", _manifest_text(tagged, alg))
-        for alg in ("sha256", "sha512")
-    ]
-    return [data, record, info, *manifests, *tag_manifests, marker]
+    if hashlib.sha512(payload).hexdigest() != manifest.sha512:
+        raise ValueError("the payload does not match the manifest")
+    return [BagFile(manifest.payload_path, payload), *bag_tag_files(manifest, manifest_bytes)]

@@ -18,14 +18,16 @@ a refused run writes nothing. Objects are write-once, so a run killed at any
 moment leaves no partial object under a final name, and running the same command
 again completes what was started. Nothing is ever deleted.
 
-The library never prints: progress goes to a callback, results are returned.
+The library never prints: progress goes to a callback (stage ``store``: a
+``location`` notice per location checked, a ``copy`` notice per copy written, a
+step per record), results are returned.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -54,6 +56,7 @@ from archiver.kinds import (
     year_folder,
 )
 from archiver.model import JournalExport
+from archiver.progress import ProgressCallback, StageProgress
 from archiver.retention import RetentionPolicy, load_policy, retain_until
 from archiver.signing.signer_of import SignerInfo, signer_of
 from archiver.storage.base import Lock, Storage, StorageError, crash_point
@@ -73,26 +76,6 @@ class RecordConflict(ArchiverError):
     """A different document is already archived for the same class, year and kind."""
 
     exit_code = 2
-
-
-@dataclass(frozen=True, slots=True)
-class StoreEvent:
-    """Progress of :func:`store_records`.
-
-    ``stage`` is ``checked`` (a location is usable), ``planned`` (every record's fate
-    is known), ``copy_written`` (one record's files are in one location) or
-    ``record_done`` (a record is complete everywhere; ``status`` says how).
-    """
-
-    stage: str
-    done: int
-    total: int
-    record_id: str | None = None
-    location: str | None = None
-    status: str | None = None
-
-
-ProgressCallback = Callable[[StoreEvent], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,7 +320,7 @@ class _Store:
         zone: tzinfo,
         policies_folder: Path | None,
         now: datetime,
-        progress: ProgressCallback | None,
+        stage: StageProgress,
         export_sha256: str,
     ) -> None:
         self.export = export
@@ -346,13 +329,9 @@ class _Store:
         self.zone = zone
         self.policies_folder = policies_folder
         self.now = now
-        self.progress = progress
+        self.stage = stage
         self.export_sha256 = export_sha256
         self.policies: dict[str, RetentionPolicy] = {}
-
-    def emit(self, event: StoreEvent) -> None:
-        if self.progress is not None:
-            self.progress(event)
 
     def policy(self, kind: str) -> RetentionPolicy:
         if kind not in self.policies:
@@ -574,11 +553,7 @@ class _Store:
             copies.append(
                 CopyResult(location.name, location.url(prefix), status, versions[location.name])
             )
-            self.emit(
-                StoreEvent(
-                    "copy_written", 0, 0, record_id=prefix, location=location.name, status=status
-                )
-            )
+            self.stage.emit("copy", item=prefix, location=location.name, status=status)
         return RecordResult(
             record_id=prefix,
             kind=manifest.kind,
@@ -640,6 +615,7 @@ def store_records(
             signer=None,
         ),
     )
+    stage = StageProgress(progress, "store")
     run = _Store(
         export,
         locations,
@@ -647,12 +623,13 @@ def store_records(
         zone=zone or export.exported_at.tzinfo or UTC,
         policies_folder=policies_folder,
         now=now or datetime.now(UTC),
-        progress=progress,
+        stage=stage,
         export_sha256=candidates[0].sha256,
     )
+    stage.start(len(candidates))
     for i, location in enumerate(locations, 1):
         location.check()
-        run.emit(StoreEvent("checked", i, len(locations), location=location.name))
+        stage.emit("location", i, len(locations), location=location.name)
     plans: list[_Plan] = []
     conflicts: list[str] = []
     for candidate in candidates:
@@ -666,16 +643,12 @@ def store_records(
             "в архиве уже есть другие документы, ничего не записано:\n"
             + "\n".join(f"  - {c}" for c in conflicts)
         )
-    run.emit(StoreEvent("planned", 0, len(plans)))
     results: list[RecordResult] = []
-    for i, plan in enumerate(plans, 1):
+    for plan in plans:
         result = run.execute(plan)
         results.append(result)
-        run.emit(
-            StoreEvent(
-                "record_done", i, len(plans), record_id=result.record_id, status=result.status
-            )
-        )
+        stage.step(result.record_id, status=result.status)
+    stage.finish()
     return results
 
 
@@ -686,10 +659,8 @@ __all__ = [
     "STORED",
     "UNCHANGED",
     "CopyResult",
-    "ProgressCallback",
     "RecordConflict",
     "RecordResult",
-    "StoreEvent",
     "find_documents",
     "store_records",
 ]

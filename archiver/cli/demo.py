@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from archiver.cli.i18n import RuCommand
-from archiver.cli.progress import StageProgress
+from archiver.cli.progress import year_end_display
 from archiver.config import load_config
 from archiver.demo.keys import DEMO_PASSPHRASE, DemoKeys, demo_timestamping, make_demo_keys
 from archiver.errors import InputError
@@ -76,7 +76,7 @@ def demo(out: Path, classes: int, as_json: bool) -> None:
         secret=lambda: os.environ["ARCHIVER_SIGNER_PASSPHRASE"],
         timestamping=demo_timestamping(config.signature),
         zone=storage.timezone,
-        progress=StageProgress(as_json),
+        progress=year_end_display(as_json),
         validate_seconds=validated,
     )
     click.echo(result.to_text(), nl=False)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import click
@@ -11,11 +9,12 @@ import click
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import class_option
 from archiver.cli.output import echo_json
+from archiver.cli.progress import ProgressDisplay
 from archiver.cli.validate import print_report
 from archiver.errors import InputError
 from archiver.kinds import CLASS_JOURNAL
 from archiver.numbers import plural_form
-from archiver.render.batch import ClassRendered, render_classes, select_classes
+from archiver.render.batch import render_classes
 from archiver.sources.export_v1 import read_export
 
 
@@ -51,32 +50,15 @@ def render(
     export = report.export
     for warning in report.warnings:
         click.echo(f"Предупреждение: {warning}", err=True)
-    total = len(select_classes(export, class_ids))
     names = {c.id: c.name for c in export.classes}
-
-    if as_json:
-
-        def progress(event: ClassRendered) -> None:
-            line = {
-                "event": "class_rendered",
-                "class_id": event.class_id,
-                "done": event.done,
-                "total": event.total,
-            }
-            print(json.dumps(line, ensure_ascii=False), file=sys.stderr, flush=True)
-
+    progress = ProgressDisplay(as_json, {"render": "Вёрстка классов"})
+    try:
         documents = render_classes(export, out_dir, class_ids, workers=workers, progress=progress)
+    finally:
+        progress.close()
+    if as_json:
         echo_json([{k: v for k, v in d.to_json().items() if k != "sheets"} for d in documents])
         return
-
-    with click.progressbar(
-        length=total, label="Вёрстка классов", file=sys.stderr, show_pos=True
-    ) as bar:
-
-        def progress(event: ClassRendered) -> None:
-            bar.update(1)
-
-        documents = render_classes(export, out_dir, class_ids, workers=workers, progress=progress)
     for doc in documents:
         what = "Журнал" if doc.kind == CLASS_JOURNAL else "Сводная ведомость"
         pages = f"{doc.pages} {plural_form(doc.pages, 'страница', 'страницы', 'страниц')}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -13,12 +12,12 @@ from archiver.archive.store import find_documents
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
+from archiver.cli.progress import ProgressDisplay
 from archiver.config import load_config
 from archiver.demo.keys import demo_timestamping
 from archiver.errors import InputError, UsageError
 from archiver.signing.check import DocumentReport, SignatureReport, check_document
 from archiver.signing.sign import (
-    SignOutcome,
     load_trust_roots,
     secret_env,
     secret_prompt,
@@ -63,7 +62,7 @@ def sign(paths: tuple[Path, ...], config_path: Path | None, as_json: bool) -> No
     documents = find_documents(paths)
     env_name = secret_env(settings)
     secret = read_secret(env_name, secret_prompt(settings))
-    outcomes: list[SignOutcome] = []
+    progress = ProgressDisplay(as_json, {"sign": "Подпись документов"})
     with signing_session(settings, secret, demo_timestamping(settings)) as signer:
         if not as_json:
             identity = signer.loaded.identity
@@ -72,29 +71,10 @@ def sign(paths: tuple[Path, ...], config_path: Path | None, as_json: bool) -> No
                 f"уровень {settings.level}",
                 err=True,
             )
-        if as_json:
-
-            def progress(outcome: SignOutcome) -> None:
-                line = {
-                    "event": "document_signed" if outcome.signed else "document_skipped",
-                    "path": str(outcome.path),
-                    "done": len(outcomes) + 1,
-                    "total": len(documents),
-                }
-                print(json.dumps(line, ensure_ascii=False), file=sys.stderr, flush=True)
-                outcomes.append(outcome)
-
-            sign_files(signer, documents, progress)
-        else:
-            with click.progressbar(
-                length=len(documents), label="Подпись документов", file=sys.stderr, show_pos=True
-            ) as bar:
-
-                def progress(outcome: SignOutcome) -> None:
-                    outcomes.append(outcome)
-                    bar.update(1)
-
-                sign_files(signer, documents, progress)
+        try:
+            outcomes = sign_files(signer, documents, progress)
+        finally:
+            progress.close()
     if as_json:
         echo_json(
             [

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from archiver.archive.verify import VerifyState
+from archiver.archive.verify import VerifyHistory
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
@@ -70,7 +70,7 @@ def status(config_path: Path | None, year: str | None, as_json: bool) -> None:
     last = work_dir / REPORT_JSON
     if last.is_file():
         data = json.loads(last.read_text(encoding="utf-8"))
-        checks = VerifyState.peek(state_dir(config_path, create=False))
+        checks = VerifyHistory.peek(state_dir(config_path, create=False))
         verified = verified_classes(data, checks)
     states = class_states(
         export, documents_root(work_dir), [c.id for c in export.classes], locations, verified

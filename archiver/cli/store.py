@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -14,16 +12,17 @@ from archiver.archive.store import (
     STORED,
     UNCHANGED,
     RecordResult,
-    StoreEvent,
     find_documents,
     store_records,
 )
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
+from archiver.cli.progress import ProgressDisplay
 from archiver.cli.validate import print_report
 from archiver.errors import InputError
 from archiver.kinds import CLASS_JOURNAL, JOURNAL_EXPORT
+from archiver.progress import STEP, ProgressEvent
 from archiver.sources.export_v1 import read_export
 from archiver.storage.config import load_storage_settings, open_location
 
@@ -104,18 +103,16 @@ def store(
     documents = find_documents(paths)
     locations = [open_location(loc) for loc in settings.locations]
 
-    def progress(event: StoreEvent) -> None:
-        if as_json:
-            line = {k: v for k, v in vars_of(event).items() if v is not None}
-            print(json.dumps(line, ensure_ascii=False), file=sys.stderr, flush=True)
-            return
-        if event.stage == "checked":
+    def line(event: ProgressEvent) -> str | None:
+        if event.event == "location":
             where = next(loc.where for loc in locations if loc.name == event.location)
-            click.echo(f"Хранилище «{event.location}» доступно: {where}", err=True)
-        elif event.stage == "record_done":
+            return f"Хранилище «{event.location}» доступно: {where}"
+        if event.event == STEP:
             status = STATUS_TEXT.get(event.status or "", event.status)
-            click.echo(f"[{event.done}/{event.total}] {status}: {event.record_id}", err=True)
+            return f"[{event.done}/{event.total}] {status}: {event.item}"
+        return None
 
+    progress = ProgressDisplay(as_json, {}, lines=line)
     results = store_records(
         report.export,
         raw,
@@ -137,15 +134,3 @@ def store(
         f"{counts[UNCHANGED]}, дописано {counts[COMPLETED]}); копии: "
         + ", ".join(f"«{loc.name}» {loc.where}" for loc in locations)
     )
-
-
-def vars_of(event: StoreEvent) -> dict[str, object]:
-    """The fields of a progress event, for a JSON line."""
-    return {
-        "event": event.stage,
-        "done": event.done,
-        "total": event.total,
-        "record_id": event.record_id,
-        "location": event.location,
-        "status": event.status,
-    }

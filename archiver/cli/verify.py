@@ -2,57 +2,48 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from archiver.archive.verify import (
-    CHANGED,
-    DAMAGED,
-    LOST,
-    MISSING,
-    OK,
-    REPAIR_FAILED,
+    HISTORY_FILE,
+    HOPELESS,
     REPAIR_LOG,
-    REPAIR_REFUSED,
-    REPAIRED,
-    SIGNATURE_INVALID,
-    STATE_FILE,
-    UNPROTECTED,
-    UNREADABLE,
-    UNRECOVERABLE,
-    VerifyEvent,
-    VerifyReport,
+    ArchiveVerifyReport,
+    CopyStatus,
+    Level,
+    RecordStatus,
     verify_archive,
 )
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
+from archiver.cli.progress import ProgressDisplay
 from archiver.config import load_config
 from archiver.parallel import cores
+from archiver.progress import ProgressEvent
 from archiver.state import state_dir
 from archiver.storage.config import load_storage_settings, open_location
 
 RECORD_TEXT = {
-    OK: "в порядке",
-    DAMAGED: "повреждена одна копия (восстановить: --repair)",
-    UNRECOVERABLE: "нет исправной копии",
-    UNREADABLE: "копия не читается",
-    UNPROTECTED: "копия не защищена блокировкой",
-    SIGNATURE_INVALID: "подпись документа не прошла проверку",
-    LOST: "записи нет ни в одном хранилище",
-    REPAIRED: "восстановлена",
-    REPAIR_FAILED: "восстановить не удалось",
-    REPAIR_REFUSED: "восстановление отклонено",
+    RecordStatus.OK: "в порядке",
+    RecordStatus.DAMAGED: "повреждена одна копия (восстановить: --repair)",
+    RecordStatus.UNRECOVERABLE: "нет исправной копии",
+    RecordStatus.UNREADABLE: "копия не читается",
+    RecordStatus.UNPROTECTED: "копия не защищена блокировкой",
+    RecordStatus.SIGNATURE_INVALID: "подпись документа не прошла проверку",
+    RecordStatus.LOST: "записи нет ни в одном хранилище",
+    RecordStatus.REPAIRED: "восстановлена",
+    RecordStatus.REPAIR_FAILED: "восстановить не удалось",
+    RecordStatus.REPAIR_REFUSED: "восстановление отклонено",
 }
 COPY_TEXT = {
-    CHANGED: "изменена",
-    MISSING: "нет записи",
-    UNREADABLE: "не читается",
-    UNPROTECTED: "не защищена блокировкой",
+    CopyStatus.CHANGED: "изменена",
+    CopyStatus.MISSING: "нет записи",
+    CopyStatus.UNREADABLE: "не читается",
+    CopyStatus.UNPROTECTED: "не защищена блокировкой",
 }
 UNTRACKED_TEXT = {
     "unknown": "посторонний объект, не входит ни в одну запись",
@@ -60,18 +51,17 @@ UNTRACKED_TEXT = {
     "unfinished_record": "незавершённая запись: нет bagit.txt ни в одном хранилище "
     "(прерванный «archiver store»; повторите его)",
 }
-HOPELESS = (UNRECOVERABLE, LOST, REPAIR_REFUSED, REPAIR_FAILED)
 
 
 def _megabytes(count: int) -> str:
     return f"{count / 1_000_000:.1f}".replace(".", ",")
 
 
-def print_report(report: VerifyReport) -> None:
+def print_archive_report(report: ArchiveVerifyReport) -> None:
     """The human-readable report (stdout)."""
     level = (
         "полная (каждый байт и подписи документов)"
-        if report.level == "deep"
+        if report.level == Level.DEEP
         else "быстрая (размеры и хэши файлов по описаниям записей)"
     )
     click.echo(f"Проверка архива: {level}" + (", с восстановлением" if report.repair else ""))
@@ -82,11 +72,11 @@ def print_report(report: VerifyReport) -> None:
             click.echo(f"  НЕДОСТУПНО: {location.error}")
             continue
         lines = 0
-        for status in (CHANGED, MISSING, UNREADABLE, UNPROTECTED):
+        for status in COPY_TEXT:
             for item in view[status]:
                 suffix = " — восстановлена" if item["repaired"] else ""
                 click.echo(f"  {COPY_TEXT[status]}: {item['record_id']}{suffix}")
-                if status != MISSING:
+                if status != CopyStatus.MISSING:
                     for problem in item["files"]:
                         click.echo(f"      {problem['path']}: {problem['message']}")
                 lines += 1
@@ -124,7 +114,7 @@ def print_report(report: VerifyReport) -> None:
     for note in report.notes:
         click.echo(f"Примечание: {note}")
     counts = report.counts()
-    checked = sum(n for status, n in counts.items() if status != LOST)
+    checked = sum(n for status, n in counts.items() if status != RecordStatus.LOST)
     parts = [f"{text} {counts[status]}" for status, text in RECORD_TEXT.items() if status in counts]
     click.echo("")
     click.echo(
@@ -138,46 +128,13 @@ def print_report(report: VerifyReport) -> None:
     click.echo("Архив в порядке." if report.clean else "Найдены проблемы.")
 
 
-class _Progress:
-    """Progress on stderr: JSON lines with ``--json``, a bar on a terminal, else nothing."""
-
-    def __init__(self, as_json: bool) -> None:
-        self.as_json = as_json
-        self.bar: Any = None
-        self.interactive = sys.stderr.isatty()
-
-    def __call__(self, event: VerifyEvent) -> None:
-        if self.as_json:
-            line = {
-                "event": event.stage,
-                "done": event.done,
-                "total": event.total,
-                "record_id": event.record_id,
-                "location": event.location,
-                "status": event.status,
-            }
-            clean = {k: v for k, v in line.items() if v is not None}
-            print(json.dumps(clean, ensure_ascii=False), file=sys.stderr, flush=True)
-            return
-        if event.stage == "listed":
-            if event.status == "unavailable":
-                click.echo(f"Хранилище «{event.location}» недоступно", err=True)
-            else:
-                click.echo(f"Хранилище «{event.location}»: объектов {event.total}", err=True)
-        elif event.stage == "record" and self.interactive:
-            if self.bar is None:
-                self.bar = click.progressbar(
-                    length=event.total, label="Проверка записей", file=sys.stderr, show_pos=True
-                )
-                self.bar.__enter__()
-            self.bar.update(1)
-            if event.done == event.total:
-                self.close()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
+def _location_line(event: ProgressEvent) -> str | None:
+    """Each location as it is listed (shown with or without a terminal)."""
+    if event.event != "location":
+        return None
+    if event.status == CopyStatus.UNAVAILABLE:
+        return f"Хранилище «{event.location}» недоступно"
+    return f"Хранилище «{event.location}»: объектов {event.total}"
 
 
 @click.command("verify", cls=RuCommand)
@@ -223,7 +180,12 @@ def verify(
         roots = load_trust_roots(signature.trust_roots) if signature.trust_roots else []
     folder = state_dir(config_path)
     locations = [open_location(loc) for loc in settings.locations]
-    progress = _Progress(as_json)
+    progress = ProgressDisplay(
+        as_json,
+        {"verify": "Проверка записей"},
+        lines=_location_line,
+        bars=sys.stderr.isatty(),
+    )
     try:
         report = verify_archive(
             locations,
@@ -239,11 +201,11 @@ def verify(
         progress.close()
     if as_json:
         data = report.to_json()
-        data["state_file"] = str(folder / STATE_FILE)
+        data["state_file"] = str(folder / HISTORY_FILE)
         data["repair_log"] = str(folder / REPAIR_LOG)
         echo_json(data)
     else:
-        print_report(report)
+        print_archive_report(report)
         if report.repairs:
             click.echo(f"Журнал восстановлений: {folder / REPAIR_LOG}")
     if not report.clean:

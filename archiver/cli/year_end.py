@@ -10,13 +10,14 @@ import click
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import class_option, config_option
 from archiver.cli.output import echo_json
-from archiver.cli.progress import StageProgress
+from archiver.cli.progress import year_end_display
 from archiver.cli.sign import read_secret
 from archiver.cli.validate import print_report
 from archiver.config import load_config
 from archiver.demo.keys import demo_timestamping
 from archiver.errors import ArchiverError, InputError
 from archiver.model import JournalExport
+from archiver.progress import DONE, START, ProgressEvent
 from archiver.render.batch import select_classes
 from archiver.signing.sign import secret_env, secret_prompt
 from archiver.sources.export_v1 import read_export
@@ -28,7 +29,6 @@ from archiver.yearend import (
     STATE_TEXT,
     STORED_BOTH,
     VERIFIED,
-    YearEndEvent,
     class_states,
     documents_root,
     run_year_end,
@@ -75,12 +75,12 @@ def year_end(
     config = load_config(config_path)
     storage = load_storage_settings(config_path)
     state = state_dir(config_path)
-    progress = StageProgress(as_json)
-    progress(YearEndEvent("validate", "start", 0, 1))
+    progress = year_end_display(as_json)
+    progress(ProgressEvent("validate", START, 0, 1))
     started = time.monotonic()
     raw, name = load_raw(source)
     report = read_export(raw, name=name)
-    progress(YearEndEvent("validate", "done", 1, 1))
+    progress(ProgressEvent("validate", DONE, 1, 1))
     if not report.ok or report.export is None:
         if as_json:
             echo_json(report.to_json())

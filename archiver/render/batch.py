@@ -1,47 +1,22 @@
 """Render many classes in parallel worker processes.
 
 WeasyPrint and Typst each use one core per document, so classes are spread over
-processes (one per core by default). The workers are forked after the export is
-loaded, so they share the parsed model instead of re-reading the file; each keeps
-its own engines (fonts loaded once) for all the classes it renders.
+processes (one per core by default, :func:`archiver.parallel.fork_map`). The workers
+are forked after the export is loaded, so they share the parsed model instead of
+re-reading the file; each keeps its own engines (fonts loaded once) for all the
+classes it renders.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 from archiver.errors import UsageError
 from archiver.model import JournalExport
+from archiver.parallel import fork_map
+from archiver.progress import ProgressCallback, StageProgress
 from archiver.render.bundle import ClassRenderer, RenderedDocument
-
-
-@dataclass(frozen=True, slots=True)
-class ClassRendered:
-    """Progress event: one class is done."""
-
-    class_id: str
-    done: int
-    total: int
-    documents: tuple[RenderedDocument, ...]
-
-
-ProgressCallback = Callable[[ClassRendered], None]
-
-_EXPORT: JournalExport | None = None
-_RENDERER: ClassRenderer | None = None
-
-
-def _render_in_worker(class_id: str, out_dir: Path) -> list[RenderedDocument]:
-    global _RENDERER
-    if _RENDERER is None:
-        assert _EXPORT is not None
-        _RENDERER = ClassRenderer(_EXPORT)
-    return _RENDERER.render_class(class_id, out_dir)
 
 
 def select_classes(export: JournalExport, class_ids: Sequence[str] | None) -> list[str]:
@@ -55,14 +30,6 @@ def select_classes(export: JournalExport, class_ids: Sequence[str] | None) -> li
     return list(dict.fromkeys(class_ids))
 
 
-def default_workers() -> int:
-    """One worker per available core."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def render_classes(
     export: JournalExport,
     out_dir: Path,
@@ -71,36 +38,30 @@ def render_classes(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
 ) -> list[RenderedDocument]:
-    """Render the documents of the selected classes into ``out_dir``; return them in export order."""
-    global _EXPORT
+    """Render the documents of the selected classes into ``out_dir``; return them in export order.
+
+    Progress: stage ``render``, a step per class (``item`` is the class id).
+    """
     ids = select_classes(export, class_ids)
-    workers = max(1, min(workers or default_workers(), len(ids)))
-    results: dict[str, list[RenderedDocument]] = {}
+    stage = StageProgress(progress, "render")
+    renderer: ClassRenderer | None = None
 
-    def record(class_id: str, documents: list[RenderedDocument]) -> None:
-        results[class_id] = documents
-        if progress is not None:
-            progress(ClassRendered(class_id, len(results), len(ids), tuple(documents)))
+    def render_one(class_id: str) -> list[RenderedDocument]:
+        nonlocal renderer  # one per worker process, kept for all its classes
+        if renderer is None:
+            renderer = ClassRenderer(export)
+        return renderer.render_class(class_id, out_dir)
 
-    if workers == 1:
-        renderer = ClassRenderer(export)
-        for class_id in ids:
-            record(class_id, renderer.render_class(class_id, out_dir))
-    else:
-        # biggest classes first, so that no worker is left with a long one at the end
-        def weight(class_id: str) -> int:
-            return -sum(len(c.lessons) for c in export.classes_by_id[class_id].courses)
+    def weight(class_id: str) -> int:  # the biggest classes first
+        return -sum(len(c.lessons) for c in export.classes_by_id[class_id].courses)
 
-        _EXPORT = export
-        try:
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                futures = {
-                    pool.submit(_render_in_worker, class_id, out_dir): class_id
-                    for class_id in sorted(ids, key=weight)
-                }
-                for future in as_completed(futures):
-                    record(futures[future], future.result())
-        finally:
-            _EXPORT = None
-    return [doc for class_id in ids for doc in results[class_id]]
+    stage.start(len(ids))
+    results = fork_map(
+        render_one,
+        ids,
+        workers=workers,
+        on_result=lambda class_id, _: stage.step(class_id),
+        first=weight,
+    )
+    stage.finish()
+    return [doc for documents in results for doc in documents]

@@ -42,6 +42,8 @@ from archiver.config import Pkcs11Signer, SignatureSettings
 from archiver.errors import ArchiverError
 from archiver.files import write_atomic
 from archiver.kinds import CLASS_JOURNAL, EXTRACT_KIND, FINAL_MARKS
+from archiver.parallel import fork_map
+from archiver.progress import ProgressCallback, StageProgress
 from archiver.render.pdf import SIGNATURE_FIELD, TITLE_SIGNATURE_BOX
 
 FIELD_NAME = SIGNATURE_FIELD
@@ -546,9 +548,6 @@ def fingerprint(certificate_der: bytes) -> str:
     return hashlib.sha256(certificate_der).hexdigest()
 
 
-ProgressCallback = Callable[[SignOutcome], None]
-
-
 def secret_env(settings: SignatureSettings) -> str:
     """The environment variable that holds the passphrase (PKCS#12) or PIN (PKCS#11)."""
     signer = settings.signer
@@ -598,13 +597,24 @@ def signing_session(
 
 
 def sign_files(
-    document_signer: DocumentSigner, paths: list[Path], progress: ProgressCallback | None = None
+    document_signer: DocumentSigner,
+    paths: list[Path],
+    progress: ProgressCallback | None = None,
+    *,
+    workers: int = 1,
 ) -> list[SignOutcome]:
-    """Sign several files with one loaded signer; stop at the first failure (already written files stay signed)."""
-    outcomes = []
-    for path in paths:
-        outcome = document_signer.sign_file(path)
-        outcomes.append(outcome)
-        if progress is not None:
-            progress(outcome)
+    """Sign several files with one loaded signer; stop at the first failure (already written files stay signed).
+
+    ``workers`` > 1 signs in forked processes that share the loaded key (not with a
+    token: its session cannot be shared). Progress: stage ``sign``, a step per file
+    (``item`` is its path, ``status`` ``signed`` or ``skipped``).
+    """
+    stage = StageProgress(progress, "sign")
+    stage.start(len(paths))
+
+    def signed(path: Path, outcome: SignOutcome) -> None:
+        stage.step(str(path), status="signed" if outcome.signed else "skipped")
+
+    outcomes = fork_map(document_signer.sign_file, paths, workers=workers, on_result=signed)
+    stage.finish()
     return outcomes

@@ -1,0 +1,97 @@
+"""Offline validation of stored documents' signatures, in worker processes.
+
+Workers are started with ``spawn`` (the verification reads copies in threads, and a
+forked child of a threaded process is not safe) and get the trust roots once.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archiver.archive.record import RecordManifest
+from archiver.archive.verify.report import VerifyError, short
+from archiver.errors import InputError
+from archiver.parallel import BrokenProcessPool, WorkerPool
+
+if TYPE_CHECKING:
+    from asn1crypto import x509 as asn1_x509
+
+__all__ = ["SignatureChecker", "SignatureVerdict", "signature_problem"]
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureVerdict:
+    """The offline validation of one document's signatures."""
+
+    ok: bool
+    message: str
+    signer_cert_sha256: str | None = None
+
+
+_ROOTS: list[asn1_x509.Certificate] = []
+
+
+def _load_roots(roots_der: tuple[bytes, ...]) -> None:
+    from asn1crypto import x509 as asn1_x509
+
+    global _ROOTS
+    _ROOTS = [asn1_x509.Certificate.load(der) for der in roots_der]
+
+
+def _validate(path: str) -> SignatureVerdict:
+    """Validate the PDF at ``path`` (run in a worker process, or in this one)."""
+    from archiver.signing.check import CheckError, check_document
+    from archiver.signing.signer_of import signer_of
+
+    try:
+        report = check_document(Path(path), _ROOTS)
+        signer = signer_of(Path(path).read_bytes())
+    except (CheckError, InputError, OSError) as exc:
+        return SignatureVerdict(False, str(exc))
+    failed = [f"{s.field_name}: {s.verdict}" for s in report.signatures if not s.ok]
+    message = "; ".join(failed) if failed else report.message
+    return SignatureVerdict(report.ok, message, signer.cert_sha256 if signer else None)
+
+
+class SignatureChecker:
+    """Offline validation of PDFs given as bytes; in worker processes when ``workers > 1``."""
+
+    def __init__(self, roots: Sequence[asn1_x509.Certificate], workers: int) -> None:
+        roots_der = tuple(bytes(cert.dump()) for cert in roots)
+        self.tmp = tempfile.TemporaryDirectory(prefix="archiver-verify-")
+        self.pool = WorkerPool(
+            workers, start="spawn", initializer=_load_roots, initargs=(roots_der,)
+        )
+
+    def check(self, pdf: bytes) -> SignatureVerdict:
+        # the documents hold personal data: a private temporary folder (0700), removed at the end
+        with tempfile.NamedTemporaryFile(dir=self.tmp.name, suffix=".pdf") as handle:
+            handle.write(pdf)
+            handle.flush()
+            try:
+                return self.pool.submit(_validate, handle.name).result()
+            except BrokenProcessPool as exc:
+                raise VerifyError(
+                    "проверка подписей прервана: рабочий процесс завершился аварийно "
+                    "(не хватило памяти?); повторите проверку"
+                ) from exc
+
+    def close(self) -> None:
+        self.pool.close()
+        self.tmp.cleanup()
+
+
+def signature_problem(manifest: RecordManifest, verdict: SignatureVerdict) -> str | None:
+    """What is wrong with a document's signature for its record, or ``None``."""
+    if not verdict.ok:
+        return f"подпись документа не прошла проверку: {verdict.message}"
+    if verdict.signer_cert_sha256 != manifest.signer_cert_sha256:
+        return (
+            "документ подписан не тем сертификатом, что указан в описании записи "
+            f"({short(verdict.signer_cert_sha256)} вместо {short(manifest.signer_cert_sha256)})"
+        )
+    return None
