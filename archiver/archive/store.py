@@ -59,7 +59,13 @@ from archiver.model import JournalExport
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.retention import RetentionPolicy, load_policy, retain_until
 from archiver.signing.signer_of import SignerInfo, signer_of
-from archiver.storage.base import Lock, Storage, StorageError, crash_point
+from archiver.storage.base import (
+    Lock,
+    Storage,
+    StorageError,
+    crash_point,
+    require_two_locations,
+)
 
 STORED = "stored"
 """A new record, written to every location."""
@@ -595,9 +601,7 @@ def store_records(
     these cases nothing was written, except for a location failing while writing:
     then running the same call again completes the work.
     """
-    names = [loc.name for loc in locations]
-    if len(set(names)) < 2 or len(set(names)) != len(names):
-        raise UsageError("архив хранится минимум в двух местах с разными именами")
+    require_two_locations(locations)
     if correction is not None and not correction.strip():
         raise UsageError("причина исправления не может быть пустой")
     candidates = _prepare_documents(export, documents)

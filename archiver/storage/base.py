@@ -23,10 +23,11 @@ from __future__ import annotations
 import os
 import signal
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, UsageError
 
 LOCK_MODES = ("COMPLIANCE", "GOVERNANCE")
 LOCK_STRENGTH = {"GOVERNANCE": 1, "COMPLIANCE": 2}
@@ -180,6 +181,13 @@ class Storage(ABC):
     @abstractmethod
     def seal(self, prefix: str) -> None:
         """Protect a finished group of objects from additions (a no-op where not applicable)."""
+
+
+def require_two_locations(locations: Sequence[Storage]) -> None:
+    """:class:`UsageError` unless there are at least two locations, all named differently."""
+    names = {loc.name for loc in locations}
+    if len(names) < 2 or len(names) != len(locations):
+        raise UsageError("архив хранится минимум в двух местах с разными именами")
 
 
 def check_key(key: str) -> str:

@@ -28,7 +28,7 @@ from archiver.archive.verify.sampling import check_fraction, choose_sample
 from archiver.archive.verify.signatures import SignatureChecker
 from archiver.errors import ArchiverError, UsageError
 from archiver.progress import ProgressCallback, StageProgress
-from archiver.storage.base import Storage, StorageError
+from archiver.storage.base import Storage, StorageError, require_two_locations
 
 if TYPE_CHECKING:
     from asn1crypto import x509 as asn1_x509
@@ -53,8 +53,7 @@ def _check_arguments(
     sample: float | None,
     trust_roots: Sequence[asn1_x509.Certificate] | None,
 ) -> None:
-    if len({loc.name for loc in locations}) != len(locations) or len(locations) < 2:
-        raise UsageError("архив хранится минимум в двух местах с разными именами")
+    require_two_locations(locations)
     if (deep or repair) and not trust_roots:
         raise UsageError(
             "не заданы доверенные корневые сертификаты ([signature] trust_roots): "
