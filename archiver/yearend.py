@@ -512,9 +512,8 @@ def _verify(
     stage.start(len(report.records))
 
     def record_checked(event: ProgressEvent) -> None:  # the stage ends after the signatures
-        if event.event not in (START, DONE):
-            stage.emit(event.event, event.done, event.total, item=event.item,
-                       location=event.location, status=event.status)  # fmt: skip
+        if progress is not None and event.event not in (START, DONE):
+            progress(event)
 
     checked = verify_archive(
         locations,
