@@ -1,7 +1,8 @@
 """The layout of ``archiver/`` as docs/architecture.md states it, checked on the source.
 
-Every module and package opens with a docstring. Imports (read with :mod:`ast`, so
-those inside functions and under ``TYPE_CHECKING`` count too) follow the stage order
+Every module and package opens with a docstring, and no module is over 700 lines.
+Imports (read with :mod:`ast`, so those inside functions and under ``TYPE_CHECKING``
+count too) follow the stage order
 sources → render → signing → storage → archive → yearend (→ status), with demo and cli on top:
 a module may import its own stage, earlier stages and the low modules, never a later
 stage; the low modules import no stage at all; only cli imports click.
@@ -17,6 +18,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "archiver"
+
+MAX_LINES = 700
+"""The longest a module may be: one idea per module, split into a package by idea beyond that."""
 
 STAGES = ("sources", "render", "signing", "storage", "archive", "yearend", "status", "demo", "cli")
 """The stages in order; each may import the ones before it.
@@ -132,6 +136,15 @@ def test_every_module_and_package_opens_with_a_docstring() -> None:
         if not (ast.get_docstring(m.tree) or "").strip()
     ]
     assert not missing, "no docstring saying what they hold:\n" + "\n".join(missing)
+
+
+def test_no_module_is_over_the_line_limit() -> None:
+    long = [
+        f"{m.path.relative_to(ROOT)}: {lines} lines"
+        for m in modules().values()
+        if (lines := len(m.path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    ]
+    assert not long, f"modules over {MAX_LINES} lines (split them by idea):\n" + "\n".join(long)
 
 
 def test_every_part_of_archiver_has_a_place_in_the_stage_order() -> None:
