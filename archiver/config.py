@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, ExitCode
 
 DEFAULT_CONFIG = "archiver.toml"
 LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
@@ -22,7 +22,7 @@ LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 class ConfigError(ArchiverError):
     """The configuration file is missing, unreadable or wrong."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
 
 
 @dataclass(frozen=True, slots=True)

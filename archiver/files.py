@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, ExitCode
 
 __all__ = [
     "NotCreated",
@@ -34,7 +34,7 @@ _NO_LINK = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EN
 class OutputError(ArchiverError):
     """A result could not be written."""
 
-    exit_code = 1
+    exit_code = ExitCode.FAILURE
 
 
 class NotCreated(OSError):

@@ -15,13 +15,13 @@ from datetime import date, datetime, time, tzinfo
 from pathlib import Path
 
 from archiver.data import builtin
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, ExitCode
 
 
 class PolicyError(ArchiverError):
     """A retention policy file is missing or wrong."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from archiver.archive.record import record_prefix
 from archiver.archive.store import RecordResult, holds_document, store_records
 from archiver.archive.verify import CopyStatus, RecordReport, RecordStatus, verify_archive
 from archiver.config import Pkcs12Signer, SignatureSettings
-from archiver.errors import ArchiverError, InputError, UsageError
+from archiver.errors import InputError, UsageError
 from archiver.files import write_atomic
 from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, document_paths, year_folder
 from archiver.model import JournalExport
@@ -71,12 +71,6 @@ STATE_TEXT = {
     STORED_BOTH: "сохранён в двух копиях",
     VERIFIED: "сохранён в двух копиях и проверен",
 }
-
-
-class YearEndError(ArchiverError):
-    """The year-end run could not go on."""
-
-    exit_code = 1
 
 
 SecretProvider = Callable[[], str]

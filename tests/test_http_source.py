@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import pytest
 
-from archiver.errors import InputError
+from archiver.errors import ExitCode, InputError
 from archiver.sources.export_v1 import read_export
 from archiver.sources.http import (
     TOKEN_ENV,
@@ -370,7 +370,7 @@ def test_always_500_gives_up_after_all_attempts(server: JournalServer) -> None:
     assert "отвечает ошибкой 500" in message and "(после 4 попыток)" in message
     assert sleeps.delays == [0.5, 1.0, 2.0]  # exponential
     assert server.hits["/broken"] == 4
-    assert (error.exit_code, error.status, error.attempts) == (1, 500, 4)
+    assert (error.exit_code, error.status, error.attempts) == (ExitCode.FAILURE, 500, 4)
     assert type(error) is SourceError
 
 
@@ -386,7 +386,7 @@ def test_429_retry_after_is_capped(server: JournalServer) -> None:
     error = failure(lambda: fetch_export(url, retries=2, max_delay=5, sleep=sleeps))
     assert "429" in assert_clear(error, url) and "(после 3 попыток)" in str(error)
     assert sleeps.delays == [5.0, 5.0]
-    assert error.exit_code == 1
+    assert error.exit_code == ExitCode.FAILURE
 
 
 def test_retry_after_as_http_date(server: JournalServer) -> None:
@@ -417,14 +417,14 @@ def test_slow_response_times_out_and_is_retried(server: JournalServer) -> None:
     assert time.monotonic() - started < 3
     message = assert_clear(error, url)
     assert "не ответил за 0,2 с (после 2 попыток)" in message
-    assert error.exit_code == 1 and sleeps.delays == [1.0]
+    assert error.exit_code == ExitCode.FAILURE and sleeps.delays == [1.0]
 
 
 def test_body_that_stalls_times_out(server: JournalServer) -> None:
     url = server.url("/slow-body")
     error = failure(lambda: fetch_export(url, timeout=0.2, retries=0))
     assert "перестал передавать выгрузку" in assert_clear(error, url)
-    assert error.exit_code == 1
+    assert error.exit_code == ExitCode.FAILURE
 
 
 def test_connection_cut_mid_body_is_retried_then_reported(server: JournalServer) -> None:
@@ -444,7 +444,7 @@ def test_connection_refused() -> None:
     error = failure(lambda: fetch_export(url, retries=2, sleep=sleeps))
     message = assert_clear(error, url)
     assert "соединение отклонено" in message and "(после 3 попыток)" in message
-    assert error.exit_code == 1 and error.status is None and len(sleeps.delays) == 2
+    assert error.exit_code == ExitCode.FAILURE and error.status is None and len(sleeps.delays) == 2
 
 
 # --------------------------------------------------------------------------- size limit
@@ -608,7 +608,12 @@ def test_certificate_that_fails_verification_is_not_retried(
     error = failure(lambda: fetch_export(url, retries=2, sleep=sleeps))
     message = assert_clear(error, url)
     assert "не удалось проверить сертификат сервера" in message and "SSL_CERT_FILE" in message
-    assert (type(error), error.exit_code, error.attempts, sleeps.delays) == (SourceError, 1, 1, [])
+    assert (type(error), error.exit_code, error.attempts, sleeps.delays) == (
+        SourceError,
+        ExitCode.FAILURE,
+        1,
+        [],
+    )
     assert httpd.hits["/export.json"] == 0
 
 

@@ -22,6 +22,7 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
 from archiver.demo.keys import DEMO_NOTICE
+from archiver.errors import ExitCode
 from archiver.render.batch import render_classes
 from archiver.sources.export_v1 import read_export
 from tests.pki.fixtures import PkiEnvironment, SoftHsmToken
@@ -186,7 +187,7 @@ def test_sign_again_changes_nothing(workdir: Path) -> None:
 def test_wrong_passphrase_writes_nothing(workdir: Path) -> None:
     hashes = {p: sha(p) for p in documents(workdir / "docs")}
     result = run("sign", "docs", cwd=workdir, env={ENV_SECRET: "wrong"})
-    assert result.returncode == 1
+    assert result.returncode == ExitCode.FAILURE
     assert "неверный пароль" in result.stderr
     assert "Traceback" not in result.stderr
     assert {p: sha(p) for p in documents(workdir / "docs")} == hashes
@@ -254,7 +255,7 @@ def test_unreachable_tsa(workdir: Path) -> None:
     config.write_text(text, encoding="utf-8")
     hashes = {p: sha(p) for p in documents(workdir / "docs")}
     result = run("sign", "docs", cwd=workdir, env={ENV_SECRET: "demo"})
-    assert result.returncode == 1
+    assert result.returncode == ExitCode.FAILURE
     assert "служба штампов времени http://127.0.0.1:9/tsa недоступна" in result.stderr
     assert {p: sha(p) for p in documents(workdir / "docs")} == hashes
 
@@ -281,4 +282,4 @@ def test_sign_with_pkcs11_token_and_real_tsa(
     check = run("check-signature", *map(str, documents(tmp_path / "docs")), cwd=tmp_path)
     assert check.returncode == 0, check.stdout
     wrong = run("sign", "docs", cwd=tmp_path, env={"ARCHIVER_SIGNER_PIN": "000000"})
-    assert wrong.returncode == 1
+    assert wrong.returncode == ExitCode.FAILURE

@@ -26,6 +26,7 @@ from archiver import __version__
 from archiver.archive.record import MARKER, RecordManifest, bag_files, identify_document
 from archiver.archive.store import COMPLETED, STORED, UNCHANGED, RecordConflict, store_records
 from archiver.config import ConfigError
+from archiver.errors import ExitCode
 from archiver.retention import load_policy, retain_until
 from archiver.signing.signer_of import signer_of
 from archiver.sources.export_v1 import read_export
@@ -306,7 +307,7 @@ def test_bucket_without_object_lock(site: Site) -> None:
     text = site.config.read_text("utf-8").replace(site.bucket, f"{site.bucket}-plain")
     site.config.write_text(text, "utf-8")
     result = site.run(str(site.docs))
-    assert result.returncode == 1
+    assert result.returncode == ExitCode.FAILURE
     assert "не включена блокировка объектов (S3 Object Lock)" in result.stderr
     assert site.local_files() == {}
 

@@ -37,7 +37,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from archiver import __version__
-from archiver.errors import ArchiverError, UsageError
+from archiver.errors import ArchiverError, ExitCode, UsageError
 from archiver.kinds import LOG_FOLDER
 from archiver.retention import RetentionPolicy, retain_until
 from archiver.storage.base import Lock, Storage, StorageConflict, StorageError
@@ -55,7 +55,7 @@ MAX_ATTEMPTS = 100
 class AccessLogError(ArchiverError):
     """The access log cannot be written or read, or its locations disagree."""
 
-    exit_code = 1
+    exit_code = ExitCode.FAILURE
 
 
 def entry_key(seq: int) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 
 from archiver import __version__
 from archiver.archive.retrieve import fetch_record, journal_data
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, ExitCode
 from archiver.kinds import CLASS_JOURNAL, EXTRACT_KIND, FINAL_MARKS, JOURNAL_EXPORT
 from archiver.model import ClassKind, JournalExport, School
 from archiver.render.bundle import page_count
@@ -48,7 +48,7 @@ SOURCE_TEXT = {
 class ExtractError(ArchiverError):
     """The extract cannot be made from the archive."""
 
-    exit_code = 1
+    exit_code = ExitCode.PROBLEMS_FOUND
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from archiver import __version__
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, ExitCode
 from archiver.kinds import CLASS_JOURNAL, DOCUMENT_KINDS, EXPORT_FOLDER, FINAL_MARKS, safe_name
 
 __all__ = [
@@ -78,7 +78,7 @@ _FILE_PATTERNS = {
 class RecordError(ArchiverError):
     """A stored manifest cannot be read: the archive needs a person's attention."""
 
-    exit_code = 1
+    exit_code = ExitCode.PROBLEMS_FOUND
 
 
 # -- documents

@@ -24,7 +24,7 @@ from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from archiver.archive.record import MARKER, RECORD_FILE, RecordError, RecordManifest
-from archiver.errors import ArchiverError, UsageError
+from archiver.errors import ArchiverError, ExitCode, UsageError
 from archiver.files import NotCreated, OutputError, fsync_folder, link_new, staged_file
 from archiver.kinds import (
     CLASS_JOURNAL,
@@ -45,7 +45,7 @@ from archiver.storage.locations import Locations
 class RecordNotFound(ArchiverError):
     """No location holds a complete record under this id."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +206,7 @@ def _bullets(lines: Sequence[str]) -> str:
 class ArchivedDataError(ArchiverError):
     """A record's journal data cannot be read back."""
 
-    exit_code = 1
+    exit_code = ExitCode.PROBLEMS_FOUND
 
 
 EMBEDDING_KINDS = (FINAL_MARKS, CLASS_JOURNAL)
@@ -258,7 +258,7 @@ def journal_data(fetched: FetchedRecord) -> JournalExport:
 class OutputExists(ArchiverError):
     """The output file is there already: archiver never overwrites it."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
 
 
 def refuse_existing(path: Path) -> None:

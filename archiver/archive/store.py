@@ -46,7 +46,7 @@ from archiver.archive.record import (
     record_id,
     record_prefix,
 )
-from archiver.errors import ArchiverError, InputError, UsageError
+from archiver.errors import ArchiverError, ExitCode, InputError, UsageError
 from archiver.kinds import (
     CLASS_JOURNAL,
     DOCUMENT_KINDS,
@@ -81,7 +81,7 @@ _VERSION = re.compile(r"^v(\d+)/(.+)$")
 class RecordConflict(ArchiverError):
     """A different document is already archived for the same class, year and kind."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from archiver.cli.i18n import RuCommand
 from archiver.cli.progress import year_end_display
 from archiver.config import load_config
 from archiver.demo.keys import DEMO_PASSPHRASE, DemoKeys, demo_timestamping, make_demo_keys
-from archiver.errors import InputError
+from archiver.errors import ExitCode, InputError
 from archiver.files import write_atomic
 from archiver.init_config import write_config
 from archiver.sources.export_v1 import read_export
@@ -102,4 +102,4 @@ def demo(out: Path, classes: int, as_json: bool) -> None:
     click.echo(f"  проверить архив:   archiver verify --config {config_path}")
     click.echo(f"  где какой класс:   archiver status --config {config_path}")
     if not result.ok:
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.PROBLEMS_FOUND)

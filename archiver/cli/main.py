@@ -23,7 +23,7 @@ from archiver.cli.store import store
 from archiver.cli.validate import validate
 from archiver.cli.verify import verify
 from archiver.cli.year_end import year_end
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, ExitCode
 
 i18n.install()
 
@@ -69,10 +69,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.Abort:
         click.echo("Прервано.", err=True)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except KeyboardInterrupt:
         click.echo("Прервано.", err=True)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except ArchiverError as exc:
         click.echo(f"Ошибка: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -84,5 +84,5 @@ def main(argv: list[str] | None = None) -> None:
             "Сообщите разработчикам; подробности: ARCHIVER_DEBUG=1.",
             err=True,
         )
-        sys.exit(70)
-    sys.exit(0)
+        sys.exit(ExitCode.FAILURE)
+    sys.exit(ExitCode.SUCCESS)

@@ -11,7 +11,7 @@ from archiver.cli.options import class_option
 from archiver.cli.output import echo_json
 from archiver.cli.progress import ProgressDisplay
 from archiver.cli.validate import print_report
-from archiver.errors import InputError
+from archiver.errors import ExitCode
 from archiver.kinds import CLASS_JOURNAL
 from archiver.numbers import plural_form
 from archiver.render.batch import render_classes
@@ -46,7 +46,7 @@ def render(
             echo_json(report.to_json())
         else:
             print_report(report)
-        raise SystemExit(InputError.exit_code)
+        raise SystemExit(ExitCode.BAD_INPUT)
     export = report.export
     for warning in report.warnings:
         click.echo(f"Предупреждение: {warning}", err=True)

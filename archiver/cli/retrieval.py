@@ -17,7 +17,6 @@ from archiver.archive.access_log import (
     GET,
     POLICY_KIND,
     AccessLog,
-    AccessLogError,
     AccessRequest,
     AppendResult,
     Entry,
@@ -50,7 +49,7 @@ from archiver.cli.i18n import RuCommand, RuGroup
 from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
 from archiver.config import load_config
-from archiver.errors import UsageError
+from archiver.errors import ExitCode, ProblemsFound, UsageError
 from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, JOURNAL_EXPORT
 from archiver.render.context import ru_date
 from archiver.retention import load_policy
@@ -176,7 +175,7 @@ def catalog_rebuild(config_path: Path | None, as_json: bool) -> None:
     else:
         _print_rebuild(result)
     if result.problems:
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.PROBLEMS_FOUND)
 
 
 # -- find
@@ -536,13 +535,13 @@ def log_verify(config_path: Path | None, as_json: bool) -> None:
     if as_json:
         echo_json(report.to_json())
         if not report.ok:
-            raise SystemExit(1)
+            raise SystemExit(ExitCode.PROBLEMS_FOUND)
         return
     _print_verify(report)
     if not report.ok:
         seqs = sorted({p.seq for p in report.problems if p.seq is not None})
         which = f" (записи № {', '.join(map(str, seqs))})" if seqs else ""
-        raise AccessLogError(f"журнал доступа нарушен{which}")
+        raise ProblemsFound(f"журнал доступа нарушен{which}")
 
 
 def _entry_line(entry: Entry) -> str:

@@ -15,7 +15,7 @@ from archiver.cli.output import echo_json
 from archiver.cli.progress import ProgressDisplay
 from archiver.config import load_config
 from archiver.demo.keys import demo_timestamping
-from archiver.errors import InputError, UsageError
+from archiver.errors import ExitCode, InputError, UsageError
 from archiver.signing.check import DocumentReport, SignatureReport, check_document
 from archiver.signing.sign import (
     load_trust_roots,
@@ -183,4 +183,4 @@ def check_signature(
             f"Итого: документов {len(reports)}, подтверждено {good}, не подтверждено {len(reports) - good}"
         )
     if not all(r.ok for r in reports):
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.PROBLEMS_FOUND)

@@ -20,7 +20,7 @@ from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
 from archiver.cli.progress import ProgressDisplay
 from archiver.cli.validate import print_report
-from archiver.errors import InputError
+from archiver.errors import ExitCode, InputError
 from archiver.kinds import CLASS_JOURNAL, JOURNAL_EXPORT
 from archiver.progress import STEP, ProgressEvent
 from archiver.sources.export_v1 import read_export
@@ -99,7 +99,7 @@ def store(
             echo_json(report.to_json())
         else:
             print_report(report)
-        raise SystemExit(InputError.exit_code)
+        raise SystemExit(ExitCode.BAD_INPUT)
     documents = find_documents(paths)
     locations = [open_location(loc) for loc in settings.locations]
 

@@ -9,7 +9,7 @@ import click
 
 from archiver.cli.i18n import RuCommand
 from archiver.cli.output import echo_json
-from archiver.errors import InputError
+from archiver.errors import ExitCode
 from archiver.sources.export_v1 import read_export
 from archiver.sources.report import Summary, ValidationReport
 
@@ -64,4 +64,4 @@ def validate(file: Path, as_json: bool) -> None:
     else:
         print_report(report)
     if not report.ok:
-        raise SystemExit(InputError.exit_code)
+        raise SystemExit(ExitCode.BAD_INPUT)

@@ -22,6 +22,7 @@ from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
 from archiver.cli.progress import ProgressDisplay
 from archiver.config import load_config
+from archiver.errors import ExitCode
 from archiver.parallel import cores
 from archiver.progress import ProgressEvent
 from archiver.state import state_dir
@@ -209,4 +210,4 @@ def verify(
         if report.repairs:
             click.echo(f"Журнал восстановлений: {folder / REPAIR_LOG}")
     if not report.clean:
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.PROBLEMS_FOUND)

@@ -15,7 +15,7 @@ from archiver.cli.sign import read_secret
 from archiver.cli.validate import print_report
 from archiver.config import load_config
 from archiver.demo.keys import demo_timestamping
-from archiver.errors import ArchiverError, InputError
+from archiver.errors import ArchiverError, ExitCode
 from archiver.model import JournalExport
 from archiver.progress import DONE, START, ProgressEvent
 from archiver.render.batch import select_classes
@@ -86,7 +86,7 @@ def year_end(
             echo_json(report.to_json())
         else:
             print_report(report)
-        raise SystemExit(InputError.exit_code)
+        raise SystemExit(ExitCode.BAD_INPUT)
     validated = time.monotonic() - started
     export = report.export
     ids = select_classes(export, class_ids)
@@ -125,7 +125,7 @@ def year_end(
         click.echo(result.to_text(), nl=False)
         click.echo(f"Отчёт сохранён: {result.work_dir / REPORT_TEXT}")
     if not result.ok:
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.PROBLEMS_FOUND)
 
 
 def _say_where_classes_stand(

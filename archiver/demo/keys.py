@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from archiver.config import SignatureSettings
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, ExitCode
 from archiver.files import write_atomic
 from archiver.signing.sign import TimestampingService
 
@@ -49,7 +49,7 @@ VALID_DAYS = 3 * 365
 class DemoKeysError(ArchiverError):
     """The demo keys could not be made or used."""
 
-    exit_code = 1
+    exit_code = ExitCode.FAILURE
 
 
 @dataclass(frozen=True, slots=True)

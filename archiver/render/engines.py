@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 
 from archiver.data import builtin
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, ExitCode
 
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/liberation2"),
@@ -39,7 +39,7 @@ class Anchor:
 class RenderError(ArchiverError):
     """A document could not be laid out."""
 
-    exit_code = 1
+    exit_code = ExitCode.FAILURE
 
 
 def templates_dir() -> Path:

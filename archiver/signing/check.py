@@ -37,13 +37,13 @@ from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, ExitCode
 
 
 class CheckError(ArchiverError):
     """The file could not be checked at all."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
 
 
 @dataclass(slots=True)

@@ -39,7 +39,7 @@ from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementP
 from pyhanko_certvalidator import ValidationContext
 
 from archiver.config import Pkcs11Signer, SignatureSettings
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, ExitCode
 from archiver.files import write_atomic
 from archiver.kinds import CLASS_JOURNAL, EXTRACT_KIND, FINAL_MARKS
 from archiver.parallel import fork_map
@@ -62,7 +62,7 @@ DEMO_MARK = "ДЕМО"
 class SignError(ArchiverError):
     """A document could not be signed; nothing was written."""
 
-    exit_code = 1
+    exit_code = ExitCode.FAILURE
 
 
 @dataclass(frozen=True, slots=True)
@@ -541,11 +541,6 @@ def load_crls(paths: tuple[Path, ...] | list[Path]) -> list[bytes]:
             raise SignError(f"{path}: это не список отзыва сертификатов (CRL)") from exc
         crls.append(crl.public_bytes(serialization.Encoding.DER))
     return crls
-
-
-def fingerprint(certificate_der: bytes) -> str:
-    """SHA-256 fingerprint of a DER certificate, lowercase hex."""
-    return hashlib.sha256(certificate_der).hexdigest()
 
 
 def secret_env(settings: SignatureSettings) -> str:

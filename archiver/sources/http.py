@@ -281,7 +281,7 @@ def fetch_export(
         401/403/404 and other 4xx, a body over ``max_bytes``, an HTML page instead of the
         export, a token value unfit for a header (exit code 2).
     :raises SourceError: timeouts, connection failures, 5xx/429 after all attempts,
-        TLS errors (exit code 1).
+        TLS errors (exit code 70).
     """
     shown = display_url(url)
     parts = urllib.parse.urlsplit(url)

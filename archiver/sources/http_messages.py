@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import urllib3
 from urllib3.exceptions import NewConnectionError, ProtocolError, ProxyError, SSLError
 
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, ExitCode
 
 RETRY_STATUSES = frozenset({408, 429})
 """Statuses below 500 that are retried (every 5xx is retried too)."""
@@ -41,13 +41,13 @@ _SECRET_QUERY_KEYS = (
 
 
 class SourceError(ArchiverError):
-    """The export could not be fetched: a network or server failure (exit code 1).
+    """The export could not be fetched: a network or server failure (exit code 70).
 
     ``url`` is the address as shown in messages (no credentials); ``status`` is the
     last HTTP status, if a response came at all; ``attempts`` is how many were made.
     """
 
-    exit_code = 1
+    exit_code = ExitCode.FAILURE
 
     def __init__(
         self, message: str, *, url: str = "", status: int | None = None, attempts: int = 1
@@ -61,7 +61,7 @@ class SourceError(ArchiverError):
 class SourceInputError(SourceError):
     """The request itself is wrong or the answer unusable: bad address or token, 4xx, too large (exit code 2)."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
 
 
 def display_url(url: str) -> str:

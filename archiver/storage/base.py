@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from archiver.errors import ArchiverError, UsageError
+from archiver.errors import ArchiverError, ExitCode, UsageError
 
 LOCK_MODES = ("COMPLIANCE", "GOVERNANCE")
 LOCK_STRENGTH = {"GOVERNANCE": 1, "COMPLIANCE": 2}
@@ -39,7 +39,7 @@ CRASH_ENV = "ARCHIVER_TEST_CRASH_AFTER"
 class StorageError(ArchiverError):
     """A storage location cannot be used, or an object could not be written or read."""
 
-    exit_code = 1
+    exit_code = ExitCode.FAILURE
 
 
 class StorageConflict(StorageError):

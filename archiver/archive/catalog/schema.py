@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, ExitCode
 
 CATALOG_FILE = "catalog.sqlite"
 SCHEMA_VERSION = "2"
@@ -122,7 +122,7 @@ CREATE TABLE promotions (
 class CatalogError(ArchiverError):
     """The catalog cannot be built or read."""
 
-    exit_code = 1
+    exit_code = ExitCode.FAILURE
 
 
 def normalize(text: str) -> str:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, ExitCode
 
 __all__ = [
     "ArchiveVerifyReport",
@@ -94,7 +94,7 @@ HOPELESS = (
 class VerifyError(ArchiverError):
     """The verification cannot run at all (no location can be read)."""
 
-    exit_code = 1
+    exit_code = ExitCode.FAILURE
 
 
 def now_text(now: datetime | None = None) -> str:
