@@ -35,6 +35,11 @@ path = "{secondary}"        # например, внешний диск в др�
 # endpoint_url = "https://storage.example.ru"
 # profile = "archive"
 
+# [documents]
+# Свои шаблоны документов и политики хранения школы (по умолчанию — встроенные):
+# templates = "templates"
+# retention_policies = "retention_policies"
+
 {signer}
 """
 

@@ -25,7 +25,6 @@ from typing import Any
 from archiver.archive.record import record_prefix
 from archiver.archive.store import RecordResult, holds_document, store_records
 from archiver.archive.verify import CopyStatus, RecordReport, RecordStatus, verify_archive
-from archiver.config import Pkcs12Signer, SignatureSettings
 from archiver.errors import InputError, UsageError
 from archiver.files import write_atomic
 from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, document_paths, year_folder
@@ -33,6 +32,7 @@ from archiver.model import JournalExport
 from archiver.parallel import cores, fork_map
 from archiver.progress import DONE, START, ProgressCallback, ProgressEvent, StageProgress
 from archiver.render.batch import render_classes, select_classes
+from archiver.settings import DocumentsOptions, Pkcs12Signer, SignatureSettings
 from archiver.signing.check import DocumentReport, check_document
 from archiver.signing.sign import (
     TimestampingService,
@@ -387,6 +387,7 @@ def run_year_end(
     class_ids: Sequence[str] | None = None,
     correction: str | None = None,
     zone: Any = None,
+    doc_options: DocumentsOptions | None = None,
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     validate_seconds: float = 0.0,
@@ -396,6 +397,7 @@ def run_year_end(
     ``validation`` is the validation report of ``raw`` (it must be ``ok``). The report
     is also written to ``year-end-report.txt`` and ``.json`` in the run's folder.
     Progress: each stage starts, steps and ends (:mod:`archiver.progress`).
+    ``doc_options`` names a school's own templates and retention policies (else the built-in ones).
     """
     export = validation.export
     if not validation.ok or export is None:
@@ -427,7 +429,9 @@ def run_year_end(
         c for c in ids if not all(p.is_file() for _, p in expected_documents(export, out_dir, c))
     ]
     if missing:
-        render_classes(export, out_dir, missing, workers=workers, progress=progress)
+        render_classes(
+            export, out_dir, missing, workers=workers, progress=progress, doc_options=doc_options
+        )
     else:
         _nothing_to_do(progress, "render")
     report.rendered_now = sum(len(expected_documents(export, out_dir, c)) for c in missing)
@@ -459,6 +463,7 @@ def run_year_end(
         locations,
         correction=correction,
         zone=zone,
+        policies_folder=doc_options.retention_policies if doc_options else None,
         progress=progress,
     )
     report.timings["store"] = time.monotonic() - started

@@ -64,26 +64,24 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, help="build the archive here (default: a temp folder)")
     args = parser.parse_args()
 
-    from dataclasses import replace
-
     from archiver.archive.record import RecordManifest, bag_files
     from archiver.archive.verify import verify_archive
-    from archiver.config import load_config
     from archiver.demo.keys import DEMO_PASSPHRASE, make_demo_keys
     from archiver.init_config import write_config
     from archiver.parallel import cores
+    from archiver.settings import load_settings
     from archiver.signing.sign import load_trust_roots, signing_session
     from archiver.signing.signer_of import signer_of
     from archiver.storage.base import Lock
-    from archiver.storage.config import load_storage_settings, open_location
+    from archiver.storage.open import open_locations
 
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         folder = Path(tmp)
         config_path = write_config(folder, primary="room-1", secondary="room-2", demo=True)
         make_demo_keys(folder / "keys", "Кузнецова Ольга Петровна", "Школа № 7")
-        config = load_config(config_path)
-        signature = replace(config.signature, level=args.level)
-        locations = [open_location(loc) for loc in load_storage_settings(config_path).locations]
+        settings = load_settings(config_path)
+        signature = settings.signature.model_copy(update={"level": args.level})
+        locations = open_locations(settings.require_storage())
         for location in locations:
             location.check()
         rng = random.Random(7)

@@ -24,13 +24,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="0: one per core")
     args = parser.parse_args()
 
-    from archiver.config import load_config
     from archiver.demo.generator import export_bytes, generate_export
     from archiver.demo.keys import demo_timestamping, make_demo_keys
     from archiver.init_config import write_config
+    from archiver.settings import load_settings
     from archiver.sources.export_v1 import read_export
-    from archiver.state import state_dir
-    from archiver.storage.config import load_storage_settings, open_location
+    from archiver.storage.open import open_locations
     from archiver.yearend import STAGE_NAMES, STAGES, run_year_end
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -44,17 +43,16 @@ def main() -> None:
         assert report.export is not None
         school = report.export.school
         make_demo_keys(folder / "keys", school.director.name, school.short_name)
-        config = load_config(config_path)
-        storage = load_storage_settings(config_path)
+        settings = load_settings(config_path)
         result = run_year_end(
             report,
             raw,
             "export.json",
-            state_dir=state_dir(config_path),
-            signature=config.signature,
-            locations=[open_location(loc) for loc in storage.locations],
+            state_dir=settings.working_dir(),
+            signature=settings.signature,
+            locations=open_locations(settings.require_storage()),
             secret=lambda: "demo",
-            timestamping=demo_timestamping(config.signature),
+            timestamping=demo_timestamping(settings.signature),
             workers=args.workers or None,
             validate_seconds=validated,
         )

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from archiver.config import SignatureSettings
 from archiver.render.batch import render_classes
+from archiver.settings import SignatureSettings
 from archiver.signing.check import check_document
 from archiver.signing.sign import (
     DocumentSigner,
@@ -204,7 +204,7 @@ def test_b_t_is_intact_but_not_long_term(
 def test_pkcs11_token_signs_b_lta(
     unsigned: dict[str, Path], tmp_path: Path, test_pki: PkiEnvironment, softhsm_token: SoftHsmToken
 ) -> None:
-    from archiver.config import Pkcs11Signer
+    from archiver.settings import Pkcs11Signer
 
     path = copy(unsigned["final_marks"], tmp_path)
     token = Pkcs11Signer(
@@ -237,10 +237,13 @@ def test_wrong_passphrase(test_pki: PkiEnvironment) -> None:
 
 
 def test_wrong_pin(test_pki: PkiEnvironment, softhsm_token: SoftHsmToken) -> None:
-    from archiver.config import Pkcs11Signer
+    from archiver.settings import Pkcs11Signer
 
     token = Pkcs11Signer(
-        Path(softhsm_token.module_path), softhsm_token.token_label, "director", "director"
+        module=Path(softhsm_token.module_path),
+        token_label=softhsm_token.token_label,
+        key_label="director",
+        cert_label="director",
     )
     with pytest.raises(SignError, match="неверный PIN-код"), open_pkcs11(token, "000000"):
         pass

@@ -25,12 +25,11 @@ import pytest
 from archiver import __version__
 from archiver.archive.record import MARKER, RecordManifest, bag_files, identify_document
 from archiver.archive.store import COMPLETED, STORED, UNCHANGED, RecordConflict, store_records
-from archiver.config import ConfigError
 from archiver.errors import ExitCode
 from archiver.retention import load_policy, retain_until
+from archiver.settings import ConfigError, LocalLocation, S3Location, load_settings
 from archiver.signing.signer_of import signer_of
 from archiver.sources.export_v1 import read_export
-from archiver.storage.config import LocalLocation, S3Location, load_storage_settings
 from archiver.storage.local import LocalStorage
 from archiver.storage.s3 import S3Storage
 from tests.pki.fixtures import PkiEnvironment
@@ -514,10 +513,10 @@ LOCAL_AND_S3 = (
 
 
 def test_storage_config(tmp_path: Path) -> None:
-    settings = load_storage_settings(write_config(tmp_path, LOCAL_AND_S3))
-    assert settings.primary == LocalLocation("primary", tmp_path / "nas")
+    settings = load_settings(write_config(tmp_path, LOCAL_AND_S3)).require_storage()
+    assert settings.primary == LocalLocation(path=tmp_path / "nas")
     assert settings.secondary == S3Location(
-        "secondary", "b1", "a/", "https://s3.example.ru", None, "archive", None
+        bucket="b1", prefix="a/", endpoint_url="https://s3.example.ru", profile="archive"
     )
     assert settings.timezone is None
 
@@ -526,30 +525,38 @@ def test_storage_config(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ('[storage.primary]\nkind = "local"\npath = "nas"\n', r"нет раздела \[storage.secondary\]"),
-        ("", r"нет раздела \[storage\]"),
+        ('[storage]\ntimezone = "Asia/Yekaterinburg"\n', r"нет раздела \[storage.primary\]"),
         (
             LOCAL_AND_S3.replace('profile = "archive"', 'aws_secret_access_key = "x"'),
-            r"\[storage.secondary\] aws_secret_access_key: ключи доступа не хранятся",
+            r"storage.secondary.aws_secret_access_key: ключи доступа не хранятся",
         ),
-        (LOCAL_AND_S3.replace('kind = "s3"', 'kind = "ftp"'), r"\[storage.secondary\] kind"),
-        (LOCAL_AND_S3.replace("endpoint_url", "endpoint"), r"\[storage.secondary\] endpoint:"),
-        (LOCAL_AND_S3.replace('bucket = "b1"\n', ""), r"\[storage.secondary\] bucket"),
+        (LOCAL_AND_S3.replace('kind = "s3"', 'kind = "ftp"'), r"storage.secondary.kind"),
+        (LOCAL_AND_S3.replace("endpoint_url", "endpoint"), r"storage.secondary.endpoint:"),
+        (LOCAL_AND_S3.replace('bucket = "b1"\n', ""), r"storage.secondary.bucket"),
         (
             '[storage.primary]\nkind = "local"\npath = "nas"\n'
             '[storage.secondary]\nkind = "local"\npath = "nas/copy"\n',
             "в разных местах",
         ),
-        ('[storage]\ntimezone = "Mars/Olympus"\n' + LOCAL_AND_S3, r"\[storage\] timezone"),
+        ('[storage]\ntimezone = "Mars/Olympus"\n' + LOCAL_AND_S3, r"storage.timezone"),
         ("[storage\n", "ошибка в файле настроек"),
     ],
 )
 def test_storage_config_errors(tmp_path: Path, text: str, message: str) -> None:
     path = write_config(tmp_path, text)
     with pytest.raises(ConfigError, match=message) as error:
-        load_storage_settings(path)
+        load_settings(path).require_storage()
+    assert str(path) in str(error.value)
+
+
+def test_no_storage_section(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "")
+    settings = load_settings(path)  # enough for commands that do not store
+    with pytest.raises(ConfigError, match=r"нет раздела \[storage\]") as error:
+        settings.require_storage()
     assert str(path) in str(error.value)
 
 
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="не найден"):
-        load_storage_settings(tmp_path / "archiver.toml")
+        load_settings(tmp_path / "archiver.toml")

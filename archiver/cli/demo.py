@@ -11,14 +11,13 @@ import click
 
 from archiver.cli.i18n import RuCommand
 from archiver.cli.progress import year_end_display
-from archiver.config import load_config
 from archiver.demo.keys import DEMO_PASSPHRASE, DemoKeys, demo_timestamping, make_demo_keys
 from archiver.errors import ExitCode, InputError
 from archiver.files import write_atomic
 from archiver.init_config import write_config
+from archiver.settings import load_settings
 from archiver.sources.export_v1 import read_export
-from archiver.state import state_dir
-from archiver.storage.config import load_storage_settings, open_location
+from archiver.storage.open import open_locations
 from archiver.yearend import REPORT_TEXT, run_year_end
 
 
@@ -64,18 +63,19 @@ def demo(out: Path, classes: int, as_json: bool) -> None:
             err=True,
         )
     os.environ.setdefault("ARCHIVER_SIGNER_PASSPHRASE", DEMO_PASSPHRASE)
-    config = load_config(config_path)
-    storage = load_storage_settings(config_path)
+    settings = load_settings(config_path)
+    storage = settings.require_storage()
     result = run_year_end(
         report,
         raw,
         export_path.name,
-        state_dir=state_dir(config_path),
-        signature=config.signature,
-        locations=[open_location(loc) for loc in storage.locations],
+        state_dir=settings.working_dir(),
+        signature=settings.signature,
+        locations=open_locations(storage),
         secret=lambda: os.environ["ARCHIVER_SIGNER_PASSPHRASE"],
-        timestamping=demo_timestamping(config.signature),
+        timestamping=demo_timestamping(settings.signature),
         zone=storage.timezone,
+        doc_options=settings.documents,
         progress=year_end_display(as_json),
         validate_seconds=validated,
     )

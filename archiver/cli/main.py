@@ -10,13 +10,18 @@ import click
 
 from archiver import __version__
 from archiver.cli import i18n
+from archiver.cli.catalog import catalog
+from archiver.cli.context import config_option
 from archiver.cli.demo import demo
 from archiver.cli.demo_data import demo_data
+from archiver.cli.extract import extract
+from archiver.cli.find import find
+from archiver.cli.get import get
 from archiver.cli.i18n import RuGroup
 from archiver.cli.init import init
 from archiver.cli.keys import keys
+from archiver.cli.log import log
 from archiver.cli.render import render
-from archiver.cli.retrieval import catalog, extract, find, get, log
 from archiver.cli.sign import check_signature, sign
 from archiver.cli.status import status
 from archiver.cli.store import store
@@ -35,8 +40,13 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
     context_settings=CONTEXT_SETTINGS,
 )
 @click.version_option(__version__, "-V", "--version", prog_name="archiver")
+@config_option(root=True)
 def cli() -> None:
-    """Архив электронного классного журнала: проверка выгрузки, печатные формы, подпись, хранение."""
+    """Архив электронного классного журнала: проверка выгрузки, печатные формы, подпись, хранение.
+
+    Файл настроек: --config ФАЙЛ (перед командой или после неё), иначе переменная
+    окружения ARCHIVER_CONFIG, иначе ./archiver.toml.
+    """
 
 
 cli.add_command(validate)

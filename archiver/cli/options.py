@@ -6,14 +6,16 @@ from pathlib import Path
 
 import click
 
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="ФАЙЛ",
-    help="Файл настроек (по умолчанию ./archiver.toml).",
-)
-"""``--config ФАЙЛ`` → ``config_path: Path | None``."""
+from archiver.cli.context import config_option
+
+__all__ = [
+    "JSON_OPTION",
+    "OPERATOR_OPTION",
+    "OUT_OPTION",
+    "REASON_OPTION",
+    "class_option",
+    "config_option",
+]
 
 class_option = click.option(
     "--class",
@@ -23,3 +25,25 @@ class_option = click.option(
     help="Только этот класс (можно несколько раз).",
 )
 """``--class ID`` (repeatable) → ``class_ids: tuple[str, ...]``."""
+
+JSON_OPTION = click.option(
+    "--json", "as_json", is_flag=True, help="Вывести результат в формате JSON."
+)
+REASON_OPTION = click.option(
+    "--reason",
+    required=True,
+    metavar="ПРИЧИНА",
+    help="Зачем нужен документ (записывается в журнал доступа).",
+)
+OPERATOR_OPTION = click.option(
+    "--operator",
+    metavar="ИМЯ",
+    help="Кто выдаёт документ (по умолчанию — пользователь операционной системы).",
+)
+OUT_OPTION = click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="ФАЙЛ",
+    help="Куда записать документ (существующий файл не перезаписывается).",
+)

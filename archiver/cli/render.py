@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
+from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
-from archiver.cli.options import class_option
-from archiver.cli.output import echo_json
+from archiver.cli.options import class_option, config_option
+from archiver.cli.output import echo_json, print_validation_report
 from archiver.cli.progress import ProgressDisplay
-from archiver.cli.validate import print_report
 from archiver.errors import ExitCode
 from archiver.kinds import CLASS_JOURNAL
 from archiver.numbers import plural_form
@@ -36,16 +36,27 @@ from archiver.sources.export_v1 import read_export
     help="Число процессов (по умолчанию по числу ядер).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Вывести список документов в формате JSON.")
+@config_option()
+@pass_cli
 def render(
-    source: Path, out_dir: Path, class_ids: tuple[str, ...], workers: int | None, as_json: bool
+    cli: CliContext,
+    source: Path,
+    out_dir: Path,
+    class_ids: tuple[str, ...],
+    workers: int | None,
+    as_json: bool,
 ) -> None:
-    """Сверстать журналы классов и сводные ведомости итоговых отметок в PDF/A."""
+    """Сверстать журналы классов и сводные ведомости итоговых отметок в PDF/A.
+
+    Шаблоны и политики хранения — встроенные или свои, из раздела [documents] файла настроек.
+    """
+    doc_options = cli.settings_or_defaults().documents
     report = read_export(source)
     if not report.ok or report.export is None:
         if as_json:
             echo_json(report.to_json())
         else:
-            print_report(report)
+            print_validation_report(report)
         raise SystemExit(ExitCode.BAD_INPUT)
     export = report.export
     for warning in report.warnings:
@@ -53,7 +64,9 @@ def render(
     names = {c.id: c.name for c in export.classes}
     progress = ProgressDisplay(as_json, {"render": "Вёрстка классов"})
     try:
-        documents = render_classes(export, out_dir, class_ids, workers=workers, progress=progress)
+        documents = render_classes(
+            export, out_dir, class_ids, workers=workers, progress=progress, doc_options=doc_options
+        )
     finally:
         progress.close()
     if as_json:

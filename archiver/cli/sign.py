@@ -9,13 +9,14 @@ from pathlib import Path
 import click
 
 from archiver.archive.store import find_documents
+from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
 from archiver.cli.progress import ProgressDisplay
-from archiver.config import load_config
 from archiver.demo.keys import demo_timestamping
 from archiver.errors import ExitCode, InputError, UsageError
+from archiver.settings import SignatureSettings
 from archiver.signing.check import DocumentReport, SignatureReport, check_document
 from archiver.signing.sign import (
     load_trust_roots,
@@ -40,6 +41,11 @@ def read_secret(env_name: str, prompt: str) -> str:
     return entered
 
 
+def signer_secret(signature: SignatureSettings) -> str:
+    """The configured signer's passphrase or PIN (:func:`read_secret`)."""
+    return read_secret(secret_env(signature), secret_prompt(signature))
+
+
 @click.command("sign", cls=RuCommand)
 @click.argument(
     "paths",
@@ -48,9 +54,10 @@ def read_secret(env_name: str, prompt: str) -> str:
     type=click.Path(path_type=Path),
     metavar="ПАПКА|ФАЙЛ...",
 )
-@config_option
+@config_option()
 @click.option("--json", "as_json", is_flag=True, help="Вывести результат в формате JSON.")
-def sign(paths: tuple[Path, ...], config_path: Path | None, as_json: bool) -> None:
+@pass_cli
+def sign(cli: CliContext, paths: tuple[Path, ...], as_json: bool) -> None:
     """Подписать документы электронной подписью директора (PAdES).
 
     ПАПКА — папка, подготовленная командой «archiver render» (ищутся файлы
@@ -58,10 +65,9 @@ def sign(paths: tuple[Path, ...], config_path: Path | None, as_json: bool) -> No
     ключа или PIN-код токена вводится один раз на все документы. Уже подписанные
     документы повторно не подписываются.
     """
-    settings = load_config(config_path).signature
+    settings = cli.settings.signature
     documents = find_documents(paths)
-    env_name = secret_env(settings)
-    secret = read_secret(env_name, secret_prompt(settings))
+    secret = signer_secret(settings)
     progress = ProgressDisplay(as_json, {"sign": "Подпись документов"})
     with signing_session(settings, secret, demo_timestamping(settings)) as signer:
         if not as_json:
@@ -138,7 +144,7 @@ def _print_document(report: DocumentReport) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="ФАЙЛ...",
 )
-@config_option
+@config_option()
 @click.option(
     "--trust-root",
     "trust_roots",
@@ -148,8 +154,9 @@ def _print_document(report: DocumentReport) -> None:
     help="Доверенный корневой сертификат (PEM или DER); по умолчанию из [signature] trust_roots.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Вывести результат в формате JSON.")
+@pass_cli
 def check_signature(
-    files: tuple[Path, ...], config_path: Path | None, trust_roots: tuple[Path, ...], as_json: bool
+    cli: CliContext, files: tuple[Path, ...], trust_roots: tuple[Path, ...], as_json: bool
 ) -> None:
     """Проверить электронные подписи документов (без обращения к сети).
 
@@ -159,11 +166,11 @@ def check_signature(
     """
     roots_paths = list(trust_roots)
     if not roots_paths:
-        if config_path is None and not Path("archiver.toml").is_file():
+        if not cli.has_config():
             raise UsageError(
                 "укажите доверенный корневой сертификат (--trust-root) или файл настроек (--config)"
             )
-        roots_paths = list(load_config(config_path).signature.trust_roots)
+        roots_paths = list(cli.settings.signature.trust_roots)
     roots = load_trust_roots(roots_paths)
     if not roots:
         raise UsageError(

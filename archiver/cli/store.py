@@ -15,16 +15,16 @@ from archiver.archive.store import (
     find_documents,
     store_records,
 )
+from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import config_option
-from archiver.cli.output import echo_json
+from archiver.cli.output import echo_json, print_validation_report
 from archiver.cli.progress import ProgressDisplay
-from archiver.cli.validate import print_report
 from archiver.errors import ExitCode, InputError
 from archiver.kinds import CLASS_JOURNAL, JOURNAL_EXPORT
 from archiver.progress import STEP, ProgressEvent
 from archiver.sources.export_v1 import read_export
-from archiver.storage.config import load_storage_settings, open_location
+from archiver.storage.open import open_locations
 
 STATUS_TEXT = {
     STORED: "Сохранено",
@@ -66,17 +66,18 @@ def _print_result(result: RecordResult) -> None:
     metavar="ВЫГРУЗКА",
     help="Выгрузка электронного журнала, по которой сделаны документы (сохраняется тоже).",
 )
-@config_option
+@config_option()
 @click.option(
     "--correction",
     metavar="ПРИЧИНА",
     help="Сохранить изменённый документ новой версией (старая остаётся в архиве).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Вывести результат в формате JSON.")
+@pass_cli
 def store(
+    cli: CliContext,
     paths: tuple[Path, ...],
     source: Path,
-    config_path: Path | None,
     correction: str | None,
     as_json: bool,
 ) -> None:
@@ -86,7 +87,8 @@ def store(
     *-class-journal.pdf и *-final-marks.pdf), или отдельные файлы документов.
     Повторный запуск ничего не меняет в уже сохранённом и дописывает прерванное.
     """
-    settings = load_storage_settings(config_path)
+    settings = cli.settings
+    storage = settings.require_storage()
     try:
         raw = source.read_bytes()
     except FileNotFoundError as exc:
@@ -98,10 +100,10 @@ def store(
         if as_json:
             echo_json(report.to_json())
         else:
-            print_report(report)
+            print_validation_report(report)
         raise SystemExit(ExitCode.BAD_INPUT)
     documents = find_documents(paths)
-    locations = [open_location(loc) for loc in settings.locations]
+    locations = open_locations(storage)
 
     def line(event: ProgressEvent) -> str | None:
         if event.event == "location":
@@ -120,7 +122,8 @@ def store(
         documents,
         locations,
         correction=correction,
-        zone=settings.timezone,
+        zone=storage.timezone,
+        policies_folder=settings.documents.retention_policies,
         progress=progress,
     )
     if as_json:

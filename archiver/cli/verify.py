@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -17,16 +16,15 @@ from archiver.archive.verify import (
     RecordStatus,
     verify_archive,
 )
+from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
 from archiver.cli.progress import ProgressDisplay
-from archiver.config import load_config
 from archiver.errors import ExitCode
 from archiver.parallel import cores
 from archiver.progress import ProgressEvent
-from archiver.state import state_dir
-from archiver.storage.config import load_storage_settings, open_location
+from archiver.storage.open import open_locations
 
 RECORD_TEXT = {
     RecordStatus.OK: "в порядке",
@@ -139,7 +137,7 @@ def _location_line(event: ProgressEvent) -> str | None:
 
 
 @click.command("verify", cls=RuCommand)
-@config_option
+@config_option()
 @click.option(
     "--deep",
     is_flag=True,
@@ -158,8 +156,9 @@ def _location_line(event: ProgressEvent) -> str | None:
     help="Проверить только эту долю записей, давно не проверявшихся (0.1 — десятую часть).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Вывести отчёт в формате JSON.")
+@pass_cli
 def verify(
-    config_path: Path | None,
+    cli: CliContext,
     deep: bool,
     repair: bool,
     sample: float | None,
@@ -172,15 +171,16 @@ def verify(
     проверяются электронные подписи документов. Выход: 0 — архив в порядке, 1 — найдены
     проблемы (даже если --repair их исправил), 2 — ошибка в параметрах или настройках.
     """
-    settings = load_storage_settings(config_path)
+    settings = cli.settings
+    storage = settings.require_storage()
     roots = []
     if deep or repair:
         from archiver.signing.sign import load_trust_roots
 
-        signature = load_config(config_path).signature
+        signature = settings.signature
         roots = load_trust_roots(signature.trust_roots) if signature.trust_roots else []
-    folder = state_dir(config_path)
-    locations = [open_location(loc) for loc in settings.locations]
+    folder = settings.working_dir()
+    locations = open_locations(storage)
     progress = ProgressDisplay(
         as_json,
         {"verify": "Проверка записей"},

@@ -7,23 +7,20 @@ from pathlib import Path
 
 import click
 
+from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import class_option, config_option
-from archiver.cli.output import echo_json
+from archiver.cli.output import echo_json, print_validation_report
 from archiver.cli.progress import year_end_display
-from archiver.cli.sign import read_secret
-from archiver.cli.validate import print_report
-from archiver.config import load_config
+from archiver.cli.sign import signer_secret
 from archiver.demo.keys import demo_timestamping
 from archiver.errors import ArchiverError, ExitCode
 from archiver.model import JournalExport
 from archiver.progress import DONE, START, ProgressEvent
 from archiver.render.batch import select_classes
-from archiver.signing.sign import secret_env, secret_prompt
 from archiver.sources.export_v1 import read_export
-from archiver.state import state_dir
 from archiver.storage.base import Storage
-from archiver.storage.config import load_storage_settings, open_location
+from archiver.storage.open import open_locations
 from archiver.yearend import (
     REPORT_TEXT,
     STATE_TEXT,
@@ -51,7 +48,7 @@ def load_raw(source: str) -> tuple[bytes, str]:
     metavar="ФАЙЛ|URL",
     help="Выгрузка журнала: файл или адрес https://… (токен — в ARCHIVER_SOURCE_TOKEN).",
 )
-@config_option
+@config_option()
 @class_option
 @click.option(
     "--correction",
@@ -60,9 +57,10 @@ def load_raw(source: str) -> tuple[bytes, str]:
 )
 @click.option("--workers", type=click.IntRange(1, 64), metavar="N", help="Процессов вёрстки.")
 @click.option("--json", "as_json", is_flag=True, help="Ход работы — строками JSON, итог — JSON.")
+@pass_cli
 def year_end(
+    cli: CliContext,
     source: str,
-    config_path: Path | None,
     class_ids: tuple[str, ...],
     correction: str | None,
     workers: int | None,
@@ -72,9 +70,9 @@ def year_end(
 
     Прерванный запуск продолжается с места остановки: сделанное не повторяется.
     """
-    config = load_config(config_path)
-    storage = load_storage_settings(config_path)
-    state = state_dir(config_path)
+    settings = cli.settings
+    storage = settings.require_storage()
+    state = settings.working_dir()
     progress = year_end_display(as_json)
     progress(ProgressEvent("validate", START, 0, 1))
     started = time.monotonic()
@@ -85,17 +83,17 @@ def year_end(
         if as_json:
             echo_json(report.to_json())
         else:
-            print_report(report)
+            print_validation_report(report)
         raise SystemExit(ExitCode.BAD_INPUT)
     validated = time.monotonic() - started
     export = report.export
     ids = select_classes(export, class_ids)
-    locations = [open_location(loc) for loc in storage.locations]
-    signature = config.signature
+    locations = open_locations(storage)
+    signature = settings.signature
 
     def secret() -> str:
         progress.close()
-        return read_secret(secret_env(signature), secret_prompt(signature))
+        return signer_secret(signature)
 
     try:
         result = run_year_end(
@@ -110,6 +108,7 @@ def year_end(
             class_ids=ids,
             correction=correction,
             zone=storage.timezone,
+            doc_options=settings.documents,
             workers=workers,
             progress=progress,
             validate_seconds=validated,

@@ -30,9 +30,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from archiver.config import SignatureSettings
 from archiver.errors import ArchiverError, ExitCode
 from archiver.files import write_atomic
+from archiver.settings import SignatureSettings
 from archiver.signing.sign import TimestampingService
 
 DEMO_NOTICE = "ДЕМО — не имеет юридической силы"

@@ -17,6 +17,7 @@ from archiver.model import JournalExport
 from archiver.parallel import fork_map
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.render.bundle import ClassRenderer, RenderedDocument
+from archiver.settings import DocumentsOptions
 
 
 def select_classes(export: JournalExport, class_ids: Sequence[str] | None) -> list[str]:
@@ -37,8 +38,11 @@ def render_classes(
     *,
     workers: int | None = None,
     progress: ProgressCallback | None = None,
+    doc_options: DocumentsOptions | None = None,
 ) -> list[RenderedDocument]:
     """Render the documents of the selected classes into ``out_dir``; return them in export order.
+
+    ``doc_options`` names a school's own templates and retention policies (else the built-in ones).
 
     Progress: stage ``render``, a step per class (``item`` is the class id).
     """
@@ -49,7 +53,7 @@ def render_classes(
     def render_one(class_id: str) -> list[RenderedDocument]:
         nonlocal renderer  # one per worker process, kept for all its classes
         if renderer is None:
-            renderer = ClassRenderer(export)
+            renderer = ClassRenderer(export, doc_options=doc_options)
         return renderer.render_class(class_id, out_dir)
 
     def weight(class_id: str) -> int:  # the biggest classes first

@@ -32,6 +32,7 @@ from archiver.render.pdf import (
     assemble,
 )
 from archiver.retention import RetentionPolicy, load_policy
+from archiver.settings import DocumentsOptions
 from archiver.sources.export_v1 import class_slice
 
 
@@ -85,10 +86,14 @@ class ClassRenderer:
         export: JournalExport,
         engines: Engines | None = None,
         policies: dict[str, RetentionPolicy] | None = None,
+        doc_options: DocumentsOptions | None = None,
     ) -> None:
+        folders = doc_options or DocumentsOptions()  # a school's own templates and policies
         self.export = export
-        self.engines = engines or Engines()
-        self.policies = policies or {k: load_policy(k) for k in (CLASS_JOURNAL, FINAL_MARKS)}
+        self.engines = engines or Engines(folders.templates)
+        self.policies = policies or {
+            k: load_policy(k, folders.retention_policies) for k in (CLASS_JOURNAL, FINAL_MARKS)
+        }
         self.names = ctx.Names(export)
         director = export.school.director
         self.common: dict[str, Any] = {

@@ -38,13 +38,13 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
 from pyhanko_certvalidator import ValidationContext
 
-from archiver.config import Pkcs11Signer, SignatureSettings
 from archiver.errors import ArchiverError, ExitCode
 from archiver.files import write_atomic
 from archiver.kinds import CLASS_JOURNAL, EXTRACT_KIND, FINAL_MARKS
 from archiver.parallel import fork_map
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.render.pdf import SIGNATURE_FIELD, TITLE_SIGNATURE_BOX
+from archiver.settings import Pkcs11Signer, SignatureSettings
 
 FIELD_NAME = SIGNATURE_FIELD
 STAMP_FONT = Path("/usr/share/fonts/truetype/paratype/PTF55F.ttf")
@@ -575,15 +575,13 @@ def signing_session(
     replaces ``[signature] tsa_url`` (the caller hands in the demo's service; the
     signer knows nothing of the demo).
     """
-    from dataclasses import replace
-
     signer = settings.signer
     if signer is None:
         raise SignError("в файле настроек не задан подписант (раздел [signer])")
     with ExitStack() as stack:
         if timestamping is not None:
             url = stack.enter_context(timestamping())
-            settings = replace(settings, tsa_url=url)
+            settings = settings.model_copy(update={"tsa_url": url})
         if isinstance(signer, Pkcs11Signer):
             loaded = stack.enter_context(open_pkcs11(signer, secret))
         else:

@@ -1,0 +1,264 @@
+"""Handing documents out of the archive: a record's document (``get``) and a student's extract.
+
+Both follow one order, decided here and nowhere else: check the request, read and
+hash-check what the archive holds, write the access log entry in every location,
+and only then write the new file (never over an existing one). A document whose
+log entry could not be written is not handed out. The extract refreshes the
+catalog first (it picks the student's records from it) and is signed when a
+signer is configured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from archiver.archive.access_log import (
+    EXTRACT,
+    GET,
+    POLICY_KIND,
+    AccessLog,
+    AccessRequest,
+    AppendResult,
+    sha256_hex,
+)
+from archiver.archive.catalog import (
+    RebuildResult,
+    archived_record_ids,
+    catalog_meta,
+    catalog_path,
+    catalogued_record_ids,
+    final_marks_records,
+    rebuild,
+    student_data_records,
+)
+from archiver.archive.extract import ExtractData, gather, render_extract
+from archiver.archive.retrieve import (
+    FetchedRecord,
+    RecordNotFound,
+    check_record_id,
+    fetch_record,
+    refuse_existing,
+    write_new_file,
+)
+from archiver.errors import UsageError
+from archiver.render.engines import Engines
+from archiver.retention import load_policy
+from archiver.settings import Settings, SignatureSettings
+from archiver.signing.sign import DocumentSigner, TimestampingService, signing_session
+from archiver.storage.locations import Locations
+from archiver.storage.open import open_locations
+
+SecretProvider = Callable[[], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Archive:
+    """The configured archive: its locations (checked lazily, on first use) and the working folder."""
+
+    settings: Settings
+    locations: Locations
+    state: Path
+
+    @property
+    def zone(self) -> tzinfo:
+        """The school's time zone: ``[storage] timezone``, else this computer's."""
+        storage = self.settings.require_storage()
+        zone = storage.timezone or datetime.now().astimezone().tzinfo
+        assert zone is not None
+        return zone
+
+    @property
+    def catalog(self) -> Path:
+        """The catalog file."""
+        return catalog_path(self.state)
+
+    def access_log(self) -> AccessLog:
+        """The access log in the archive's locations."""
+        policy = load_policy(POLICY_KIND, self.settings.documents.retention_policies)
+        return AccessLog(self.locations, policy, self.zone)
+
+
+def open_archive(settings: Settings) -> Archive:
+    """The archive of these settings (``[storage]`` required)."""
+    locations = Locations(open_locations(settings.require_storage()))
+    return Archive(settings, locations, settings.working_dir())
+
+
+def refresh_catalog(archive: Archive) -> RebuildResult | None:
+    """Rebuild the catalog when it is missing or the archive's records changed since; else ``None``."""
+    path = archive.catalog
+    source = archive.locations.first()
+    if catalog_meta(path) is not None and catalogued_record_ids(path) == archived_record_ids(
+        source
+    ):
+        return None
+    return rebuild(archive.locations, path)
+
+
+def check_reason(reason: str) -> str:
+    """The reason of a request, stripped; :class:`UsageError` when it is empty."""
+    if not reason.strip():
+        raise UsageError("укажите причину обращения к архиву (--reason «…»)")
+    return reason.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class HandedDocument:
+    """A record's document written to a new file, and its access log entry."""
+
+    record_id: str
+    out: Path
+    fetched: FetchedRecord
+    logged: AppendResult
+
+    @property
+    def url(self) -> str:
+        """Where the copy handed out was read."""
+        return self.fetched.location.url(f"{self.record_id}/{self.fetched.manifest.payload_path}")
+
+
+def get_document(
+    archive: Archive, record_id: str, out: Path, *, reason: str, operator: str | None = None
+) -> HandedDocument:
+    """Hand out a record's document: hash-checked, logged, then written to the new file ``out``."""
+    reason = check_reason(reason)
+    refuse_existing(out)
+    rid = check_record_id(record_id)
+    fetched = fetch_record(archive.locations, rid)
+    manifest = fetched.manifest
+    request = AccessRequest(
+        action=GET,
+        what={"record_id": rid},
+        reason=reason,
+        operator=operator,
+        output={"path": str(out.resolve()), "sha256": manifest.sha256, "size": manifest.size},
+        sources=[{"record_id": rid, "sha256": manifest.sha256, "location": fetched.location.name}],
+    )
+    logged = archive.access_log().append(request)
+    write_new_file(out, fetched.payload)
+    return HandedDocument(rid, out, fetched, logged)
+
+
+@dataclass(frozen=True, slots=True)
+class HandedExtract:
+    """A student's extract written to a new file, and its access log entry."""
+
+    school_id: str
+    student_id: str
+    out: Path
+    data: ExtractData
+    pages: int
+    pdf: bytes = field(repr=False)
+    signer: str | None
+    """Whose signature the extract carries; ``None``: not signed."""
+    logged: AppendResult
+    rebuilt: RebuildResult | None
+    """The catalog rebuild this request needed, if any."""
+
+    @property
+    def sha256(self) -> str:
+        """The extract's hash."""
+        return sha256_hex(self.pdf)
+
+
+@contextmanager
+def _signer(
+    signature: SignatureSettings, secret: SecretProvider, timestamping: TimestampingService | None
+) -> Iterator[DocumentSigner | None]:
+    """The configured signer, or ``None`` without ``[signer]``."""
+    if signature.signer is None:
+        yield None
+        return
+    with signing_session(signature, secret(), timestamping) as signer:
+        yield signer
+
+
+def _pick_school(archive: Archive, student_id: str, school_id: str | None) -> tuple[str, list[str]]:
+    schools = student_data_records(archive.catalog, student_id)
+    if school_id is not None:
+        schools = {k: v for k, v in schools.items() if k == school_id}
+    if not schools:
+        raise RecordNotFound(
+            f"обучающегося с id «{student_id}» в архиве нет (найдите его id: archiver find ФАМИЛИЯ)"
+        )
+    if len(schools) > 1:
+        raise UsageError(
+            f"id «{student_id}» есть в архивах нескольких школ ({', '.join(sorted(schools))}); "
+            "укажите школу: --school ID"
+        )
+    return next(iter(schools.items()))
+
+
+def make_extract(
+    archive: Archive,
+    student_id: str,
+    out: Path,
+    *,
+    reason: str,
+    operator: str | None = None,
+    school_id: str | None = None,
+    secret: SecretProvider,
+    timestamping: TimestampingService | None = None,
+) -> HandedExtract:
+    """Make a student's extract from the archive, sign it if a signer is configured, log, write."""
+    reason = check_reason(reason)
+    refuse_existing(out)
+    rebuilt = refresh_catalog(archive)
+    school, records = _pick_school(archive, student_id, school_id)
+    data = gather(
+        archive.locations,
+        school,
+        student_id,
+        records,
+        final_marks_records(archive.catalog, school),
+    )
+    signature = archive.settings.signature
+    issued = datetime.now(archive.zone)
+    signed_by: str | None = None
+    with _signer(signature, secret, timestamping) as signer:
+        owner = signer.loaded.identity.owner if signer is not None else None
+        rendered = render_extract(
+            data,
+            issued=issued,
+            signer_name=owner,
+            signer_position=signature.signer_position,
+            engines=Engines(archive.settings.documents.templates),
+        )
+        pdf = rendered.pdf
+        if signer is not None:
+            pdf = signer.sign_bytes(pdf)
+            signed_by = owner
+    request = AccessRequest(
+        action=EXTRACT,
+        what={"school_id": school, "student_id": student_id},
+        reason=reason,
+        operator=operator,
+        output={
+            "path": str(out.resolve()),
+            "sha256": sha256_hex(pdf),
+            "size": len(pdf),
+            "signed": signed_by is not None,
+        },
+        sources=data.sources,
+    )
+    logged = archive.access_log().append(request)
+    write_new_file(out, pdf)
+    return HandedExtract(
+        school, student_id, out, data, rendered.pages, pdf, signed_by, logged, rebuilt
+    )
+
+
+def logged_json(logged: AppendResult) -> dict[str, Any]:
+    """An access log entry's receipt, for ``--json``."""
+    return {
+        "seq": logged.seq,
+        "sha256": logged.sha256,
+        "key": logged.key,
+        "locations": list(logged.written),
+        "notes": list(logged.notes),
+    }

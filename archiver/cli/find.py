@@ -1,0 +1,98 @@
+"""``archiver find``: a student by name, with the classes and archive records of each year."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import click
+
+from archiver.archive.catalog import StudentMatch, catalog_meta, ensure_catalog, find_students
+from archiver.archive.handout import open_archive
+from archiver.cli.context import CliContext, pass_cli
+from archiver.cli.i18n import RuCommand
+from archiver.cli.options import JSON_OPTION, config_option
+from archiver.cli.output import echo_json, print_rebuild
+from archiver.render.context import ru_date
+
+
+def _built_at(text: str) -> str:
+    try:
+        moment = datetime.fromisoformat(text).astimezone()
+    except ValueError:
+        return text
+    return moment.strftime("%d.%m.%Y %H:%M")
+
+
+def _entry_lines(match: StudentMatch) -> Iterator[str]:
+    for entry in match.entries:
+        heading = f"{entry.class_name} класс" if entry.class_kind == "class" else entry.class_name
+        dates = []
+        if entry.left:
+            dates.append(f"выбыл(а) {ru_date(datetime.fromisoformat(entry.left).date())}")
+        line = f"   {entry.academic_year}, {heading}"
+        if dates:
+            line += f" ({'; '.join(dates)})"
+        yield line
+        journal = entry.class_journal or "нет в архиве"
+        yield f"       журнал класса:       {journal}"
+        if entry.class_kind == "class":
+            if entry.final_marks:
+                statement = entry.final_marks
+            elif not entry.marks_recorded:
+                statement = "не составляется (отметки не выставляются)"
+            else:
+                statement = "нет в архиве"
+            yield f"       сводная ведомость:   {statement}"
+
+
+@click.command("find", cls=RuCommand)
+@click.argument("query", metavar="ЗАПРОС")
+@click.option("--year", metavar="ГОД", help="Только этот учебный год, например 2025/2026.")
+@click.option(
+    "--class", "class_filter", metavar="КЛАСС", help="Только этот класс (id или название)."
+)
+@config_option()
+@JSON_OPTION
+@pass_cli
+def find(
+    cli: CliContext, query: str, year: str | None, class_filter: str | None, as_json: bool
+) -> None:
+    """Найти обучающегося по фамилии, имени или их части (регистр и ё/е не важны).
+
+    Показывает дату рождения, классы по годам и номера записей архива: журнал
+    класса и сводную ведомость итоговых отметок. Каталог строится сам, если его
+    ещё нет (archiver catalog rebuild — построить заново).
+    """
+    archive = open_archive(cli.settings)
+    built = ensure_catalog(archive.locations, archive.catalog)
+    if built is not None and not as_json:
+        print_rebuild(built, err=True)
+    matches = find_students(archive.catalog, query, year=year, class_filter=class_filter)
+    if as_json:
+        echo_json([m.to_json() for m in matches])
+        return
+    meta = catalog_meta(archive.catalog) or {}
+    click.echo(
+        f"Каталог от {_built_at(meta.get('built_at', ''))} "
+        f"(хранилище «{meta.get('location', '?')}»). Запрос «{query}»: найдено {len(matches)}"
+    )
+    for n, match in enumerate(matches, 1):
+        birth = (
+            ru_date(datetime.fromisoformat(match.birth_date).date())
+            if match.birth_date
+            else "не указана"
+        )
+        click.echo("")
+        click.echo(
+            f"{n}. {match.full_name}, дата рождения {birth} "
+            f"(id {match.student_id}; {match.school_name})"
+        )
+        for line in _entry_lines(match):
+            click.echo(line)
+    if matches:
+        click.echo("")
+        click.echo(
+            "Выдать документ: archiver get НОМЕР_ЗАПИСИ --out ФАЙЛ --reason «…»; "
+            "выписка итоговых отметок: archiver extract --student ID --out ФАЙЛ --reason «…»"
+        )

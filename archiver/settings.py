@@ -1,0 +1,514 @@
+"""The project's settings file, ``archiver.toml``: one typed model, read in one place.
+
+:func:`load_settings` reads the file once into a frozen :class:`Settings`; the
+command line hands it down to every command. Secrets never live in the file: the
+signer's passphrase or PIN comes from the environment variable the file names,
+or a prompt; S3 credentials from the standard AWS chain. Relative paths are taken
+relative to the file's folder. Every problem is one Russian line naming the file
+and the key path (``archiver.toml: storage.secondary.bucket: …``), in the manner
+of the export's messages; the keys are documented in ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from functools import cached_property
+from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from archiver.errors import ArchiverError, ExitCode
+
+DEFAULT_CONFIG = "archiver.toml"
+DEFAULT_STATE_DIR = "state"
+LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+ABOUT_CONFIG = "создайте его командой «archiver init» или укажите --config"
+
+
+class ConfigError(ArchiverError):
+    """The settings file is missing, unreadable or wrong; nothing was written."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+def _problem(message: str, *, key: str | None = None, at: str | None = None) -> PydanticCustomError:
+    """A settings problem raised from a validator: ``key`` below the table, or ``at`` the whole path."""
+    context: dict[str, str] = {"text": message}
+    if key is not None:
+        context["key"] = key
+    if at is not None:
+        context["at"] = at
+    return PydanticCustomError("settings", "{text}", context)
+
+
+def _resolve(value: Path, info: ValidationInfo) -> Path:
+    """``~`` expanded; a relative path taken relative to the settings file's folder."""
+    value = value.expanduser()
+    base = info.context.get("folder") if isinstance(info.context, dict) else None
+    return value if value.is_absolute() or base is None else base / value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+"""A non-empty string (surrounding spaces dropped)."""
+FilePath = Annotated[Path, PlainValidator(lambda v: _path(v)), AfterValidator(_resolve)]
+"""A path: relative to the settings file's folder."""
+
+
+def _path(value: Any) -> Path:
+    if isinstance(value, Path):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise _problem("ожидалась непустая строка")
+    return Path(value)
+
+
+def _zone(value: Any) -> ZoneInfo:
+    if isinstance(value, ZoneInfo):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise _problem("ожидалась непустая строка")
+    try:
+        return ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise _problem(f"неизвестный часовой пояс «{value}» (пример: Asia/Yekaterinburg)") from exc
+
+
+class _Table(BaseModel):
+    """A table of the file: frozen, every unknown key reported."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    secret_keys: ClassVar[frozenset[str]] = frozenset()
+    """Keys refused because they would hold a secret (see :attr:`secret_hint`)."""
+    secret_hint: ClassVar[str] = ""
+
+
+# -- signing
+
+
+_SIGNER_SECRETS = frozenset({"passphrase", "password", "pin", "PIN"})
+_SIGNER_HINT = (
+    "пароли и PIN-коды не хранятся в файле настроек; "
+    "укажите имя переменной окружения (…_env) или введите при запросе"
+)
+
+
+class Pkcs12Signer(_Table):
+    """The director's key and certificate in a PKCS#12 file (``[signer] kind = "pkcs12"``)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    secret_keys = _SIGNER_SECRETS
+    secret_hint = _SIGNER_HINT
+
+    kind: Literal["pkcs12"] = "pkcs12"
+    path: FilePath = Field(alias="pkcs12_file")
+    passphrase_env: Text = "ARCHIVER_SIGNER_PASSPHRASE"
+
+
+class Pkcs11Signer(_Table):
+    """The director's key on a PKCS#11 token (a hardware token or SoftHSM2)."""
+
+    secret_keys = _SIGNER_SECRETS
+    secret_hint = _SIGNER_HINT
+
+    kind: Literal["pkcs11"] = "pkcs11"
+    module: FilePath
+    token_label: Text
+    key_label: Text
+    cert_label: Text
+    pin_env: Text = "ARCHIVER_SIGNER_PIN"
+
+
+Signer = Annotated[Pkcs12Signer | Pkcs11Signer, Field(discriminator="kind")]
+
+
+def _level(value: Any) -> str:
+    if value not in LEVELS:
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        raise _problem(f"допустимо {', '.join(LEVELS)}, а не «{shown}»")
+    return str(value)
+
+
+class SignatureOptions(_Table):
+    """``[signature]``: how documents are signed and validated."""
+
+    level: Annotated[str, PlainValidator(_level)] = "B-B"
+    """B-B without a timestamping service, else B-LTA unless set."""
+    tsa_url: Text | None = None
+    trust_roots: tuple[FilePath, ...] = ()
+    signer_position: Text = "Директор"
+    crls: tuple[FilePath, ...] = ()
+    """CRL files known in advance (DER or PEM), embedded when the CA's CRL is not reachable."""
+    demo_tsa: FilePath | None = None
+    """Demo keys folder: run the demo timestamping service on 127.0.0.1 while signing."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_level(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "level" not in data:
+            timestamps = data.get("tsa_url") or data.get("demo_tsa")
+            return {**data, "level": "B-LTA" if timestamps else "B-B"}
+        return data
+
+    @model_validator(mode="after")
+    def _timestamps(self) -> SignatureOptions:
+        if self.tsa_url and self.demo_tsa:
+            raise _problem("укажите либо tsa_url, либо demo_tsa, но не оба", key="demo_tsa")
+        if self.level != "B-B" and not self.tsa_url and not self.demo_tsa:
+            raise _problem(
+                f"для уровня {self.level} нужен адрес службы штампов времени", key="tsa_url"
+            )
+        return self
+
+
+class SignatureSettings(SignatureOptions):
+    """Everything the signer needs: ``[signature]`` and the ``[signer]`` of the same file."""
+
+    signer: Signer | None = None
+
+
+# -- storage
+
+
+class LocalLocation(_Table):
+    """A folder: a mounted NAS share or an external disk."""
+
+    kind: Literal["local"] = "local"
+    path: FilePath
+
+
+def _prefix(value: str) -> str:
+    """``archive`` and ``/archive/`` both become ``archive/`` (as the S3 backend keys them)."""
+    cleaned = value.strip("/")
+    return f"{cleaned}/" if cleaned else ""
+
+
+def _endpoint(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise _problem(f"ожидался адрес вида https://…, а не «{value}»")
+    return value
+
+
+class S3Location(_Table):
+    """A bucket of AWS S3 or an S3-compatible service."""
+
+    secret_keys = frozenset(
+        {
+            "aws_access_key_id",
+            "aws_secret_access_key",
+            "aws_session_token",
+            "access_key",
+            "access_key_id",
+            "secret_key",
+            "secret_access_key",
+            "session_token",
+            "password",
+        }
+    )
+    secret_hint = (
+        "ключи доступа не хранятся в файле настроек; укажите профиль AWS (profile) или задайте "
+        "переменные окружения AWS_ACCESS_KEY_ID и AWS_SECRET_ACCESS_KEY"
+    )
+
+    kind: Literal["s3"] = "s3"
+    bucket: Text
+    prefix: Annotated[str, AfterValidator(_prefix)] = ""
+    endpoint_url: Annotated[Text, AfterValidator(_endpoint)] | None = None
+    region: Text | None = None
+    profile: Text | None = None
+    addressing_style: Literal["path", "virtual", "auto"] | None = None
+
+
+Location = Annotated[LocalLocation | S3Location, Field(discriminator="kind")]
+
+_TWO_PLACES = "архив хранится в двух копиях в разных местах (регламент, п. 3.8 и 5.5)"
+
+
+def _overlap(a: LocalLocation | S3Location, b: LocalLocation | S3Location) -> bool:
+    """Whether two locations are the same place (or one lies inside the other)."""
+    if isinstance(a, LocalLocation) and isinstance(b, LocalLocation):
+        pa, pb = a.path.resolve(), b.path.resolve()
+        return pa == pb or pa.is_relative_to(pb) or pb.is_relative_to(pa)
+    if isinstance(a, S3Location) and isinstance(b, S3Location):
+        same_service = (a.endpoint_url or "").rstrip("/") == (b.endpoint_url or "").rstrip("/")
+        return (
+            same_service
+            and a.bucket == b.bucket
+            and (a.prefix.startswith(b.prefix) or b.prefix.startswith(a.prefix))
+        )
+    return False
+
+
+class StorageSettings(_Table):
+    """``[storage]``: both locations (regulation 3.8 and 5.5) and the time zone of retain-until dates."""
+
+    timezone: Annotated[ZoneInfo, PlainValidator(_zone)] | None = None
+    """Zone of the retain-until instants; ``None``: the export's UTC offset."""
+    primary: Location
+    secondary: Location
+
+    @model_validator(mode="after")
+    def _distinct(self) -> StorageSettings:
+        if _overlap(self.primary, self.secondary):
+            raise _problem(
+                "[storage.primary] и [storage.secondary] указывают на одно и то же место; "
+                "две копии должны храниться в разных местах",
+                at="",
+            )
+        return self
+
+    @property
+    def locations(self) -> tuple[tuple[str, LocalLocation | S3Location], ...]:
+        """``(name, location)``: primary, then secondary."""
+        return (("primary", self.primary), ("secondary", self.secondary))
+
+
+# -- the rest
+
+
+class ArchiveOptions(_Table):
+    """``[archive]``: the local working folder."""
+
+    state_dir: FilePath = Field(Path(DEFAULT_STATE_DIR), validate_default=True)
+    """Working folder (year-end runs, catalog, verification bookkeeping); default ``state``."""
+
+
+class DocumentsOptions(_Table):
+    """``[documents]``: a school's own copies of the templates and retention policies."""
+
+    templates: FilePath | None = None
+    """Templates folder; ``None``: the built-in templates."""
+    retention_policies: FilePath | None = None
+    """Retention policies folder; ``None``: the built-in policies."""
+
+
+class Settings(_Table):
+    """The whole ``archiver.toml``; :attr:`path` is the file it was read from."""
+
+    archive: ArchiveOptions = Field(default_factory=dict, validate_default=True)
+    storage: StorageSettings | None = None
+    signer: Signer | None = None
+    signature_options: SignatureOptions = Field(SignatureOptions(), alias="signature")
+    documents: DocumentsOptions = DocumentsOptions()
+
+    model_config = ConfigDict(populate_by_name=True)
+    _path: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_signer(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("signer") == {}:
+            return {**data, "signer": None}
+        return data
+
+    @cached_property
+    def signature(self) -> SignatureSettings:
+        """``[signature]`` with the ``[signer]`` it uses."""
+        options = {
+            name: getattr(self.signature_options, name) for name in SignatureOptions.model_fields
+        }
+        return SignatureSettings.model_validate({**options, "signer": self.signer})
+
+    @property
+    def path(self) -> Path | None:
+        """The file the settings were read from; ``None``: no file, the defaults."""
+        return self._path
+
+    @property
+    def folder(self) -> Path:
+        """The settings file's folder: relative paths start there."""
+        return self.path.parent if self.path is not None else Path()
+
+    def require_storage(self) -> StorageSettings:
+        """``[storage]``, or :class:`ConfigError` when the file has none."""
+        if self.storage is None:
+            raise ConfigError(
+                f"{self.path or DEFAULT_CONFIG}: нет раздела [storage]: укажите два места "
+                "хранения, [storage.primary] и [storage.secondary]"
+            )
+        return self.storage
+
+    def working_dir(self, *, create: bool = True) -> Path:
+        """The local working folder (``[archive] state_dir``), created unless ``create=False``.
+
+        It holds what can be rebuilt from the archive or is bookkeeping (the catalog,
+        the times records were verified, the year-end runs and their reports); the
+        archive itself lives in the two storage locations.
+        """
+        folder = self.archive.state_dir  # relative to the settings file's folder already
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read ``archiver.toml`` (the given path, else ``./archiver.toml``) once, checking every key."""
+    path = path or Path(DEFAULT_CONFIG)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"файл настроек {path} не найден ({ABOUT_CONFIG})") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"{path} — это папка, а нужен файл настроек") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: файл настроек не в кодировке UTF-8") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: ошибка в файле настроек: {exc}") from exc
+    try:
+        settings = Settings.model_validate(data, context={"folder": path.parent})
+    except ValidationError as exc:
+        raise ConfigError("\n".join(settings_problems(path, exc))) from exc
+    settings._path = path
+    return settings
+
+
+def default_settings() -> Settings:
+    """The settings without a file: the built-in defaults, no storage, no signer."""
+    return Settings()
+
+
+# -- messages
+
+
+_SECTION_HINTS = {"storage.primary": _TWO_PLACES, "storage.secondary": _TWO_PLACES}
+"""Required tables, and why they are required."""
+
+_TYPE_TEXT = {
+    "string_type": "ожидалась строка",
+    "int_type": "ожидалось целое число",
+    "bool_type": "ожидалось true или false",
+    "list_type": "ожидался список",
+    "tuple_type": "ожидался список",
+    "dict_type": "ожидалась таблица",
+    "model_type": "ожидалась таблица",
+    "model_attributes_type": "ожидалась таблица",
+}
+
+
+def _toml_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "логическое значение"
+    if isinstance(value, int | float):
+        return "число"
+    if isinstance(value, str):
+        return "строка"
+    if isinstance(value, list):
+        return "список"
+    if isinstance(value, dict):
+        return "таблица"
+    if isinstance(value, datetime | date | time):
+        return "дата или время"
+    return type(value).__name__
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _allowed(values: list[str]) -> str:
+    quoted = [f'"{v}"' for v in values]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} или {quoted[-1]}"
+
+
+def _table_model(annotation: Any) -> list[type[_Table]]:
+    """The table models an annotation may hold (``X | None``, tagged unions …)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _table_model(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return [m for arg in get_args(annotation) for m in _table_model(arg)]
+    if isinstance(annotation, type) and issubclass(annotation, _Table):
+        return [annotation]
+    return []
+
+
+def _walk(loc: tuple[int | str, ...]) -> tuple[list[str], type[_Table] | None]:
+    """The key path of a pydantic location (tags of tagged unions left out) and its innermost table."""
+    keys: list[str] = []
+    model: type[_Table] | None = Settings
+    candidates: list[type[_Table]] = []
+    for part in loc:
+        if candidates:  # a tagged union: this part is the tag
+            chosen = [m for m in candidates if m.model_fields["kind"].default == part]
+            if chosen:
+                model, candidates = chosen[0], []
+                continue
+            candidates = []
+        keys.append(str(part))
+        field = None
+        if model is not None:
+            by_key = {f.alias or name: f for name, f in model.model_fields.items()}
+            field = by_key.get(str(part))
+        found = _table_model(field.annotation) if field is not None else []
+        model = found[0] if len(found) == 1 else None
+        candidates = found if len(found) > 1 else []
+    return keys, model
+
+
+def _message(error: Mapping[str, Any]) -> tuple[list[str], str]:
+    """One pydantic error as (key path, Russian message)."""
+    kind = str(error["type"])
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
+    keys, _ = _walk(tuple(error["loc"]))
+    if kind == "settings":
+        if "at" in ctx:
+            return [part for part in str(ctx["at"]).split(".") if part], str(error["msg"])
+        return keys + ([str(ctx["key"])] if "key" in ctx else []), str(error["msg"])
+    if kind == "extra_forbidden":
+        _, table = _walk(tuple(error["loc"])[:-1])
+        if table is not None and keys[-1] in table.secret_keys:
+            return keys, table.secret_hint
+        allowed = sorted(f.alias or n for n, f in table.model_fields.items()) if table else []
+        hint = f"; допустимы: {', '.join(allowed)}" if allowed else ""
+        return keys, f"неизвестный параметр{hint}"
+    if kind == "missing":
+        section = ".".join(keys)
+        if section in _SECTION_HINTS:
+            return [], f"нет раздела [{section}]: {_SECTION_HINTS[section]}"
+        return keys, "обязательный параметр не задан"
+    if kind == "union_tag_not_found":
+        return [*keys, "kind"], "обязательный параметр не задан"
+    if kind == "union_tag_invalid":
+        tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
+        return [*keys, "kind"], f"допустимо {_allowed(tags)}, а не {_shown(ctx.get('tag'))}"
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace(" or ", ", ")
+        tags = [t.strip(" '") for t in expected.split(",")]
+        return keys, f"допустимо {_allowed(tags)}, а не {_shown(value)}"
+    if kind == "string_too_short":
+        return keys, "ожидалась непустая строка"
+    if kind in _TYPE_TEXT:
+        return keys, f"{_TYPE_TEXT[kind]}, а не {_toml_type(value)} {_shown(value)}"
+    return keys, f"недопустимое значение {_shown(value)}"
+
+
+def settings_problems(path: Path, error: ValidationError) -> list[str]:
+    """Each problem of a settings file as ``<file>: <key path>: <message>``, in file order."""
+    lines: list[str] = []
+    for item in error.errors(include_url=False):
+        keys, message = _message(item)
+        where = f"{path}: {'.'.join(keys)}" if keys else str(path)
+        line = f"{where}: {message}"
+        if line not in lines:
+            lines.append(line)
+    return lines
