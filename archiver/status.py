@@ -99,3 +99,18 @@ def year_status(
     )
     end_year = int(export.academic_year.name.split("/")[-1])
     return YearStatus(export, states, date(end_year, 6, 30), today or date.today())
+
+
+def states_after_failure(
+    export: JournalExport, documents: Path, class_ids: list[str], locations: list[Storage]
+) -> list[ClassState] | None:
+    """After a failed run: where each class stands, or ``None`` when every class is complete.
+
+    The locations are looked at if they can be (the storage itself may be what failed).
+    """
+    try:
+        states = class_states(export, documents, class_ids, locations)
+    except Exception:  # the storage itself may be what failed
+        states = class_states(export, documents, class_ids, None)
+    unfinished = [s for s in states if s.state not in (VERIFIED, STORED_BOTH)]
+    return states if unfinished else None

@@ -19,14 +19,12 @@ from archiver.model import JournalExport
 from archiver.progress import DONE, START, ProgressEvent
 from archiver.render.batch import select_classes
 from archiver.sources.export_v1 import read_export
+from archiver.status import states_after_failure
 from archiver.storage.base import Storage
 from archiver.storage.open import open_locations
 from archiver.yearend import (
     REPORT_TEXT,
     STATE_TEXT,
-    STORED_BOTH,
-    VERIFIED,
-    class_states,
     documents_root,
     run_year_end,
     work_folder,
@@ -131,12 +129,8 @@ def _say_where_classes_stand(
     export: JournalExport, documents: Path, ids: list[str], locations: list[Storage]
 ) -> None:
     """After a failure: which classes are complete and which are not (never silently half-done)."""
-    try:
-        states = class_states(export, documents, ids, locations)
-    except Exception:  # the storage itself may be what failed
-        states = class_states(export, documents, ids, None)
-    unfinished = [s for s in states if s.state not in (VERIFIED, STORED_BOTH)]
-    if unfinished:
+    states = states_after_failure(export, documents, ids, locations)
+    if states is not None:
         click.echo("Работа не завершена. Состояние классов:", err=True)
         for s in states:
             click.echo(f"  {s.name}: {STATE_TEXT[s.state]}", err=True)
