@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Mapping
-from datetime import date, datetime, time
 from functools import cached_property
 from pathlib import Path
 from types import UnionType
@@ -36,6 +35,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from archiver.errors import ArchiverError, ExitCode
+from archiver.wording import expected_type, shown, type_name
 
 DEFAULT_CONFIG = "archiver.toml"
 DEFAULT_STATE_DIR = "state"
@@ -391,38 +391,6 @@ def default_settings() -> Settings:
 _SECTION_HINTS = {"storage.primary": _TWO_PLACES, "storage.secondary": _TWO_PLACES}
 """Required tables, and why they are required."""
 
-_TYPE_TEXT = {
-    "string_type": "ожидалась строка",
-    "int_type": "ожидалось целое число",
-    "bool_type": "ожидалось true или false",
-    "list_type": "ожидался список",
-    "tuple_type": "ожидался список",
-    "dict_type": "ожидалась таблица",
-    "model_type": "ожидалась таблица",
-    "model_attributes_type": "ожидалась таблица",
-}
-
-
-def _toml_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "логическое значение"
-    if isinstance(value, int | float):
-        return "число"
-    if isinstance(value, str):
-        return "строка"
-    if isinstance(value, list):
-        return "список"
-    if isinstance(value, dict):
-        return "таблица"
-    if isinstance(value, datetime | date | time):
-        return "дата или время"
-    return type(value).__name__
-
-
-def _shown(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
-
 
 def _allowed(values: list[str]) -> str:
     quoted = [f'"{v}"' for v in values]
@@ -490,16 +458,17 @@ def _message(error: Mapping[str, Any]) -> tuple[list[str], str]:
         return [*keys, "kind"], "обязательный параметр не задан"
     if kind == "union_tag_invalid":
         tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
-        return [*keys, "kind"], f"допустимо {_allowed(tags)}, а не {_shown(ctx.get('tag'))}"
+        return [*keys, "kind"], f"допустимо {_allowed(tags)}, а не {shown(ctx.get('tag'))}"
     if kind == "literal_error":
         expected = str(ctx.get("expected", "")).replace(" or ", ", ")
         tags = [t.strip(" '") for t in expected.split(",")]
-        return keys, f"допустимо {_allowed(tags)}, а не {_shown(value)}"
+        return keys, f"допустимо {_allowed(tags)}, а не {shown(value)}"
     if kind == "string_too_short":
         return keys, "ожидалась непустая строка"
-    if kind in _TYPE_TEXT:
-        return keys, f"{_TYPE_TEXT[kind]}, а не {_toml_type(value)} {_shown(value)}"
-    return keys, f"недопустимое значение {_shown(value)}"
+    wanted = expected_type(kind, "ожидалась таблица")
+    if wanted is not None:
+        return keys, f"{wanted}, а не {type_name(value, 'таблица')} {shown(value)}"
+    return keys, f"недопустимое значение {shown(value)}"
 
 
 def settings_problems(path: Path, error: ValidationError) -> list[str]:

@@ -38,6 +38,7 @@ LOW = frozenset(
         "settings",
         "files",
         "numbers",
+        "wording",
         "retention",
         "parallel",
         "progress",

@@ -28,10 +28,11 @@ from archiver.errors import ArchiverError, ExitCode
 from archiver.kinds import CLASS_JOURNAL, EXTRACT_KIND, FINAL_MARKS, JOURNAL_EXPORT
 from archiver.model import ClassKind, JournalExport, School
 from archiver.render.bundle import page_count
-from archiver.render.context import ru_date, short_name
+from archiver.render.context import short_name
 from archiver.render.engines import Engines
 from archiver.render.pdf import Attachment, DocumentInfo, SignaturePlace, assemble
 from archiver.storage.locations import Locations
+from archiver.wording import ru_date
 
 EXTRACT_FORMAT = "archiver-student-extract/1"
 TITLE = "Выписка из сводной ведомости итоговых отметок"

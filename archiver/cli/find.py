@@ -13,7 +13,7 @@ from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import JSON_OPTION, config_option
 from archiver.cli.output import echo_json, print_rebuild
-from archiver.render.context import ru_date
+from archiver.wording import ru_date
 
 
 def _built_at(text: str) -> str:

@@ -104,8 +104,3 @@ def quarter_index(day: date) -> int:
         if quarter.contains(day):
             return i
     return -1
-
-
-def ru_date(day: date) -> str:
-    """``ДД.ММ.ГГГГ``, as dates are written in orders and protocols."""
-    return day.strftime("%d.%m.%Y")

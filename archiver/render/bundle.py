@@ -34,6 +34,7 @@ from archiver.render.pdf import (
 from archiver.retention import RetentionPolicy, load_policy
 from archiver.settings import DocumentsOptions
 from archiver.sources.export_v1 import class_slice
+from archiver.wording import ru_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +232,7 @@ class ClassRenderer:
                 ),
                 class_teacher=self.names.staff(school_class.class_teacher),
                 source_system=self.export.source_system,
-                exported_at=f"{ctx.ru_date(exported.date())} {exported.strftime('%H:%M')} (UTC{offset[:3]}:{offset[3:]})",
+                exported_at=f"{ru_date(exported.date())} {exported.strftime('%H:%M')} (UTC{offset[:3]}:{offset[3:]})",
                 retention=self.policies[CLASS_JOURNAL].describe(),
                 contents=[*contents, ContentsItem("Лист-заверитель", 0, 0)],
                 total_sheets=total,

@@ -24,6 +24,7 @@ from archiver.model import (
     SchoolClass,
     Student,
 )
+from archiver.wording import ru_date
 
 GRID_COLUMNS = 25
 """Lesson columns per grid page: more would make a cell too narrow for two marks."""
@@ -37,11 +38,6 @@ MONTHS_GENITIVE = (
     "января", "февраля", "марта", "апреля", "мая", "июня",
     "июля", "августа", "сентября", "октября", "ноября", "декабря",
 )  # fmt: skip
-
-
-def ru_date(day: date) -> str:
-    """DD.MM.YYYY."""
-    return day.strftime("%d.%m.%Y")
 
 
 def ru_date_long(day: date) -> str:

@@ -45,6 +45,7 @@ from archiver.parallel import fork_map
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.render.pdf import SIGNATURE_FIELD, TITLE_SIGNATURE_BOX
 from archiver.settings import Pkcs11Signer, SignatureSettings
+from archiver.wording import ru_date
 
 FIELD_NAME = SIGNATURE_FIELD
 STAMP_FONT = Path("/usr/share/fonts/truetype/paratype/PTF55F.ttf")
@@ -118,22 +119,18 @@ class LoadedSigner:
     certificate: x509.Certificate
 
 
-def _ru_date(moment: datetime) -> str:
-    return moment.strftime("%d.%m.%Y")
-
-
 def check_validity(identity: SignerIdentity, now: datetime | None = None) -> None:
     """Refuse an expired or not yet valid certificate, in Russian."""
     now = now or datetime.now(UTC)
     if now < identity.not_before:
         raise SignError(
             f"сертификат подписанта ({identity.owner}) ещё не действует: "
-            f"срок действия начинается {_ru_date(identity.not_before)}"
+            f"срок действия начинается {ru_date(identity.not_before)}"
         )
     if now > identity.not_after:
         raise SignError(
             f"срок действия сертификата подписанта ({identity.owner}) истёк "
-            f"{_ru_date(identity.not_after)}"
+            f"{ru_date(identity.not_after)}"
         )
 
 
@@ -302,7 +299,7 @@ def _stamp_style(identity: SignerIdentity) -> Any:
     lines += [
         f"Сертификат: {identity.serial_hex}",
         f"Владелец: {identity.owner}",
-        f"Действителен: с {_ru_date(identity.not_before)} по {_ru_date(identity.not_after)}",
+        f"Действителен: с {ru_date(identity.not_before)} по {ru_date(identity.not_after)}",
         "Подписан: %(ts)s",
     ]
     text = "\n".join(line.replace("%", "%%") if "%(ts)s" not in line else line for line in lines)

@@ -15,6 +15,7 @@ from archiver.demo import calendar as cal
 from archiver.demo import curriculum as cur
 from archiver.demo import names
 from archiver.demo.generator.school import Group, Pupil, School
+from archiver.wording import ru_date
 
 MIN_CLASSES = 3
 MAX_CLASSES = 200
@@ -138,7 +139,7 @@ def make_pupils(school: School) -> None:
         )
         pupil.left = left
         verb = "выбыл" if pupil.male else "выбыла"
-        order = f"приказ № {10 + (left - cal.YEAR_START).days // 5} от {cal.ru_date(left)}"
+        order = f"приказ № {10 + (left - cal.YEAR_START).days // 5} от {ru_date(left)}"
         if rng.random() < 0.5:
             pupil.left_reason = f"{verb} в МБОУ «СОШ № {rng.randint(1, 12)}», {order}"
         else:

@@ -15,9 +15,9 @@ from datetime import date
 from typing import Any
 
 from archiver import model
-from archiver.sources.export_v1.messages import ru_date
 from archiver.sources.export_v1.wire import parse_date
 from archiver.sources.report import ProblemSink
+from archiver.wording import ru_date
 
 
 def _items(container: Any, key: str, path: str) -> Iterator[tuple[str, dict[str, Any]]]:

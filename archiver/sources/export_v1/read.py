@@ -14,9 +14,10 @@ from pydantic import ValidationError
 
 from archiver.sources.export_v1.build import to_model
 from archiver.sources.export_v1.checks import SemanticChecker
-from archiver.sources.export_v1.messages import json_type, shown, structure_problems
+from archiver.sources.export_v1.messages import structure_problems
 from archiver.sources.export_v1.wire import FORMAT_NAME, FORMAT_VERSION, ExportV1
 from archiver.sources.report import Problem, ProblemSink, Summary, ValidationReport
+from archiver.wording import shown, type_name
 
 
 def _position(text: str, offset: int) -> str:
@@ -67,7 +68,7 @@ _JSON_REASONS = {
 def _check_format(doc: Any) -> Problem | None:
     """The top-level keys that decide whether the document can be read at all."""
     if not isinstance(doc, dict):
-        return Problem("", "format", f"документ должен быть объектом JSON, а не {json_type(doc)}")
+        return Problem("", "format", f"документ должен быть объектом JSON, а не {type_name(doc)}")
     fmt = doc.get("format")
     if fmt != FORMAT_NAME:
         given = "отсутствует" if fmt is None else f"= {shown(fmt)}"
