@@ -236,17 +236,8 @@ class S3Storage(Storage):
         )
 
     def stat(self, key: str) -> ObjectInfo | None:
-        try:
-            response = self.client.head_object(
-                Bucket=self.bucket, Key=self._key(key), ChecksumMode="ENABLED"
-            )
-        except ClientError as exc:
-            if _error_code(exc) in _MISSING:
-                return None
-            raise self._fail(f"чтение сведений об объекте {key}", exc) from exc
-        except BotoCoreError as exc:
-            raise self._fail(f"чтение сведений об объекте {key}", exc) from exc
-        return self._info(key, response)
+        response = self._head(key)
+        return None if response is None else self._info(key, response)
 
     def read(self, key: str) -> StoredObject:
         try:
