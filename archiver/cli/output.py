@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from archiver.errors import ExitCode
+
 if TYPE_CHECKING:
     from archiver.archive.access_log import AppendResult
     from archiver.archive.catalog import RebuildResult
+    from archiver.model import JournalExport
     from archiver.sources.report import Summary, ValidationReport
 
 
@@ -61,6 +64,17 @@ def print_validation_report(report: ValidationReport) -> None:
             f"предупреждений {len(report.warnings)}.",
             err=True,
         )
+
+
+def accepted_export(report: ValidationReport, as_json: bool) -> JournalExport:
+    """The export of a valid report; else the report printed (JSON or text) and exit «bad input»."""
+    if report.ok and report.export is not None:
+        return report.export
+    if as_json:
+        echo_json(report.to_json())
+    else:
+        print_validation_report(report)
+    raise SystemExit(ExitCode.BAD_INPUT)
 
 
 def print_rebuild(result: RebuildResult, *, err: bool = False) -> None:

@@ -9,9 +9,8 @@ import click
 from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import class_option, config_option
-from archiver.cli.output import echo_json, print_validation_report
+from archiver.cli.output import accepted_export, echo_json
 from archiver.cli.progress import ProgressDisplay
-from archiver.errors import ExitCode
 from archiver.kinds import CLASS_JOURNAL
 from archiver.numbers import plural_form
 from archiver.render.batch import render_classes
@@ -52,13 +51,7 @@ def render(
     """
     doc_options = cli.settings_or_defaults().documents
     report = read_export(source)
-    if not report.ok or report.export is None:
-        if as_json:
-            echo_json(report.to_json())
-        else:
-            print_validation_report(report)
-        raise SystemExit(ExitCode.BAD_INPUT)
-    export = report.export
+    export = accepted_export(report, as_json)
     for warning in report.warnings:
         click.echo(f"Предупреждение: {warning}", err=True)
     names = {c.id: c.name for c in export.classes}

@@ -18,9 +18,9 @@ from archiver.archive.store import (
 from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import config_option
-from archiver.cli.output import echo_json, print_validation_report
+from archiver.cli.output import accepted_export, echo_json
 from archiver.cli.progress import ProgressDisplay
-from archiver.errors import ExitCode, InputError
+from archiver.errors import InputError
 from archiver.kinds import CLASS_JOURNAL, JOURNAL_EXPORT
 from archiver.progress import STEP, ProgressEvent
 from archiver.sources.export_v1 import read_export
@@ -96,12 +96,7 @@ def store(
     except OSError as exc:
         raise InputError(f"файл выгрузки {source} не читается: {exc.strerror}") from exc
     report = read_export(raw, name=str(source))
-    if not report.ok or report.export is None:
-        if as_json:
-            echo_json(report.to_json())
-        else:
-            print_validation_report(report)
-        raise SystemExit(ExitCode.BAD_INPUT)
+    export = accepted_export(report, as_json)
     documents = find_documents(paths)
     locations = open_locations(storage)
 
@@ -116,7 +111,7 @@ def store(
 
     progress = ProgressDisplay(as_json, {}, lines=line)
     results = store_records(
-        report.export,
+        export,
         raw,
         source.name,
         documents,

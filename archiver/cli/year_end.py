@@ -10,7 +10,7 @@ import click
 from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import class_option, config_option
-from archiver.cli.output import echo_json, print_validation_report
+from archiver.cli.output import accepted_export, echo_json
 from archiver.cli.progress import year_end_display
 from archiver.cli.sign import signer_secret
 from archiver.demo.keys import demo_timestamping
@@ -77,14 +77,8 @@ def year_end(
     raw, name = load_raw(source)
     report = read_export(raw, name=name)
     progress(ProgressEvent("validate", DONE, 1, 1))
-    if not report.ok or report.export is None:
-        if as_json:
-            echo_json(report.to_json())
-        else:
-            print_validation_report(report)
-        raise SystemExit(ExitCode.BAD_INPUT)
+    export = accepted_export(report, as_json)
     validated = time.monotonic() - started
-    export = report.export
     ids = select_classes(export, class_ids)
     locations = open_locations(storage)
     signature = settings.signature
