@@ -26,8 +26,8 @@ from archiver.yearend import (
     STORED_BOTH,
     STORED_ONE,
     VERIFIED,
-    ClassState,
-    class_states,
+    ClassStanding,
+    class_standings,
     documents_root,
     verified_classes,
 )
@@ -47,7 +47,7 @@ class YearStatus:
     """A year's classes, where each stands, and the deadline."""
 
     export: JournalExport
-    classes: list[ClassState]
+    classes: list[ClassStanding]
     deadline: date
     today: date
 
@@ -94,23 +94,23 @@ def year_status(
     if last.is_file():
         data = json.loads(last.read_text(encoding="utf-8"))
         verified = verified_classes(data, VerifyHistory.peek(working_dir))
-    states = class_states(
+    states = class_standings(
         export, documents_root(work_dir), [c.id for c in export.classes], locations, verified
     )
     end_year = int(export.academic_year.name.split("/")[-1])
     return YearStatus(export, states, date(end_year, 6, 30), today or date.today())
 
 
-def states_after_failure(
+def standings_after_failure(
     export: JournalExport, documents: Path, class_ids: list[str], locations: list[Storage]
-) -> list[ClassState] | None:
+) -> list[ClassStanding] | None:
     """After a failed run: where each class stands, or ``None`` when every class is complete.
 
     The locations are looked at if they can be (the storage itself may be what failed).
     """
     try:
-        states = class_states(export, documents, class_ids, locations)
+        states = class_standings(export, documents, class_ids, locations)
     except Exception:  # the storage itself may be what failed
-        states = class_states(export, documents, class_ids, None)
+        states = class_standings(export, documents, class_ids, None)
     unfinished = [s for s in states if s.state not in (VERIFIED, STORED_BOTH)]
     return states if unfinished else None

@@ -1,6 +1,6 @@
 """The year-end run: validate → render → sign → store ×2 → verify, resumable.
 
-The run works in a folder of its own (``<state_dir>/year-end/<year>/``): the
+The run works in a folder of its own (``<working folder>/year-end/<year>/``, the folder set by ``[archive] state_dir``): the
 rendered documents (signed in place), ``run.json`` (which export the documents
 were made from) and the reports. Every step is idempotent, so a run interrupted
 at any point (Ctrl-C, SIGKILL, power loss) is continued by starting it again:
@@ -77,7 +77,7 @@ SecretProvider = Callable[[], str]
 
 
 @dataclass(slots=True)
-class DocumentState:
+class DocumentStanding:
     """One document of the run."""
 
     kind: str
@@ -91,13 +91,13 @@ class DocumentState:
 
 
 @dataclass(slots=True)
-class ClassState:
+class ClassStanding:
     """Where one class stands."""
 
     class_id: str
     name: str
     state: str
-    documents: list[DocumentState] = field(default_factory=list)
+    documents: list[DocumentStanding] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -110,7 +110,7 @@ class YearEndReport:
     export_sha256: str
     work_dir: Path
     started: str
-    classes: list[ClassState] = field(default_factory=list)
+    classes: list[ClassStanding] = field(default_factory=list)
     records: list[RecordResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -124,7 +124,7 @@ class YearEndReport:
         return not self.problems
 
     @property
-    def documents(self) -> list[DocumentState]:
+    def documents(self) -> list[DocumentStanding]:
         return [d for c in self.classes for d in c.documents]
 
     def to_json(self) -> dict[str, Any]:
@@ -226,9 +226,9 @@ class YearEndReport:
         return "\n".join(lines) + "\n"
 
 
-def work_folder(state: Path, export: JournalExport) -> Path:
+def work_folder(working_dir: Path, export: JournalExport) -> Path:
     """The run's folder for the export's academic year."""
-    return state / "year-end" / year_folder(export)
+    return working_dir / "year-end" / year_folder(export)
 
 
 def documents_root(work_dir: Path) -> Path:
@@ -253,19 +253,19 @@ def _pages(path: Path) -> int:
     return len(PdfReader(path).pages)
 
 
-def class_states(
+def class_standings(
     export: JournalExport,
     work_dir: Path,
     class_ids: Sequence[str],
     locations: Sequence[Storage] | None,
     verified: set[str] | None = None,
-) -> list[ClassState]:
+) -> list[ClassStanding]:
     """Where each class stands, from the documents on disk and what the locations hold."""
     states = []
     for class_id in class_ids:
         school_class = export.classes_by_id[class_id]
         docs = [
-            DocumentState(kind, class_id, path)
+            DocumentStanding(kind, class_id, path)
             for kind, path in expected_documents(export, work_dir, class_id)
         ]
         state = NOT_RENDERED
@@ -297,7 +297,7 @@ def class_states(
                             state = VERIFIED
                     elif any(held):
                         state = STORED_ONE
-        states.append(ClassState(class_id, school_class.name, state, docs))
+        states.append(ClassStanding(class_id, school_class.name, state, docs))
     return states
 
 
@@ -379,7 +379,7 @@ def run_year_end(
     raw: bytes,
     source: str,
     *,
-    state_dir: Path,
+    working_dir: Path,
     signature: SignatureSettings,
     locations: Sequence[Storage],
     secret: SecretProvider,
@@ -409,7 +409,7 @@ def run_year_end(
         )
     ids = select_classes(export, class_ids)
     export_sha = hashlib.sha256(raw).hexdigest()
-    work_dir = work_folder(state_dir, export)
+    work_dir = work_folder(working_dir, export)
     _prepare_work_dir(work_dir, raw, export_sha, source, correction)
     out_dir = documents_root(work_dir)
     report = YearEndReport(
@@ -471,10 +471,10 @@ def run_year_end(
     # verify: every copy matches its manifest, every signature validates
     started = time.monotonic()
     bad_classes, levels, verdicts = _verify(
-        report, documents, owners, signature, locations, state_dir, workers, progress
+        report, documents, owners, signature, locations, working_dir, workers, progress
     )
     verified = {c for c in ids if c not in bad_classes}
-    report.classes = class_states(export, out_dir, ids, locations, verified)
+    report.classes = class_standings(export, out_dir, ids, locations, verified)
     for state in report.classes:
         for doc in state.documents:  # each document's own check
             doc.level = levels.get(doc.path)
@@ -497,7 +497,7 @@ def _verify(
     owners: dict[Path, str],
     signature: SignatureSettings,
     locations: Sequence[Storage],
-    state_dir: Path,
+    working_dir: Path,
     workers: int | None,
     progress: ProgressCallback | None,
 ) -> tuple[set[str], dict[Path, str | None], dict[Path, tuple[bool, str]]]:
@@ -516,7 +516,7 @@ def _verify(
 
     checked = verify_archive(
         locations,
-        state_dir,
+        working_dir,
         record_ids=[r.record_id for r in report.records],
         progress=record_checked,
     )

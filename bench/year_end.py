@@ -48,7 +48,7 @@ def main() -> None:
             report,
             raw,
             "export.json",
-            state_dir=settings.working_dir(),
+            working_dir=settings.working_dir(),
             signature=settings.signature,
             locations=open_locations(settings.require_storage()),
             secret=lambda: "demo",

@@ -19,7 +19,7 @@ from archiver.model import JournalExport
 from archiver.progress import DONE, START, ProgressEvent
 from archiver.render.batch import select_classes
 from archiver.sources.export_v1 import read_export
-from archiver.status import states_after_failure
+from archiver.status import standings_after_failure
 from archiver.storage.base import Storage
 from archiver.storage.open import open_locations
 from archiver.yearend import (
@@ -70,7 +70,7 @@ def year_end(
     """
     settings = cli.settings
     storage = settings.require_storage()
-    state = settings.working_dir()
+    working = settings.working_dir()
     progress = year_end_display(as_json)
     progress(ProgressEvent("validate", START, 0, 1))
     started = time.monotonic()
@@ -92,7 +92,7 @@ def year_end(
             report,
             raw,
             name,
-            state_dir=state,
+            working_dir=working,
             signature=signature,
             locations=locations,
             secret=secret,
@@ -107,7 +107,9 @@ def year_end(
         )
     except (ArchiverError, KeyboardInterrupt):
         progress.close()
-        _say_where_classes_stand(export, documents_root(work_folder(state, export)), ids, locations)
+        _say_where_classes_stand(
+            export, documents_root(work_folder(working, export)), ids, locations
+        )
         raise
     progress.close()
     if as_json:
@@ -123,7 +125,7 @@ def _say_where_classes_stand(
     export: JournalExport, documents: Path, ids: list[str], locations: list[Storage]
 ) -> None:
     """After a failure: which classes are complete and which are not (never silently half-done)."""
-    states = states_after_failure(export, documents, ids, locations)
+    states = standings_after_failure(export, documents, ids, locations)
     if states is not None:
         click.echo("Работа не завершена. Состояние классов:", err=True)
         for s in states:

@@ -77,7 +77,7 @@ def run_demo(setup: DemoSetup, progress: ProgressCallback | None = None) -> Year
         setup.report,
         setup.raw,
         setup.export_path.name,
-        state_dir=settings.working_dir(),
+        working_dir=settings.working_dir(),
         signature=settings.signature,
         locations=open_locations(storage),
         secret=lambda: os.environ.get(PASSPHRASE_ENV, DEMO_PASSPHRASE),
