@@ -364,7 +364,7 @@ class ChainReport:
 
 
 @dataclass(slots=True)
-class VerifyReport:
+class LogCheckReport:
     """The outcome of :func:`verify_log`."""
 
     chains: list[ChainReport]
@@ -445,7 +445,7 @@ def _check_chain(location: Storage, report: ChainReport) -> dict[int, bytes]:
     return data
 
 
-def verify_log(locations: Locations) -> VerifyReport:
+def verify_log(locations: Locations) -> LogCheckReport:
     """Re-read the chain from every location, check it, and compare the locations."""
     chains: list[ChainReport] = []
     contents: dict[str, dict[int, bytes]] = {}
@@ -505,7 +505,7 @@ def verify_log(locations: Locations) -> VerifyReport:
                         "следующее обращение)",
                     )
                 )
-    return VerifyReport(chains, _attribute_links(problems))
+    return LogCheckReport(chains, _attribute_links(problems))
 
 
 def _attribute_links(problems: list[LogProblem]) -> list[LogProblem]:
@@ -561,8 +561,8 @@ __all__ = [
     "AppendResult",
     "ChainReport",
     "Entry",
+    "LogCheckReport",
     "LogProblem",
-    "VerifyReport",
     "entry_bytes",
     "entry_key",
     "os_user",

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from archiver.archive.access_log import ACTIONS, GET, Entry, VerifyReport, verify_log
+from archiver.archive.access_log import ACTIONS, GET, Entry, LogCheckReport, verify_log
 from archiver.archive.handout import open_archive
 from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuGroup
@@ -20,7 +20,7 @@ def log() -> None:
     """Журнал доступа к архиву: кто, когда, что и зачем получал из архива."""
 
 
-def _print_verify(report: VerifyReport) -> None:
+def _print_verify(report: LogCheckReport) -> None:
     for chain in report.chains:
         if not chain.available:
             status = "недоступно"
