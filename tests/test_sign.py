@@ -23,6 +23,7 @@ from archiver.signing.sign import (
 )
 from archiver.signing.signer_of import signer_of
 from archiver.sources.export_v1 import read_export
+from tests.fixtures.pdf import appearance_text
 from tests.pki.fixtures import PkiEnvironment, SoftHsmToken
 
 
@@ -41,19 +42,6 @@ def settings(pki: PkiEnvironment, level: str) -> SignatureSettings:
     return SignatureSettings(
         signer=None, level=level, tsa_url=pki.tsa_url, trust_roots=(pki.root_cert_path,)
     )
-
-
-def appearance_text(widget: Any) -> str:
-    """The text drawn by a widget's normal appearance (the visible signature mark)."""
-    from pypdf import PageObject
-    from pypdf.generic import NameObject, RectangleObject
-
-    stream = widget["/AP"]["/N"].get_object()
-    page = PageObject.create_blank_page(width=600, height=850)
-    page[NameObject("/Resources")] = stream["/Resources"]
-    page[NameObject("/Contents")] = stream.indirect_reference or stream
-    page[NameObject("/MediaBox")] = RectangleObject([0, 0, 600, 850])
-    return page.extract_text()
 
 
 def copy(src: Path, tmp_path: Path) -> Path:

@@ -25,6 +25,7 @@ from archiver.demo.keys import DEMO_NOTICE
 from archiver.errors import ExitCode
 from archiver.render.batch import render_classes
 from archiver.sources.export_v1 import read_export
+from tests.fixtures.pdf import appearance_text
 from tests.pki.fixtures import PkiEnvironment, SoftHsmToken
 
 ENV_SECRET = "ARCHIVER_SIGNER_PASSPHRASE"
@@ -169,8 +170,6 @@ def test_the_mark_sits_in_the_layouts_field(workdir: Path) -> None:
     ]
     assert len(widgets) == 1  # signed into the existing field, no second one
     assert [float(v) for v in widgets[0]["/Rect"]] == rect
-    from tests.test_sign import appearance_text
-
     mark = appearance_text(widgets[0])
     assert "ДЕМО" in mark and "Кузнецова Ольга Петровна" in mark
 
