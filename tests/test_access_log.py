@@ -30,22 +30,7 @@ from archiver.retention import load_policy
 from archiver.storage.base import Lock, PutResult, Storage
 from archiver.storage.local import LocalStorage
 from archiver.storage.locations import Locations
-from tests.archive_fixtures import (  # noqa: F401 - fixtures
-    ARTEM,
-    Archive,
-    archive_fixture,
-    make_writable,
-    record,
-    s3_archive_fixture,
-    school_years_fixture,
-)
-from tests.storage_fixtures import (  # noqa: F401 - fixtures
-    aws_env_fixture,
-    locked_bucket_fixture,
-    moto_s3_fixture,
-    s3_client_fixture,
-    signed_pdf_fixture,
-)
+from tests.fixtures.archive import ARTEM, Archive, make_writable, record
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -74,7 +59,7 @@ def three_accesses(archive: Archive) -> None:
         ("get", STATEMENT, "--out", str(out / "3.pdf"), "--reason", "запрос суда"),
     ):
         result = archive.run(*args)
-        assert result.code == 0, result.err
+        assert result.returncode == 0, result.stderr
 
 
 def log_files(root: Path) -> dict[str, bytes]:
@@ -138,13 +123,13 @@ def test_each_access_is_a_chained_entry_in_both_locations(archive: Archive) -> N
 def test_log_show(archive: Archive) -> None:
     three_accesses(archive)
     shown = archive.run("log", "show")
-    assert shown.code == 0, shown.err
-    assert "записей 3" in shown.out
-    assert "№ 1  " in shown.out
-    assert f"выдача документа: {STATEMENT}" in shown.out
-    assert f"выписка итоговых отметок: обучающийся {ARTEM}" in shown.out
-    assert "Иванова М. П." in shown.out
-    assert "причина: запрос суда" in shown.out
+    assert shown.returncode == 0, shown.stderr
+    assert "записей 3" in shown.stdout
+    assert "№ 1  " in shown.stdout
+    assert f"выдача документа: {STATEMENT}" in shown.stdout
+    assert f"выписка итоговых отметок: обучающийся {ARTEM}" in shown.stdout
+    assert "Иванова М. П." in shown.stdout
+    assert "причина: запрос суда" in shown.stdout
     entries = archive.run("log", "show", "--json").json()
     assert [e["seq"] for e in entries] == [1, 2, 3]
     data = (archive.primary_root / "_access-log" / "00000002.json").read_bytes()
@@ -155,8 +140,8 @@ def test_log_show(archive: Archive) -> None:
 def test_refused_requests_are_not_logged(archive: Archive) -> None:
     out = archive.tmp / "taken.pdf"
     out.write_bytes(b"x")
-    assert archive.run("get", STATEMENT, "--out", str(out), "--reason", "r").code == 2
-    assert archive.run("get", STATEMENT, "--out", str(out) + "2", "--reason", " ").code == 2
+    assert archive.run("get", STATEMENT, "--out", str(out), "--reason", "r").returncode == 2
+    assert archive.run("get", STATEMENT, "--out", str(out) + "2", "--reason", " ").returncode == 2
     assert log_files(archive.primary_root) == {}
 
 
@@ -165,14 +150,14 @@ def test_refused_requests_are_not_logged(archive: Archive) -> None:
 
 def test_verify_passes_on_an_intact_log(archive: Archive) -> None:
     empty = archive.run("log", "verify")
-    assert empty.code == 0, empty.err
-    assert "Журнал доступа пуст" in empty.out
+    assert empty.returncode == 0, empty.stderr
+    assert "Журнал доступа пуст" in empty.stdout
     three_accesses(archive)
     result = archive.run("log", "verify")
-    assert result.code == 0, result.out + result.err
-    assert "Хранилище «primary»" in result.out
-    assert "записей 3, цепочка не нарушена" in result.out
-    assert "Журнал доступа в порядке: записей 3, копии в хранилищах совпадают." in result.out
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Хранилище «primary»" in result.stdout
+    assert "записей 3, цепочка не нарушена" in result.stdout
+    assert "Журнал доступа в порядке: записей 3, копии в хранилищах совпадают." in result.stdout
     report = archive.run("log", "verify", "--json").json()
     assert report["ok"] is True
     assert [c["entries"] for c in report["locations"]] == [3, 3]
@@ -234,13 +219,13 @@ def test_verify_names_the_tampered_entry(
     three_accesses(archive)
     change(archive.primary_root / "_access-log")
     result = archive.run("log", "verify")
-    assert result.code == 1
-    assert says in result.out
-    assert f"журнал доступа нарушен (записи № {seq}" in result.err
-    assert "Хранилище «secondary»" in result.out
-    assert "записей 3, цепочка не нарушена" in result.out  # the other copy is intact
+    assert result.returncode == 1
+    assert says in result.stdout
+    assert f"журнал доступа нарушен (записи № {seq}" in result.stderr
+    assert "Хранилище «secondary»" in result.stdout
+    assert "записей 3, цепочка не нарушена" in result.stdout  # the other copy is intact
     report = archive.run("log", "verify", "--json")
-    assert report.code == 1
+    assert report.returncode == 1
     problems = report.json()["problems"]
     assert {p["location"] for p in problems} <= {"primary", None}
     assert seq in {p["seq"] for p in problems}
@@ -268,8 +253,8 @@ def test_a_foreign_object_in_the_log_is_reported(archive: Archive) -> None:
     make_writable(folder)
     (folder / "notes.txt").write_text("x")
     result = archive.run("log", "verify")
-    assert result.code == 1
-    assert "посторонний объект" in result.out
+    assert result.returncode == 1
+    assert "посторонний объект" in result.stdout
 
 
 # -- appending: races, interruptions, an unavailable location
@@ -373,39 +358,43 @@ def test_an_interrupted_append_is_completed_by_the_next(archive: Archive) -> Non
         AccessRequest(GET, {"record_id": STATEMENT}, "прервано")
     )
     halfway = archive.run("log", "verify")
-    assert halfway.code == 1
-    assert "хранилище «secondary»: записи № 1 нет, а в хранилище «primary» она есть" in halfway.out
+    assert halfway.returncode == 1
+    assert (
+        "хранилище «secondary»: записи № 1 нет, а в хранилище «primary» она есть" in halfway.stdout
+    )
     result = archive.run("get", STATEMENT, "--out", str(archive.tmp / "x.pdf"), "--reason", "r")
-    assert result.code == 0, result.err
-    assert "запись № 1 дописана в хранилище «secondary»" in result.err
-    assert "Обращение записано в журнал доступа: № 2" in result.out
+    assert result.returncode == 0, result.stderr
+    assert "запись № 1 дописана в хранилище «secondary»" in result.stderr
+    assert "Обращение записано в журнал доступа: № 2" in result.stdout
     assert log_files(archive.primary_root) == log_files(archive.secondary_root)
-    assert archive.run("log", "verify").code == 0
+    assert archive.run("log", "verify").returncode == 0
 
 
 def test_with_the_primary_unavailable_the_secondary_takes_the_entry(archive: Archive) -> None:
     assert archive.secondary_root is not None
     assert (
-        archive.run("get", STATEMENT, "--out", str(archive.tmp / "1.pdf"), "--reason", "r").code
+        archive.run(
+            "get", STATEMENT, "--out", str(archive.tmp / "1.pdf"), "--reason", "r"
+        ).returncode
         == 0
     )
     unmounted = archive.tmp / "nas-unmounted"
     archive.primary_root.rename(unmounted)
     result = archive.run("get", STATEMENT, "--out", str(archive.tmp / "2.pdf"), "--reason", "r")
-    assert result.code == 0, result.err
-    assert "хранилище «primary» недоступно" in result.err
-    assert "№ 2 (хранилища: secondary)" in result.out
+    assert result.returncode == 0, result.stderr
+    assert "хранилище «primary» недоступно" in result.stderr
+    assert "№ 2 (хранилища: secondary)" in result.stdout
     down = archive.run("log", "verify")
-    assert down.code == 1
-    assert "хранилище «primary» недоступно" in down.out
+    assert down.returncode == 1
+    assert "хранилище «primary» недоступно" in down.stdout
     unmounted.rename(archive.primary_root)
     behind = archive.run("log", "verify")
-    assert behind.code == 1
-    assert "хранилище «primary»: записи № 2 нет" in behind.out
+    assert behind.returncode == 1
+    assert "хранилище «primary»: записи № 2 нет" in behind.stdout
     result = archive.run("get", STATEMENT, "--out", str(archive.tmp / "3.pdf"), "--reason", "r")
-    assert result.code == 0, result.err
-    assert "запись № 2 дописана в хранилище «primary»" in result.err
-    assert archive.run("log", "verify").code == 0
+    assert result.returncode == 0, result.stderr
+    assert "запись № 2 дописана в хранилище «primary»" in result.stderr
+    assert archive.run("log", "verify").returncode == 0
     assert list(log_files(archive.primary_root)) == [f"{n:08d}.json" for n in (1, 2, 3)]
 
 
@@ -417,7 +406,7 @@ def test_access_log_on_s3_is_locked_and_catches_local_tampering(
 ) -> None:
     archive = s3_archive
     three_accesses(archive)
-    assert archive.run("log", "verify").code == 0
+    assert archive.run("log", "verify").returncode == 0
     bucket = archive.secondary.bucket  # type: ignore[attr-defined]
     local = log_files(archive.primary_root)
     for name, data in local.items():
@@ -429,9 +418,9 @@ def test_access_log_on_s3_is_locked_and_catches_local_tampering(
         assert s3_client.get_object(Bucket=bucket, Key=key)["Body"].read() == data
     _edit(archive.primary_root / "_access-log")
     result = archive.run("log", "verify")
-    assert result.code == 1
+    assert result.returncode == 1
     assert (
         "запись № 2 в хранилищах «primary» и «secondary» различается; изменена копия в «primary»"
-        in result.out
+        in result.stdout
     )
-    assert "журнал доступа нарушен (записи № 2)" in result.err
+    assert "журнал доступа нарушен (записи № 2)" in result.stderr

@@ -21,27 +21,9 @@ import pytest
 from pypdf import PdfReader
 
 from archiver.archive.catalog import normalize, normalize_class
-from tests.archive_fixtures import (  # noqa: F401 - fixtures
-    ARTEM,
-    SCHOOL,
-    SEMENOV,
-    Archive,
-    Year,
-    archive_fixture,
-    make_writable,
-    record,
-    s3_archive_fixture,
-    school_years_fixture,
-)
-from tests.pki.fixtures import PkiEnvironment
-from tests.storage_fixtures import (  # noqa: F401 - fixtures
-    SignedPdf,
-    aws_env_fixture,
-    locked_bucket_fixture,
-    moto_s3_fixture,
-    s3_client_fixture,
-    signed_pdf_fixture,
-)
+from tests.fixtures.archive import ARTEM, SCHOOL, SEMENOV, Archive, Year, make_writable, record
+from tests.fixtures.pki import PkiEnvironment
+from tests.fixtures.storage import SignedPdf
 
 Y1, Y2 = "2025/2026", "2026/2027"
 
@@ -80,7 +62,7 @@ def test_class_names_normalize_alike() -> None:
 
 def test_rebuild_indexes_records_students_and_marks(archive: Archive) -> None:
     result = archive.run("catalog", "rebuild", "--json")
-    assert result.code == 0, result.err
+    assert result.returncode == 0, result.stderr
     summary = result.json()
     # per year: export + journals + statements; 2025/2026: 1a, 5a (+fm), club; 2026/2027: 6a (+fm), club
     assert summary["records"] == 4 + 1 + 3 + 1
@@ -116,12 +98,12 @@ def test_rebuild_indexes_records_students_and_marks(archive: Archive) -> None:
 
 
 def test_rebuild_is_idempotent_and_atomic(archive: Archive) -> None:
-    assert archive.run("catalog", "rebuild").code == 0
+    assert archive.run("catalog", "rebuild").returncode == 0
     first = catalog_rows(archive.catalog)
     inode = archive.catalog.stat().st_ino
     second_run = archive.run("catalog", "rebuild")
-    assert second_run.code == 0, second_run.err
-    assert "Каталог построен: записей 9, учебных лет 2" in second_run.out
+    assert second_run.returncode == 0, second_run.stderr
+    assert "Каталог построен: записей 9, учебных лет 2" in second_run.stdout
     assert catalog_rows(archive.catalog) == first
     assert archive.catalog.stat().st_ino != inode  # a new file renamed into place
     assert sorted(p.name for p in archive.catalog.parent.iterdir()) == ["catalog.sqlite"]
@@ -130,9 +112,9 @@ def test_rebuild_is_idempotent_and_atomic(archive: Archive) -> None:
 def test_rebuild_falls_back_to_the_secondary_location(archive: Archive) -> None:
     archive.primary_root.rename(archive.tmp / "nas-unmounted")
     result = archive.run("catalog", "rebuild")
-    assert result.code == 0, result.err
-    assert "хранилище «primary» недоступно" in result.err
-    assert "по хранилищу «secondary»" in result.out
+    assert result.returncode == 0, result.stderr
+    assert "хранилище «primary» недоступно" in result.stderr
+    assert "по хранилищу «secondary»" in result.stdout
     assert len(catalog_rows(archive.catalog)["students"]) > 0
 
 
@@ -141,8 +123,8 @@ def test_rebuild_replaces_a_damaged_export_copy(archive: Archive) -> None:
     make_writable(export)
     export.write_bytes(export.read_bytes().replace("Артём".encode(), "Артур".encode()))
     result = archive.run("catalog", "rebuild")
-    assert result.code == 0, result.err
-    assert "копия в хранилище «primary» повреждена" in result.err
+    assert result.returncode == 0, result.stderr
+    assert "копия в хранилище «primary» повреждена" in result.stderr
     found = archive.run("find", "артем", "--year", Y1, "--json").json()
     assert [m["student_id"] for m in found] == [ARTEM]  # read from the good copy
 
@@ -153,7 +135,7 @@ def test_rebuild_replaces_a_damaged_export_copy(archive: Archive) -> None:
 @pytest.mark.parametrize("query", ["Артём", "артем", "АРТЕМ", "артём казаков", "Казаков Арт"])
 def test_find_ignores_case_and_yo(archive: Archive, query: str) -> None:
     result = archive.run("find", query, "--json")
-    assert result.code == 0, result.err
+    assert result.returncode == 0, result.stderr
     found = result.json()
     assert ARTEM in [m["student_id"] for m in found]
 
@@ -177,10 +159,10 @@ def test_find_one_surname(archive: Archive, query: str) -> None:
 def test_find_builds_the_catalog_when_missing(archive: Archive) -> None:
     assert not archive.catalog.exists()
     result = archive.run("find", "казаков")
-    assert result.code == 0, result.err
+    assert result.returncode == 0, result.stderr
     assert archive.catalog.is_file()
-    assert "Каталог построен" in result.err
-    out = result.out
+    assert "Каталог построен" in result.stderr
+    out = result.stdout
     assert "Казаков Артём Михайлович, дата рождения" in out
     assert f"id {ARTEM}" in out
     assert f"журнал класса:       {record(Y1, 'c5a', 'class_journal')}" in out
@@ -213,14 +195,14 @@ def test_find_filters_by_year_and_class(archive: Archive) -> None:
     in_5a_by_id = archive.run("find", "артем", "--class", "c5a", "--json").json()
     assert in_5a_by_id == in_5a
     nobody = archive.run("find", "казаков", "--class", "1а")
-    assert nobody.code == 0
-    assert "найдено 0" in nobody.out
+    assert nobody.returncode == 0
+    assert "найдено 0" in nobody.stdout
 
 
 def test_find_refuses_an_empty_query(archive: Archive) -> None:
     result = archive.run("find", "  ")
-    assert result.code == 2
-    assert "пустой запрос" in result.err
+    assert result.returncode == 2
+    assert "пустой запрос" in result.stderr
 
 
 # -- get
@@ -232,7 +214,7 @@ def test_get_writes_the_document_checked_against_the_manifest(archive: Archive) 
     result = archive.run(
         "get", rid, "--out", str(out), "--reason", "запрос бывшего ученика", "--json"
     )
-    assert result.code == 0, result.err
+    assert result.returncode == 0, result.stderr
     answer = result.json()
     stored = json.loads((archive.primary_root / rid / "archive-record.json").read_text())
     assert out.read_bytes() == archive.payload(archive.primary_root, rid).read_bytes()
@@ -256,10 +238,10 @@ def test_get_falls_back_to_the_secondary_copy_when_the_primary_is_damaged(
     damaged.write_bytes(bytes(data))
     out = archive.tmp / "journal.pdf"
     result = archive.run("get", rid, "--out", str(out), "--reason", "проверка")
-    assert result.code == 0, result.err
-    assert "копия в хранилище «primary» повреждена" in result.err
-    assert "использована копия из хранилища «secondary»" in result.err
-    assert "копия: хранилище «secondary»" in result.out
+    assert result.returncode == 0, result.stderr
+    assert "копия в хранилище «primary» повреждена" in result.stderr
+    assert "использована копия из хранилища «secondary»" in result.stderr
+    assert "копия: хранилище «secondary»" in result.stdout
     assert archive.secondary_root is not None
     assert out.read_bytes() == archive.payload(archive.secondary_root, rid).read_bytes()
 
@@ -273,8 +255,8 @@ def test_get_refuses_when_every_copy_is_damaged(archive: Archive) -> None:
         damaged.write_bytes(damaged.read_bytes() + b"\n")
     out = archive.tmp / "journal.pdf"
     result = archive.run("get", rid, "--out", str(out), "--reason", "проверка")
-    assert result.code == 1
-    assert "ни одна копия не совпадает" in result.err
+    assert result.returncode == 1
+    assert "ни одна копия не совпадает" in result.stderr
     assert not out.exists()
     assert not (archive.primary_root / "_access-log").exists()  # nothing handed out, nothing logged
 
@@ -284,8 +266,8 @@ def test_get_never_overwrites(archive: Archive) -> None:
     out.write_bytes(b"mine")
     rid = record(Y1, "c5a", "final_marks")
     result = archive.run("get", rid, "--out", str(out), "--reason", "проверка")
-    assert result.code == 2
-    assert "уже существует" in result.err
+    assert result.returncode == 2
+    assert "уже существует" in result.stderr
     assert out.read_bytes() == b"mine"
 
 
@@ -299,18 +281,18 @@ def test_get_never_overwrites(archive: Archive) -> None:
 def test_get_requires_a_reason(archive: Archive, args: list[str], message: str) -> None:
     rid = record(Y1, "c5a", "final_marks")
     result = archive.run("get", rid, "--out", str(archive.tmp / "x.pdf"), *args)
-    assert result.code == 2
-    assert message in result.err
+    assert result.returncode == 2
+    assert message in result.stderr
 
 
 def test_get_unknown_record(archive: Archive) -> None:
     out = str(archive.tmp / "x.pdf")
     missing = archive.run("get", record(Y1, "c9z", "final_marks"), "--out", out, "--reason", "r")
-    assert missing.code == 2
-    assert "нет в архиве" in missing.err
+    assert missing.returncode == 2
+    assert "нет в архиве" in missing.stderr
     bad = archive.run("get", "не/номер", "--out", out, "--reason", "r")
-    assert bad.code == 2
-    assert "не номер записи архива" in bad.err
+    assert bad.returncode == 2
+    assert "не номер записи архива" in bad.stderr
 
 
 # -- extract
@@ -333,10 +315,10 @@ def test_extract_makes_a_one_page_pdfa_of_every_year(archive: Archive) -> None:
         "--operator",
         "Секретарь Иванова",
     )
-    assert result.code == 0, result.err
-    assert "НЕ подписана электронной подписью" in result.out
-    assert "записана в журнал доступа" not in result.out
-    assert "Обращение записано в журнал доступа: № 1" in result.out
+    assert result.returncode == 0, result.stderr
+    assert "НЕ подписана электронной подписью" in result.stdout
+    assert "записана в журнал доступа" not in result.stdout
+    assert "Обращение записано в журнал доступа: № 1" in result.stdout
     pdf = out.read_bytes()
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == 1
@@ -377,7 +359,10 @@ def test_extract_makes_a_one_page_pdfa_of_every_year(archive: Archive) -> None:
 
 def test_extract_marks_match_the_archived_export(archive: Archive) -> None:
     out = archive.tmp / "extract.pdf"
-    assert archive.run("extract", "--student", ARTEM, "--out", str(out), "--reason", "r").code == 0
+    assert (
+        archive.run("extract", "--student", ARTEM, "--out", str(out), "--reason", "r").returncode
+        == 0
+    )
     reader = PdfReader(io.BytesIO(out.read_bytes()))
     data = json.loads(next(iter(reader.attachments.values()))[0])
     export = json.loads(
@@ -396,7 +381,7 @@ def test_extract_marks_match_the_archived_export(archive: Archive) -> None:
 
 
 def test_extract_is_signed_when_a_signer_is_configured(
-    archive: Archive, test_pki: PkiEnvironment, monkeypatch: pytest.MonkeyPatch
+    archive: Archive, test_pki: PkiEnvironment
 ) -> None:
     from pyhanko.pdf_utils.reader import PdfFileReader
 
@@ -404,11 +389,13 @@ def test_extract_is_signed_when_a_signer_is_configured(
         f'[signer]\nkind = "pkcs12"\npkcs12_file = "{test_pki.director_p12}"\n'
         'passphrase_env = "TEST_EXTRACT_P12"\n\n[signature]\nlevel = "B-B"\n'
     )
-    monkeypatch.setenv("TEST_EXTRACT_P12", test_pki.p12_passphrase.decode())
+    passphrase = {"TEST_EXTRACT_P12": test_pki.p12_passphrase.decode()}
     out = archive.tmp / "signed.pdf"
-    result = archive.run("extract", "--student", ARTEM, "--out", str(out), "--reason", "r")
-    assert result.code == 0, result.err
-    assert "подписана электронной подписью: Кузнецова Ольга Петровна" in result.out
+    result = archive.run(
+        "extract", "--student", ARTEM, "--out", str(out), "--reason", "r", env=passphrase
+    )
+    assert result.returncode == 0, result.stderr
+    assert "подписана электронной подписью: Кузнецова Ольга Петровна" in result.stdout
     pdf = out.read_bytes()
     signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
     assert len(signatures) == 1
@@ -422,14 +409,14 @@ def test_extract_is_signed_when_a_signer_is_configured(
 def test_extract_of_an_unknown_student(archive: Archive) -> None:
     out = archive.tmp / "x.pdf"
     result = archive.run("extract", "--student", "s9999", "--out", str(out), "--reason", "r")
-    assert result.code == 2
-    assert "s9999" in result.err
+    assert result.returncode == 2
+    assert "s9999" in result.stderr
     assert not out.exists()
 
 
 def test_extract_sees_a_year_stored_after_the_catalog_was_built(archive: Archive) -> None:
     # the catalog knows only what was there when it was built; extract checks the exports
-    assert archive.run("catalog", "rebuild").code == 0
+    assert archive.run("catalog", "rebuild").returncode == 0
     db = sqlite3.connect(archive.catalog)
     db.execute("DELETE FROM records WHERE academic_year = ?", (Y2,))
     db.execute("DELETE FROM years WHERE academic_year = ?", (Y2,))
@@ -437,9 +424,9 @@ def test_extract_sees_a_year_stored_after_the_catalog_was_built(archive: Archive
     db.close()
     out = archive.tmp / "x.pdf"
     result = archive.run("extract", "--student", ARTEM, "--out", str(out), "--reason", "r")
-    assert result.code == 0, result.err
-    assert "Каталог построен" in result.err
-    assert f"учебные годы {Y1}, {Y2}" in result.out
+    assert result.returncode == 0, result.stderr
+    assert "Каталог построен" in result.stderr
+    assert f"учебные годы {Y1}, {Y2}" in result.stdout
 
 
 # -- twenty years on: the exports and the bundles (5 years) are gone, the statements (25) stay
@@ -458,7 +445,7 @@ def dispose(archive: Archive, record_id: str) -> None:
 def extract_data(archive: Archive, out: Path) -> Any:
     """``archiver extract`` of Артём: the data file embedded in the one-page extract."""
     result = archive.run("extract", "--student", ARTEM, "--out", str(out), "--reason", "запрос")
-    assert result.code == 0, result.err
+    assert result.returncode == 0, result.stderr
     reader = PdfReader(io.BytesIO(out.read_bytes()))
     assert len(reader.pages) == 1
     return json.loads(next(iter(reader.attachments.values()))[0])
@@ -482,7 +469,7 @@ def test_find_and_extract_after_the_exports_are_disposed(
         dispose(archive, rid)
 
     rebuilt = archive.run("catalog", "rebuild", "--json")
-    assert rebuilt.code == 0, rebuilt.err
+    assert rebuilt.returncode == 0, rebuilt.stderr
     summary = rebuilt.json()
     assert summary["records"] == 2 and summary["years"] == 2 and summary["problems"] == []
     assert any("вложенных в их документы" in n for n in summary["notes"])
@@ -508,8 +495,8 @@ def test_find_and_extract_after_the_exports_are_disposed(
     assert "Казаков Артём Михайлович" in text
     assert "переведён в 7 класс" in text
     logged = archive.run("log", "show", "--json")
-    assert logged.code == 0, logged.err
-    assert "final_marks" in logged.out
+    assert logged.returncode == 0, logged.stderr
+    assert "final_marks" in logged.stdout
 
 
 # -- the same with an S3 location
@@ -518,7 +505,7 @@ def test_find_and_extract_after_the_exports_are_disposed(
 def test_find_get_extract_with_an_s3_location(s3_archive: Archive) -> None:
     archive = s3_archive
     rebuilt = archive.run("catalog", "rebuild")
-    assert rebuilt.code == 0, rebuilt.err
+    assert rebuilt.returncode == 0, rebuilt.stderr
     found = archive.run("find", "СЕМЁНОВ-федоров", "--json").json()
     assert [m["student_id"] for m in found] == [SEMENOV]
     rid = record(Y1, "c5a", "final_marks")
@@ -527,7 +514,7 @@ def test_find_get_extract_with_an_s3_location(s3_archive: Archive) -> None:
     damaged.write_bytes(b"%PDF-1.7 not the document")
     out = archive.tmp / "from-s3.pdf"
     got = archive.run("get", rid, "--out", str(out), "--reason", "проверка", "--json")
-    assert got.code == 0, got.err
+    assert got.returncode == 0, got.stderr
     answer = got.json()
     assert answer["location"] == "secondary"
     assert answer["url"].startswith("s3://")
@@ -535,8 +522,8 @@ def test_find_get_extract_with_an_s3_location(s3_archive: Archive) -> None:
     assert hashlib.sha256(out.read_bytes()).hexdigest() == json.loads(stored)["file"]["sha256"]
     extract = archive.tmp / "extract.pdf"
     made = archive.run("extract", "--student", SEMENOV, "--out", str(extract), "--reason", "r")
-    assert made.code == 0, made.err
+    assert made.returncode == 0, made.stderr
     assert "Семёнов-Фёдоров Егор Борисович" in pdf_text(extract.read_bytes())
     verified = archive.run("log", "verify")
-    assert verified.code == 0, verified.out + verified.err
-    assert "записей 2, цепочка не нарушена" in verified.out
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "записей 2, цепочка не нарушена" in verified.stdout

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.fixtures.cli import run_cli
 
 
 def write(tmp_path: Path, doc: Any, name: str = "export.json") -> Path:

@@ -13,7 +13,7 @@ from archiver.settings import (
     Pkcs12Signer,
     load_settings,
 )
-from tests.archive_fixtures import run_archiver
+from tests.fixtures.cli import run_cli
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -115,28 +115,29 @@ def test_the_written_settings_file_loads(tmp_path: Path, demo: bool) -> None:
 
 def test_a_wrong_key_stops_the_command_before_it_writes(tmp_path: Path) -> None:
     write(tmp_path, '[storage.primary]\nkind = "local"\npath = "a"\nfolder = "b"\n')
-    result = run_archiver("verify", "--config", str(tmp_path / "archiver.toml"))
-    assert result.code == ExitCode.BAD_INPUT
-    assert "storage.primary.folder: неизвестный параметр" in result.err
+    result = run_cli("verify", "--config", str(tmp_path / "archiver.toml"), cwd=tmp_path)
+    assert result.returncode == ExitCode.BAD_INPUT
+    assert "storage.primary.folder: неизвестный параметр" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["archiver.toml"]
 
 
-def test_config_from_the_environment_the_root_or_the_command(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_config_from_the_environment_the_root_or_the_command(tmp_path: Path) -> None:
     broken = tmp_path / "broken" / "archiver.toml"
     broken.parent.mkdir()
     broken.write_text("[storage]\nfoo = 1\n", encoding="utf-8")
     good = write_config(tmp_path / "good")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ARCHIVER_CONFIG", str(broken))
-    from_env = run_archiver("status")
-    assert from_env.code == ExitCode.BAD_INPUT and f"{broken}: storage.foo" in from_env.err
+    env = {"ARCHIVER_CONFIG": str(broken)}
+    from_env = run_cli("status", cwd=tmp_path, env=env)
+    assert from_env.returncode == ExitCode.BAD_INPUT and f"{broken}: storage.foo" in from_env.stderr
     for args in (["--config", str(good), "status"], ["status", "--config", str(good)]):
-        result = run_archiver(*args)
-        assert result.code == ExitCode.BAD_INPUT and "ещё не запускалось" in result.err, args
-    root_then_command = run_archiver("--config", str(good), "status", "--config", str(broken))
-    assert f"{broken}: storage.foo" in root_then_command.err
+        result = run_cli(*args, cwd=tmp_path, env=env)
+        assert result.returncode == ExitCode.BAD_INPUT and "ещё не запускалось" in result.stderr, (
+            args
+        )
+    root_then_command = run_cli(
+        "--config", str(good), "status", "--config", str(broken), cwd=tmp_path, env=env
+    )
+    assert f"{broken}: storage.foo" in root_then_command.stderr
 
 
 def test_a_schools_own_policies_are_used(tmp_path: Path) -> None:
@@ -144,11 +145,11 @@ def test_a_schools_own_policies_are_used(tmp_path: Path) -> None:
     export = Path(__file__).parent / "data" / "spec_export.json"
     out = tmp_path / "out"
     config = tmp_path / "archiver.toml"
-    result = run_archiver(
+    result = run_cli(
         "render", str(export), "--out", str(out), "--workers", "1", "--config", str(config)
     )
-    assert result.code == ExitCode.BAD_INPUT, result.err
-    assert f"файл {tmp_path / 'policies' / 'class_journal.toml'} не найден" in result.err
+    assert result.returncode == ExitCode.BAD_INPUT, result.stderr
+    assert f"файл {tmp_path / 'policies' / 'class_journal.toml'} не найден" in result.stderr
 
 
 def test_a_relative_settings_path_keeps_its_folder_once(

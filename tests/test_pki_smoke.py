@@ -47,7 +47,7 @@ from pyhanko_certvalidator.errors import ExpiredError, NotYetValidError, Revoked
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
-from tests.pki.fixtures import PkiEnvironment, SoftHsmToken
+from tests.fixtures.pki import PkiEnvironment, SoftHsmToken
 
 DIRECTOR_CN = "Кузнецова Ольга Петровна"
 

@@ -11,7 +11,6 @@ import os
 import pty
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,8 +19,8 @@ from archiver.demo.generator import export_bytes, generate_export
 from archiver.demo.keys import make_demo_keys
 from archiver.init_config import write_config
 from archiver.progress import ProgressEvent
+from tests.fixtures.cli import COMMAND, cli_env, run_cli
 
-COMMAND = [sys.executable, "-c", "from archiver.cli.main import main; main()"]
 ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 BAR = re.compile(r"(?P<label>[^\r\n\[]+?)\s+\[[#\- ]*\]\s+(?P<done>\d+)/(?P<total>\d+)")
 
@@ -42,7 +41,7 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def on_terminal(folder: Path, *args: str) -> tuple[int, str, str]:
     """Run the CLI with stderr on a pseudo-terminal; exit code, stdout and what the terminal got."""
     main, secondary = pty.openpty()
-    env = {**os.environ, "ARCHIVER_SIGNER_PASSPHRASE": "demo", "COLUMNS": "120"}
+    env = cli_env({"ARCHIVER_SIGNER_PASSPHRASE": "demo", "COLUMNS": "120"})
     process = subprocess.Popen(
         [*COMMAND, *args],
         cwd=folder,
@@ -97,13 +96,7 @@ def test_year_end_bars_reach_their_end(school: Path) -> None:
 
 def test_one_json_lines_shape(school: Path) -> None:
     """``--json`` progress: one object per line, each the shape of :class:`ProgressEvent`."""
-    result = subprocess.run(
-        [*COMMAND, "verify", "--json"],
-        cwd=school,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = run_cli("verify", "--json", cwd=school, timeout=600)
     lines = [json.loads(line) for line in result.stderr.splitlines()]
     assert lines, result.stderr
     fields = set(ProgressEvent.__dataclass_fields__)

@@ -24,7 +24,7 @@ from archiver.signing.sign import (
 from archiver.signing.signer_of import signer_of
 from archiver.sources.export_v1 import read_export
 from tests.fixtures.pdf import appearance_text
-from tests.pki.fixtures import PkiEnvironment, SoftHsmToken
+from tests.fixtures.pki import PkiEnvironment, SoftHsmToken
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,26 +22,11 @@ from archiver.demo.keys import DEMO_NOTICE
 from archiver.errors import ExitCode
 from archiver.render.batch import render_classes
 from archiver.sources.export_v1 import read_export
+from tests.fixtures.cli import run_cli
 from tests.fixtures.pdf import appearance_text
-from tests.pki.fixtures import PkiEnvironment, SoftHsmToken
+from tests.fixtures.pki import PkiEnvironment, SoftHsmToken
 
 ENV_SECRET = "ARCHIVER_SIGNER_PASSPHRASE"
-
-
-def run(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVER_SIGNER")}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-c", "from archiver.cli.main import main; main()", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=full_env,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-    )
 
 
 def sha(path: Path) -> str:
@@ -66,7 +48,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory, spec_export_doc: dict[str
 def demo_keys(tmp_path_factory: pytest.TempPathFactory, rendered: Path) -> Path:
     """``archiver keys demo`` run once; returns the folder holding ``keys/``."""
     home = tmp_path_factory.mktemp("demo-keys")
-    result = run(
+    result = run_cli(
         "keys", "demo", "--out", "keys", "--source", str(rendered / "export.json"), cwd=home
     )
     assert result.returncode == 0, result.stderr
@@ -102,13 +84,13 @@ def test_demo_certificates_say_demo(demo_keys: Path) -> None:
 
 
 def test_keys_demo_refuses_to_overwrite(demo_keys: Path) -> None:
-    result = run("keys", "demo", "--out", "keys", cwd=demo_keys)
+    result = run_cli("keys", "demo", "--out", "keys", cwd=demo_keys)
     assert result.returncode != 0
     assert "уже есть демонстрационные ключи" in result.stderr
 
 
 def test_sign_folder_b_lta_then_check(workdir: Path) -> None:
-    result = run("sign", "docs", cwd=workdir, env={ENV_SECRET: "demo"})
+    result = run_cli("sign", "docs", cwd=workdir, env={ENV_SECRET: "demo"})
     assert result.returncode == 0, result.stderr
     docs = documents(workdir / "docs")
     assert len(docs) == 2
@@ -134,7 +116,7 @@ def test_sign_folder_b_lta_then_check(workdir: Path) -> None:
         assert b"pdfaid:part>3<" in reader.xmp_metadata.stream.get_data() or b'pdfaid:part="3"' in (
             reader.xmp_metadata.stream.get_data()
         )
-    check = run("check-signature", *map(str, docs), "--json", cwd=workdir)
+    check = run_cli("check-signature", *map(str, docs), "--json", cwd=workdir)
     assert check.returncode == 0, check.stdout + check.stderr
     reports = json.loads(check.stdout)
     for report in reports:
@@ -145,7 +127,7 @@ def test_sign_folder_b_lta_then_check(workdir: Path) -> None:
         assert signature["ades_subindication"] == "OK"
         assert signature["signing_time_source"] == "timestamp"
         assert signature["covers_whole_file"]
-    text = run("check-signature", str(docs[0]), cwd=workdir)
+    text = run_cli("check-signature", str(docs[0]), cwd=workdir)
     assert "ДЕЙСТВИТЕЛЕН" in text.stdout and "по штампу времени" in text.stdout
 
 
@@ -160,7 +142,7 @@ def test_the_mark_sits_in_the_layouts_field(workdir: Path) -> None:
         if a.get_object().get("/FT") == "/Sig"
     ]
     rect = [float(v) for v in field["/Rect"]]
-    assert run("sign", str(final), cwd=workdir, env={ENV_SECRET: "demo"}).returncode == 0
+    assert run_cli("sign", str(final), cwd=workdir, env={ENV_SECRET: "demo"}).returncode == 0
     after = PdfReader(final)
     widgets = [
         a.get_object()
@@ -175,9 +157,9 @@ def test_the_mark_sits_in_the_layouts_field(workdir: Path) -> None:
 
 
 def test_sign_again_changes_nothing(workdir: Path) -> None:
-    assert run("sign", "docs", cwd=workdir, env={ENV_SECRET: "demo"}).returncode == 0
+    assert run_cli("sign", "docs", cwd=workdir, env={ENV_SECRET: "demo"}).returncode == 0
     hashes = {p: sha(p) for p in documents(workdir / "docs")}
-    again = run("sign", "docs", cwd=workdir, env={ENV_SECRET: "demo"})
+    again = run_cli("sign", "docs", cwd=workdir, env={ENV_SECRET: "demo"})
     assert again.returncode == 0
     assert again.stdout.count("Уже подписан, пропущен") == 2
     assert {p: sha(p) for p in documents(workdir / "docs")} == hashes
@@ -185,7 +167,7 @@ def test_sign_again_changes_nothing(workdir: Path) -> None:
 
 def test_wrong_passphrase_writes_nothing(workdir: Path) -> None:
     hashes = {p: sha(p) for p in documents(workdir / "docs")}
-    result = run("sign", "docs", cwd=workdir, env={ENV_SECRET: "wrong"})
+    result = run_cli("sign", "docs", cwd=workdir, env={ENV_SECRET: "wrong"})
     assert result.returncode == ExitCode.FAILURE
     assert "неверный пароль" in result.stderr
     assert "Traceback" not in result.stderr
@@ -196,7 +178,7 @@ def test_wrong_passphrase_writes_nothing(workdir: Path) -> None:
 
 
 def test_no_passphrase_and_no_terminal(workdir: Path) -> None:
-    result = run("sign", "docs", cwd=workdir)
+    result = run_cli("sign", "docs", cwd=workdir)
     assert result.returncode == 2
     assert ENV_SECRET in result.stderr
 
@@ -230,7 +212,7 @@ def test_key_not_matching_certificate(workdir: Path) -> None:
 
 
 def test_check_signature_fails_on_tampered_and_unsigned(workdir: Path, rendered: Path) -> None:
-    assert run("sign", "docs", cwd=workdir, env={ENV_SECRET: "demo"}).returncode == 0
+    assert run_cli("sign", "docs", cwd=workdir, env={ENV_SECRET: "demo"}).returncode == 0
     journal = next((workdir / "docs").rglob("*-class-journal.pdf"))
     data = bytearray(journal.read_bytes())
     at = data.index(b"Contents") - 200  # inside the signed body, before the signature dict
@@ -239,7 +221,7 @@ def test_check_signature_fails_on_tampered_and_unsigned(workdir: Path, rendered:
     tampered.write_bytes(bytes(data))
     unsigned = next((rendered / "docs").rglob("*-final-marks.pdf"))
     for path in (tampered, unsigned):
-        result = run("check-signature", str(path), cwd=workdir)
+        result = run_cli("check-signature", str(path), cwd=workdir)
         assert result.returncode == 1, result.stdout
         assert "НЕ ПОДТВЕРЖДЁН" in result.stdout
 
@@ -253,7 +235,7 @@ def test_unreachable_tsa(workdir: Path) -> None:
     ).replace('level = "B-LTA"', 'level = "B-T"')
     config.write_text(text, encoding="utf-8")
     hashes = {p: sha(p) for p in documents(workdir / "docs")}
-    result = run("sign", "docs", cwd=workdir, env={ENV_SECRET: "demo"})
+    result = run_cli("sign", "docs", cwd=workdir, env={ENV_SECRET: "demo"})
     assert result.returncode == ExitCode.FAILURE
     assert "служба штампов времени http://127.0.0.1:9/tsa недоступна" in result.stderr
     assert {p: sha(p) for p in documents(workdir / "docs")} == hashes
@@ -275,10 +257,12 @@ def test_sign_with_pkcs11_token_and_real_tsa(
         f'trust_roots = ["{test_pki.root_cert_path}"]\n',
         encoding="utf-8",
     )
-    result = run("sign", "docs", cwd=tmp_path, env={"ARCHIVER_SIGNER_PIN": softhsm_token.user_pin})
+    result = run_cli(
+        "sign", "docs", cwd=tmp_path, env={"ARCHIVER_SIGNER_PIN": softhsm_token.user_pin}
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("Подписан (B-LTA)") == 2  # B-LTA is the default with a TSA
-    check = run("check-signature", *map(str, documents(tmp_path / "docs")), cwd=tmp_path)
+    check = run_cli("check-signature", *map(str, documents(tmp_path / "docs")), cwd=tmp_path)
     assert check.returncode == 0, check.stdout
-    wrong = run("sign", "docs", cwd=tmp_path, env={"ARCHIVER_SIGNER_PIN": "000000"})
+    wrong = run_cli("sign", "docs", cwd=tmp_path, env={"ARCHIVER_SIGNER_PIN": "000000"})
     assert wrong.returncode == ExitCode.FAILURE

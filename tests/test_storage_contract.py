@@ -24,15 +24,7 @@ from archiver.storage import local as local_module
 from archiver.storage.base import Lock, Storage, StorageConflict, StorageError
 from archiver.storage.local import LocalStorage
 from archiver.storage.s3 import S3Storage
-from tests.storage_fixtures import (  # noqa: F401 - fixtures
-    MotoS3,
-    aws_env_fixture,
-    locked_bucket_fixture,
-    moto_s3_fixture,
-    s3_client_fixture,
-    signed_pdf_fixture,
-    storage_fixture,
-)
+from tests.fixtures.storage import MotoS3
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

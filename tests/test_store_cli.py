@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import bagit
 import pytest
@@ -32,141 +29,17 @@ from archiver.signing.signer_of import signer_of
 from archiver.sources.export_v1 import read_export
 from archiver.storage.local import LocalStorage
 from archiver.storage.s3 import S3Storage
-from tests.pki.fixtures import PkiEnvironment
-from tests.storage_fixtures import (  # noqa: F401 - fixtures
-    MotoS3,
-    SignedPdf,
-    aws_env_fixture,
-    journal_manifest,
-    locked_bucket_fixture,
-    moto_s3_fixture,
-    s3_client_fixture,
-    signed_pdf_fixture,
-    tiny_pdf,
-)
+from tests.fixtures.pki import PkiEnvironment
+from tests.fixtures.sites import PREFIX, SCHOOL, YEAR, Site
+from tests.fixtures.spec_export import SPEC_EXPORT
+from tests.fixtures.storage import MotoS3, SignedPdf, journal_manifest, tiny_pdf
 
-if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
-
-DATA = Path(__file__).parent / "data"
-SCHOOL = "sch-7"
-YEAR = "2025-2026"
-PREFIX = "journal/"
 RECORDS = {
     f"{SCHOOL}/{YEAR}/_export/journal_export/v1": "2032-01-01T00:00:00+05:00",
     f"{SCHOOL}/{YEAR}/5a/class_journal/v1": "2032-01-01T00:00:00+05:00",
     f"{SCHOOL}/{YEAR}/5a/final_marks/v1": "2052-01-01T00:00:00+05:00",
     f"{SCHOOL}/{YEAR}/1a/class_journal/v1": "2032-01-01T00:00:00+05:00",
 }
-
-# The store command is registered in archiver.cli.main by the maintainers; register it here
-# too (add_command is idempotent) so these tests run the real entry point either way.
-RUN = (
-    "from archiver.cli.main import cli, main\n"
-    "from archiver.cli.store import store\n"
-    "cli.add_command(store)\n"
-    "main()\n"
-)
-
-
-@pytest.fixture
-def site(
-    tmp_path: Path,
-    moto_s3: MotoS3,
-    locked_bucket: str,
-    aws_env: dict[str, str],
-    signed_pdf: SignedPdf,
-) -> Site:
-    """A rendered-looking year folder, its export, and archiver.toml with both locations."""
-    return Site(tmp_path, moto_s3, locked_bucket, aws_env, signed_pdf)
-
-
-class Site:
-    """One school's set-up for a test: documents, export, configuration, both locations."""
-
-    def __init__(
-        self,
-        tmp: Path,
-        moto: MotoS3,
-        bucket: str,
-        env: dict[str, str],
-        signed_pdf: SignedPdf,
-    ) -> None:
-        self.tmp = tmp
-        self.env = env
-        self.bucket = bucket
-        self.s3: S3Client = moto.client()
-        self.signed_pdf = signed_pdf
-        self.nas = tmp / "nas"
-        self.nas.mkdir()
-        self.docs = tmp / "out"
-        self.export = tmp / "export.json"
-        shutil.copyfile(DATA / "spec_export.json", self.export)
-        self.write_doc("class_journal", "5a")
-        self.write_doc("final_marks", "5a")
-        self.write_doc("class_journal", "1a")
-        self.config = tmp / "archiver.toml"
-        self.config.write_text(
-            '[storage.primary]\nkind = "local"\npath = "nas"\n\n'
-            f'[storage.secondary]\nkind = "s3"\nbucket = "{bucket}"\nprefix = "{PREFIX}"\n'
-            f'endpoint_url = "{moto.endpoint_url}"\nregion = "us-east-1"\n',
-            encoding="utf-8",
-        )
-
-    def doc_path(self, kind: str, class_id: str) -> Path:
-        suffix = "class-journal" if kind == "class_journal" else "final-marks"
-        return self.docs / YEAR / class_id / f"{class_id}-{suffix}.pdf"
-
-    def write_doc(self, kind: str, class_id: str, **options: Any) -> Path:
-        path = self.doc_path(kind, class_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(self.signed_pdf(kind, class_id, **options))
-        return path
-
-    def run(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
-        """``archiver store ... --source export.json --config archiver.toml`` in a new process."""
-        common = ("--source", str(self.export), "--config", str(self.config))
-        return subprocess.run(
-            [sys.executable, "-c", RUN, "store", *args, *common],
-            capture_output=True,
-            text=True,
-            env={**self.env, **extra_env},
-            cwd=self.tmp,
-            timeout=120,
-        )
-
-    # -- looking at the locations independently
-
-    def local_files(self) -> dict[str, bytes]:
-        return {
-            p.relative_to(self.nas).as_posix(): p.read_bytes()
-            for p in self.nas.rglob("*")
-            if p.is_file() and ".incoming" not in p.parts
-        }
-
-    def s3_versions(self) -> dict[str, list[dict[str, Any]]]:
-        found: dict[str, list[dict[str, Any]]] = {}
-        for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket):
-            for version in page.get("Versions", []):
-                found.setdefault(version["Key"][len(PREFIX) :], []).append(version)
-            assert not page.get("DeleteMarkers")
-        return found
-
-    def s3_files(self) -> dict[str, bytes]:
-        return {
-            key: self.s3.get_object(Bucket=self.bucket, Key=PREFIX + key)["Body"].read()
-            for key in self.s3_versions()
-        }
-
-    def download_bag(self, record: str, files: dict[str, bytes]) -> Path:
-        """Write a record's S3 objects (``files``, from :meth:`s3_files`) into a folder."""
-        target = self.tmp / "downloaded" / record
-        for key, data in files.items():
-            if key.startswith(record + "/"):
-                path = target / key[len(record) + 1 :]
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
-        return target
 
 
 def complete_records(files: dict[str, bytes]) -> set[str]:
@@ -417,7 +290,7 @@ def test_killed_run_is_completed_by_the_next(site: Site, crash_after: int) -> No
 def test_library_statuses_and_progress(
     tmp_path: Path, moto_s3: MotoS3, locked_bucket: str, signed_pdf: SignedPdf
 ) -> None:
-    raw = (DATA / "spec_export.json").read_bytes()
+    raw = SPEC_EXPORT.read_bytes()
     export = read_export(raw).export
     assert export is not None
     doc = tmp_path / "5a-final-marks.pdf"

@@ -1,6 +1,6 @@
 """``archiver verify`` in a real process: damaged, missing and untracked copies; repairs; samples.
 
-The archive is written by ``archiver store`` (tests/test_store_cli.py's ``Site``): a local
+The archive is written by ``archiver store`` (``Site`` of tests/fixtures/sites.py): a local
 folder (``primary``) and an S3 bucket with Object Lock on moto's server (``secondary``),
 four records (the export, 5a's journal and summary statement, 1a's journal), documents
 signed by the test PKI's director.
@@ -26,28 +26,17 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from archiver.archive.record import RECORD_FILE, RecordManifest, bag_files
 from archiver.archive.verify import expected_files
-from tests.pki.fixtures import PkiEnvironment
-from tests.storage_fixtures import (  # noqa: F401 - fixtures
-    MotoS3,
-    SignedPdf,
-    aws_env_fixture,
-    journal_manifest,
-    locked_bucket_fixture,
-    moto_s3_fixture,
-    s3_client_fixture,
-    signed_pdf_fixture,
-)
-from tests.test_store_cli import PREFIX, SCHOOL, YEAR, Site
+from tests.fixtures.cli import CliResult, run_cli
+from tests.fixtures.pki import PkiEnvironment
+from tests.fixtures.sites import PREFIX, SCHOOL, YEAR, Site
+from tests.fixtures.storage import SignedPdf, journal_manifest
 
 EXPORT = f"{SCHOOL}/{YEAR}/_export/journal_export/v1"
 JOURNAL_5A = f"{SCHOOL}/{YEAR}/5a/class_journal/v1"
@@ -55,26 +44,10 @@ MARKS_5A = f"{SCHOOL}/{YEAR}/5a/final_marks/v1"
 JOURNAL_1A = f"{SCHOOL}/{YEAR}/1a/class_journal/v1"
 ALL = {EXPORT, JOURNAL_5A, MARKS_5A, JOURNAL_1A}
 
-# Registered in archiver.cli.main as well; add_command is idempotent.
-RUN = (
-    "from archiver.cli.main import cli, main\n"
-    "from archiver.cli.verify import verify\n"
-    "cli.add_command(verify)\n"
-    "main()\n"
-)
-
 
 @pytest.fixture
-def site(
-    tmp_path: Path,
-    moto_s3: MotoS3,
-    locked_bucket: str,
-    aws_env: dict[str, str],
-    signed_pdf: SignedPdf,
-    test_pki: PkiEnvironment,
-) -> Site:
+def site(site: Site, test_pki: PkiEnvironment) -> Site:
     """The four records stored in both locations; trust roots configured."""
-    site = Site(tmp_path, moto_s3, locked_bucket, aws_env, signed_pdf)
     with site.config.open("a", encoding="utf-8") as handle:
         handle.write(f'\n[signature]\ntrust_roots = ["{test_pki.root_cert_path}"]\n')
     stored = site.run(str(site.docs))
@@ -82,16 +55,9 @@ def site(
     return site
 
 
-def verify(site: Site, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+def verify(site: Site, *args: str) -> tuple[CliResult, dict[str, Any]]:
     """``archiver verify --config … ARGS`` in a new process; the JSON report when ``--json``."""
-    result = subprocess.run(
-        [sys.executable, "-c", RUN, "verify", "--config", str(site.config), *args],
-        capture_output=True,
-        text=True,
-        env=site.env,
-        cwd=site.tmp,
-        timeout=300,
-    )
+    result = run_cli("verify", "--config", str(site.config), *args, cwd=site.tmp)
     data = json.loads(result.stdout) if "--json" in args and result.stdout.strip() else {}
     return result, data
 

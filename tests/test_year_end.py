@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,11 +22,11 @@ from archiver.demo.generator import export_bytes, generate_export
 from archiver.demo.keys import make_demo_keys
 from archiver.init_config import DEMO_SIGNER
 from archiver.yearend import verified_classes
-from tests.storage_fixtures import MotoS3
+from tests.fixtures.cli import COMMAND, CliResult, cli_env, run_cli
+from tests.fixtures.storage import MotoS3
 
 CLASSES = ("c5a", "club1")  # a class with marks and a club: three documents, kept small
 SCHOOL_ZONE = timezone(timedelta(hours=5))  # the demo export's exported_at offset (Perm)
-COMMAND = [sys.executable, "-c", "from archiver.cli.main import main; main()"]
 
 
 @pytest.fixture(scope="module")
@@ -58,24 +57,13 @@ def setup_run(tmp_path: Path, school: Path, secondary: str) -> Path:
     return tmp_path
 
 
-def run(
-    folder: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "ARCHIVER_SIGNER_PASSPHRASE": "demo", **(env or {})}
-    return subprocess.run(
-        [*COMMAND, *args],
-        cwd=folder,
-        env=full,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=600,
-    )
+def run(folder: Path, *args: str, env: dict[str, str] | None = None) -> CliResult:
+    """``archiver ARGS`` in ``folder``, with the demo key's passphrase."""
+    demo = {"ARCHIVER_SIGNER_PASSPHRASE": "demo", **(env or {})}
+    return run_cli(*args, cwd=folder, env=demo, timeout=600)
 
 
-def year_end(
-    folder: Path, *extra: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
+def year_end(folder: Path, *extra: str, env: dict[str, str] | None = None) -> CliResult:
     classes = [a for c in CLASSES for a in ("--class", c)]
     return run(folder, "year-end", "--source", "export.json", *classes, *extra, env=env)
 
@@ -106,7 +94,7 @@ def test_whole_run_local_and_s3(
         f'kind = "s3"\nbucket = "{locked_bucket}"\nendpoint_url = "{moto_s3.endpoint_url}"\n'
         'region = "us-east-1"',
     )
-    result = year_end(folder, env=aws_env)
+    result = year_end(folder)  # the dummy AWS credentials are in the environment (aws_env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Итог: всё сделано и проверено." in result.stdout
     report = report_of(folder)
@@ -167,7 +155,7 @@ def test_whole_run_local_and_s3(
             assert manifest["signature"]["signer_cert_sha256"] == signers[manifest["file"]["name"]]
             assert director in manifest["signature"]["signer"]
     # status says the same
-    status = run(folder, "status", "--json", env=aws_env)
+    status = run(folder, "status", "--json")
     assert status.returncode == 0, status.stderr
     states = {c["class_id"]: c["state"] for c in json.loads(status.stdout)["classes"]}
     assert states == {"c1a": "not_rendered", "c5a": "verified", "club1": "verified"}
@@ -207,7 +195,7 @@ def test_killed_while_rendering_then_resumed(tmp_path: Path, school: Path) -> No
     process = subprocess.Popen(
         [*COMMAND, "year-end", "--source", "export.json", "--workers", "1", *classes],
         cwd=folder,
-        env={**os.environ, "ARCHIVER_SIGNER_PASSPHRASE": "demo"},
+        env=cli_env({"ARCHIVER_SIGNER_PASSPHRASE": "demo"}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -311,13 +299,7 @@ def test_year_end_pulls_the_export_over_http(tmp_path: Path, school: Path) -> No
 
 def test_demo_needs_nothing_and_its_bundle_validates_with_pyhanko(tmp_path: Path) -> None:
     """``archiver demo`` as a newcomer runs it; then pyHanko's own command line, not archiver."""
-    result = subprocess.run(
-        [*COMMAND, "demo", "--out", str(tmp_path / "demo"), "--classes", "3"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={k: v for k, v in os.environ.items() if not k.startswith("ARCHIVER_")},
-    )
+    result = run_cli("demo", "--out", str(tmp_path / "demo"), "--classes", "3", timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Итог: всё сделано и проверено." in result.stdout
     line = next(x for x in result.stdout.splitlines() if "sign validate" in x)
