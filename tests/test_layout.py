@@ -203,3 +203,15 @@ def test_library_never_prints() -> None:
             ):
                 found.append(f"{m.name}:{node.lineno} sys.{node.attr}")
     assert not found, "the library writes to the terminal:\n" + "\n".join(found)
+
+
+def test_every_command_of_the_lazy_root_group_loads_under_its_name() -> None:
+    """``archiver.cli.main.COMMANDS`` names modules that exist and commands named as listed."""
+    import click
+
+    from archiver.cli.main import COMMANDS, cli
+
+    context = click.Context(cli)
+    loaded = {name: cli.get_command(context, name) for name in cli.list_commands(context)}
+    assert sorted(loaded) == sorted(COMMANDS)
+    assert all(isinstance(c, click.Command) and c.name == n for n, c in loaded.items())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -10,33 +11,58 @@ import click
 
 from archiver import __version__
 from archiver.cli import i18n
-from archiver.cli.catalog import catalog
 from archiver.cli.context import config_option
-from archiver.cli.demo import demo
-from archiver.cli.demo_data import demo_data
-from archiver.cli.extract import extract
-from archiver.cli.find import find
-from archiver.cli.get import get
 from archiver.cli.i18n import RuGroup
-from archiver.cli.init import init
-from archiver.cli.keys import keys
-from archiver.cli.log import log
-from archiver.cli.render import render
-from archiver.cli.sign import check_signature, sign
-from archiver.cli.status import status
-from archiver.cli.store import store
-from archiver.cli.validate import validate
-from archiver.cli.verify import verify
-from archiver.cli.year_end import year_end
 from archiver.errors import ArchiverError, ExitCode
 
 i18n.install()
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+COMMANDS = {
+    "validate": "archiver.cli.validate:validate",
+    "demo-data": "archiver.cli.demo_data:demo_data",
+    "render": "archiver.cli.render:render",
+    "store": "archiver.cli.store:store",
+    "sign": "archiver.cli.sign:sign",
+    "check-signature": "archiver.cli.sign:check_signature",
+    "keys": "archiver.cli.keys:keys",
+    "year-end": "archiver.cli.year_end:year_end",
+    "status": "archiver.cli.status:status",
+    "init": "archiver.cli.init:init",
+    "demo": "archiver.cli.demo:demo",
+    "catalog": "archiver.cli.catalog:catalog",
+    "find": "archiver.cli.find:find",
+    "get": "archiver.cli.get:get",
+    "extract": "archiver.cli.extract:extract",
+    "log": "archiver.cli.log:log",
+    "verify": "archiver.cli.verify:verify",
+}
+"""Command name → ``module:attribute``, imported when the command is used (or help lists it).
+
+A command's module brings its stage's libraries (pyHanko, WeasyPrint, boto3 …); loading
+only the one asked for keeps ``archiver validate`` and friends quick to start.
+"""
+
+
+class LazyGroup(RuGroup):
+    """The root group: its commands are imported on first use (click's documented lazy-loading pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module_name, attribute = target.split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command) and command.name == cmd_name, target
+        return command
+
 
 @click.group(
-    cls=RuGroup,
+    cls=LazyGroup,
     context_settings=CONTEXT_SETTINGS,
 )
 @click.version_option(__version__, "-V", "--version", prog_name="archiver")
@@ -47,25 +73,6 @@ def cli() -> None:
     Файл настроек: --config ФАЙЛ (перед командой или после неё), иначе переменная
     окружения ARCHIVER_CONFIG, иначе ./archiver.toml.
     """
-
-
-cli.add_command(validate)
-cli.add_command(demo_data)
-cli.add_command(render)
-cli.add_command(store)
-cli.add_command(sign)
-cli.add_command(check_signature)
-cli.add_command(keys)
-cli.add_command(year_end)
-cli.add_command(status)
-cli.add_command(init)
-cli.add_command(demo)
-cli.add_command(catalog)
-cli.add_command(find)
-cli.add_command(get)
-cli.add_command(extract)
-cli.add_command(log)
-cli.add_command(verify)
 
 
 def main(argv: list[str] | None = None) -> None:
