@@ -25,7 +25,7 @@ COMMANDS = {
     "render": "archiver.cli.render:render",
     "store": "archiver.cli.store:store",
     "sign": "archiver.cli.sign:sign",
-    "check-signature": "archiver.cli.sign:check_signature",
+    "check-signature": "archiver.cli.check_signature:check_signature",
     "keys": "archiver.cli.keys:keys",
     "year-end": "archiver.cli.year_end:year_end",
     "status": "archiver.cli.status:status",
