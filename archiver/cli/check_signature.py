@@ -8,7 +8,7 @@ import click
 
 from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
-from archiver.cli.options import config_option
+from archiver.cli.options import JSON_OPTION, config_option
 from archiver.cli.output import echo_json
 from archiver.errors import ExitCode, InputError, UsageError
 from archiver.signing.check import DocumentReport, SignatureReport, check_document
@@ -69,7 +69,7 @@ def _print_document(report: DocumentReport) -> None:
     metavar="СЕРТИФИКАТ",
     help="Доверенный корневой сертификат (PEM или DER); по умолчанию из [signature] trust_roots.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Вывести результат в формате JSON.")
+@JSON_OPTION
 @pass_cli
 def check_signature(
     cli: CliContext, files: tuple[Path, ...], trust_roots: tuple[Path, ...], as_json: bool

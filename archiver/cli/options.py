@@ -9,6 +9,7 @@ import click
 from archiver.cli.context import config_option
 
 __all__ = [
+    "DOCUMENTS_ARGUMENT",
     "JSON_OPTION",
     "OPERATOR_OPTION",
     "OUT_OPTION",
@@ -47,3 +48,11 @@ OUT_OPTION = click.option(
     metavar="ФАЙЛ",
     help="Куда записать документ (существующий файл не перезаписывается).",
 )
+DOCUMENTS_ARGUMENT = click.argument(
+    "paths",
+    nargs=-1,
+    required=True,
+    type=click.Path(path_type=Path),
+    metavar="ПАПКА|ФАЙЛ...",
+)
+"""Rendered documents: folders made by ``archiver render`` or PDF files → ``paths``."""

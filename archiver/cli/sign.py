@@ -11,7 +11,7 @@ import click
 from archiver.archive.store import find_documents
 from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
-from archiver.cli.options import config_option
+from archiver.cli.options import DOCUMENTS_ARGUMENT, JSON_OPTION, config_option
 from archiver.cli.output import echo_json
 from archiver.cli.progress import ProgressDisplay
 from archiver.demo.keys import demo_timestamping
@@ -45,15 +45,9 @@ def signer_secret(signature: SignatureSettings) -> str:
 
 
 @click.command("sign", cls=RuCommand)
-@click.argument(
-    "paths",
-    nargs=-1,
-    required=True,
-    type=click.Path(path_type=Path),
-    metavar="ПАПКА|ФАЙЛ...",
-)
+@DOCUMENTS_ARGUMENT
 @config_option()
-@click.option("--json", "as_json", is_flag=True, help="Вывести результат в формате JSON.")
+@JSON_OPTION
 @pass_cli
 def sign(cli: CliContext, paths: tuple[Path, ...], as_json: bool) -> None:
     """Подписать документы электронной подписью директора (PAdES).

@@ -17,7 +17,7 @@ from archiver.archive.store import (
 )
 from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
-from archiver.cli.options import config_option
+from archiver.cli.options import DOCUMENTS_ARGUMENT, JSON_OPTION, config_option
 from archiver.cli.output import accepted_export, echo_json
 from archiver.cli.progress import ProgressDisplay
 from archiver.errors import InputError
@@ -52,13 +52,7 @@ def _print_result(result: RecordResult) -> None:
 
 
 @click.command("store", cls=RuCommand)
-@click.argument(
-    "paths",
-    nargs=-1,
-    required=True,
-    type=click.Path(path_type=Path),
-    metavar="ПАПКА|ФАЙЛ...",
-)
+@DOCUMENTS_ARGUMENT
 @click.option(
     "--source",
     required=True,
@@ -72,7 +66,7 @@ def _print_result(result: RecordResult) -> None:
     metavar="ПРИЧИНА",
     help="Сохранить изменённый документ новой версией (старая остаётся в архиве).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Вывести результат в формате JSON.")
+@JSON_OPTION
 @pass_cli
 def store(
     cli: CliContext,
