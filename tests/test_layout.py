@@ -43,10 +43,7 @@ LOW = frozenset(
         "parallel",
         "progress",
         "data",
-        # until their content moves into settings (issue 11)
-        "config",
-        "state",
-        "init_config",
+        "init_config",  # the commented archiver.toml that init and demo write
     }
 )
 """Modules and packages under ``archiver/`` that every stage may import and that import no stage."""
