@@ -32,7 +32,7 @@ from archiver.model import JournalExport
 from archiver.parallel import cores, fork_map
 from archiver.progress import DONE, START, ProgressCallback, ProgressEvent, StageProgress
 from archiver.render.batch import render_classes, select_classes
-from archiver.settings import DocumentsOptions, Pkcs12Signer, SignatureSettings
+from archiver.settings import LEVELS, DocumentsOptions, Pkcs12Signer, SignatureSettings
 from archiver.signing.check import DocumentReport, check_document
 from archiver.signing.sign import (
     TimestampingService,
@@ -552,9 +552,7 @@ def _verify(
                 report.problems.append(f"{path.name}: {result.message}")
                 bad_classes.add(owners[path])
     report.level = (
-        min(levels.values(), key=lambda lv: ("B-B", "B-T", "B-LT", "B-LTA").index(lv or "B-B"))
-        if levels
-        else None
+        min(levels.values(), key=lambda lv: LEVELS.index(lv or "B-B")) if levels else None
     )
     stage.finish()
     return bad_classes, levels, verdicts

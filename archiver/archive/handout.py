@@ -62,7 +62,7 @@ class Archive:
 
     settings: Settings
     locations: Locations
-    state: Path
+    working_dir: Path
 
     @property
     def zone(self) -> tzinfo:
@@ -75,7 +75,7 @@ class Archive:
     @property
     def catalog(self) -> Path:
         """The catalog file."""
-        return catalog_path(self.state)
+        return catalog_path(self.working_dir)
 
     def access_log(self) -> AccessLog:
         """The access log in the archive's locations."""
