@@ -300,6 +300,71 @@ class DocumentsOptions(_Table):
     """Retention policies folder; ``None``: the built-in policies."""
 
 
+# -- journal systems (archiver pull)
+
+
+class SourceSchool(_Table):
+    """``[source.school]``: the school as printed (the journal systems do not all give it)."""
+
+    id: Text
+    short_name: Text
+    full_name: Text
+    address: Text | None = None
+    director: Text
+    """The director's «Фамилия Имя Отчество»."""
+    director_position: Text = "Директор"
+
+
+class _SystemOptions(_Table):
+    """What every journal system's table has."""
+
+    secret_keys = frozenset({"token", "password", "access_token", "auth_token"})
+    secret_hint = (
+        "токен не хранится в файле настроек; передайте его файлом (--token-file) "
+        "или введите при запросе"
+    )
+
+    base_url: Annotated[Text, AfterValidator(_endpoint)]
+    academic_year: Text | None = None
+    """``2025/2026``; default: the system's current year."""
+    classes: tuple[Text, ...] = ()
+    """The system's ids of the classes to pull; default: every class the account sees."""
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+    retries: Annotated[int, Field(ge=0, le=20)] = 3
+
+
+class EposSource(_SystemOptions):
+    """``[source.epos]``: ЭПОС.Школа, МЭШ and the other forks of МЭШ."""
+
+    base_url: Annotated[Text, AfterValidator(_endpoint)] = "https://school.permkrai.ru"
+    profile_id: Text
+    """The profile (``Profile-Id``) of the administrator or teacher whose token is used."""
+    title: Text = "ЭПОС.Школа"
+    """The system's name as printed on the title sheet (e.g. ``МЭШ``)."""
+
+
+class DnevnikSource(_SystemOptions):
+    """``[source.dnevnik]``: the Дневник.ру partner API."""
+
+    base_url: Annotated[Text, AfterValidator(_endpoint)] = "https://api.dnevnik.ru/v2"
+    school_id: Text
+    """The school's id in Дневник.ру."""
+    class_teachers: dict[str, Text] = {}
+    """Class id → the class teacher's person id, where the system does not give one."""
+
+
+class SourceSettings(_Table):
+    """``[source]``: the school's journal system(s) that ``archiver pull`` reads."""
+
+    school: SourceSchool
+    mappings: FilePath | None = None
+    """A folder with the school's own mapping tables (``epos.toml``, ``dnevnik.toml``)."""
+    timezone: Annotated[ZoneInfo, PlainValidator(_zone)] = ZoneInfo("Europe/Moscow")
+    """The zone of the pull time printed on the title sheet."""
+    epos: EposSource | None = None
+    dnevnik: DnevnikSource | None = None
+
+
 class Settings(_Table):
     """The whole ``archiver.toml``; :attr:`path` is the file it was read from."""
 
@@ -308,6 +373,7 @@ class Settings(_Table):
     signer: Signer | None = None
     signature_options: SignatureOptions = Field(SignatureOptions(), alias="signature")
     documents: DocumentsOptions = DocumentsOptions()
+    source: SourceSettings | None = None
 
     model_config = ConfigDict(populate_by_name=True)
     _path: Path | None = PrivateAttr(default=None)
@@ -345,6 +411,21 @@ class Settings(_Table):
                 "хранения, [storage.primary] и [storage.secondary]"
             )
         return self.storage
+
+    def require_source(self, system: str) -> SourceSettings:
+        """``[source]`` with its ``[source.<system>]`` table, or :class:`ConfigError`."""
+        where = self.path or DEFAULT_CONFIG
+        if self.source is None:
+            raise ConfigError(
+                f"{where}: нет раздела [source]: укажите школу ([source.school]) и систему "
+                f"журнала ([source.{system}]), см. docs/sources.md"
+            )
+        if getattr(self.source, system, None) is None:
+            raise ConfigError(
+                f"{where}: нет раздела [source.{system}]: укажите адрес системы (base_url) "
+                "и учётную запись, см. docs/sources.md"
+            )
+        return self.source
 
     def working_dir(self, *, create: bool = True) -> Path:
         """The local working folder (``[archive] state_dir``), created unless ``create=False``.

@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.storage",
     "tests.fixtures.archive",
     "tests.fixtures.sites",
+    "tests.fixtures.journal_systems",
 ]

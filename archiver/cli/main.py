@@ -37,6 +37,7 @@ COMMANDS = {
     "extract": "archiver.cli.extract:extract",
     "log": "archiver.cli.log:log",
     "verify": "archiver.cli.verify:verify",
+    "pull": "archiver.cli.pull:pull",
 }
 """Command name → ``module:attribute``, imported when the command is used (or help lists it).
 

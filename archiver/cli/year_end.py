@@ -14,7 +14,7 @@ from archiver.cli.output import accepted_export, echo_json
 from archiver.cli.progress import year_end_display
 from archiver.cli.sign import signer_secret
 from archiver.demo.keys import demo_timestamping
-from archiver.errors import ArchiverError, ExitCode
+from archiver.errors import ArchiverError, ExitCode, UsageError
 from archiver.model import JournalExport
 from archiver.progress import DONE, START, ProgressEvent
 from archiver.render.batch import select_classes
@@ -42,9 +42,21 @@ def load_raw(source: str) -> tuple[bytes, str]:
 @click.command("year-end", cls=RuCommand)
 @click.option(
     "--source",
-    required=True,
     metavar="ФАЙЛ|URL",
     help="Выгрузка журнала: файл или адрес https://… (токен — в ARCHIVER_SOURCE_TOKEN).",
+)
+@click.option(
+    "--from",
+    "pull_from",
+    type=click.Choice(["epos", "dnevnik"]),
+    metavar="СИСТЕМА",
+    help="Вместо --source: загрузить год из системы журнала (epos, dnevnik; см. archiver pull).",
+)
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="ФАЙЛ",
+    help="С --from: файл с токеном системы (иначе токен спрашивается).",
 )
 @config_option()
 @class_option
@@ -58,7 +70,9 @@ def load_raw(source: str) -> tuple[bytes, str]:
 @pass_cli
 def year_end(
     cli: CliContext,
-    source: str,
+    source: str | None,
+    pull_from: str | None,
+    token_file: Path | None,
     class_ids: tuple[str, ...],
     correction: str | None,
     workers: int | None,
@@ -74,7 +88,16 @@ def year_end(
     progress = year_end_display(as_json)
     progress(ProgressEvent("validate", START, 0, 1))
     started = time.monotonic()
-    raw, name = load_raw(source)
+    if pull_from is not None:  # the year pulled from the journal system first (archiver pull)
+        from archiver.cli.pull import pull_for_year_end
+
+        if source is not None:
+            raise UsageError("укажите либо --source, либо --from, но не оба")
+        raw, name = pull_for_year_end(settings, pull_from, token_file, working, correction)
+    elif source is None:
+        raise UsageError("укажите выгрузку (--source ФАЙЛ|URL) или систему журнала (--from epos)")
+    else:
+        raw, name = load_raw(source)
     report = read_export(raw, name=name)
     progress(ProgressEvent("validate", DONE, 1, 1))
     export = accepted_export(report, as_json)

@@ -32,6 +32,7 @@ messages. TLS is verified against the system's trust store (OpenSSL's defaults, 
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import http.client
 import os
@@ -40,7 +41,7 @@ import ssl
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
@@ -78,6 +79,7 @@ __all__ = [
     "fetch_export",
     "is_url",
     "load_source",
+    "open_pool",
 ]
 
 TOKEN_ENV = "ARCHIVER_SOURCE_TOKEN"
@@ -224,7 +226,7 @@ class _Retry(Retry):
         self.request.sleep(delay)
 
 
-def _pool_manager(url: str, timeout: float) -> urllib3.PoolManager:
+def open_pool(url: str, timeout: float = DEFAULT_TIMEOUT) -> urllib3.PoolManager:
     """Connections with the timeouts and the system trust store, through the environment's proxy if any."""
     options: dict[str, Any] = {
         "timeout": Timeout(connect=timeout, read=timeout),
@@ -259,6 +261,8 @@ def fetch_export(
     sleep: Callable[[float], None] = time.sleep,
     progress: Progress | None = None,
     on_retry: OnRetry | None = None,
+    auth_headers: Mapping[str, str] | None = None,
+    pool: urllib3.PoolManager | None = None,
 ) -> bytes:
     """Download the export at ``url`` (``http://`` or ``https://``) and return its bytes.
 
@@ -277,6 +281,11 @@ def fetch_export(
     :param sleep: called with each delay (tests pass a recorder).
     :param progress: called after each chunk read, see :data:`Progress`.
     :param on_retry: called before each delay, see :data:`OnRetry`.
+    :param auth_headers: headers carrying a credential of another kind than a bearer token
+        (an importer's ``Auth-Token``, ``Access-Token``); sent like the token, only to the
+        URL's own origin, and never shown.
+    :param pool: connections to reuse (:func:`open_pool`), e.g. for the many requests of
+        an importer; by default a pool of its own for this one request.
     :raises SourceInputError: an address that is not http(s) or has ``user:password@``,
         401/403/404 and other 4xx, a body over ``max_bytes``, an HTML page instead of the
         export, a token value unfit for a header (exit code 2).
@@ -316,7 +325,12 @@ def fetch_export(
     }
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    request = _Request(shown, token_env, bool(token), timeout, max(0, retries), sleep, on_retry)
+    secret_headers = {"Authorization", "Cookie", "Proxy-Authorization"}
+    for key, value in (auth_headers or {}).items():
+        headers[key] = value
+        secret_headers.add(key)
+    has_token = bool(token) or bool(auth_headers)
+    request = _Request(shown, token_env, has_token, timeout, max(0, retries), sleep, on_retry)
     retry = _Retry(
         request,
         total=None,  # the budget of failed attempts is _Retry.is_exhausted's
@@ -329,12 +343,12 @@ def fetch_export(
         backoff_max=max_delay,
         respect_retry_after_header=True,
         # the token never goes to another origin (scheme, host, port) on redirect
-        remove_headers_on_redirect=frozenset({"Authorization", "Cookie", "Proxy-Authorization"}),
+        remove_headers_on_redirect=frozenset(secret_headers),
     )
-    with _pool_manager(url, timeout) as pool:
+    with contextlib.nullcontext(pool) if pool is not None else open_pool(url, timeout) as conn:
         while True:
             try:
-                response = pool.urlopen(
+                response = conn.urlopen(
                     "GET",
                     url,
                     headers=headers,
