@@ -144,6 +144,28 @@ _PERSON_KEYS = {
     "left_reason": "причина",
 }
 _DATE_KEYS = {"birth_date", "birthday", "birthDate"}
+_PERSON_PARTS = (
+    "surname",
+    "family",
+    "patronymic",
+    "fio",
+    "lastname",
+    "firstname",
+    "middlename",
+    "phone",
+    "mail",
+    "snils",
+    "address",
+    "birth",
+)
+"""Parts of key names that mark personal data under names not listed above (a renamed field)."""
+
+
+def _label(key: str) -> str | None:
+    if key in _PERSON_KEYS:
+        return _PERSON_KEYS[key]
+    flat = key.lower().replace("_", "").replace("-", "")
+    return "данные" if any(part in flat for part in _PERSON_PARTS) else None
 
 
 class _Scrubber:
@@ -159,8 +181,8 @@ class _Scrubber:
             return [self(v, key) for v in node]
         if key in _DATE_KEYS and isinstance(node, str):
             return node[:4] + "-01-01" if len(node) >= 4 else node
-        if key in _PERSON_KEYS and isinstance(node, str) and node:
-            label = _PERSON_KEYS[key]
+        label = _label(key)
+        if label is not None and isinstance(node, str) and node:
             found = self.seen.get((label, node))
             if found is None:
                 found = f"{label}-{sum(1 for k in self.seen if k[0] == label) + 1}"
