@@ -58,7 +58,9 @@ class Sleeps(list[float]):
 def pull(
     name: str, fake: FakeSystem, out: Path, sleep: Sleeps | None = None, **options: Any
 ) -> Any:
-    return run_pull(name, source(fake, name), TOKEN, out, sleep=Sleeps() if sleep is None else sleep, **options)
+    return run_pull(
+        name, source(fake, name), TOKEN, out, sleep=Sleeps() if sleep is None else sleep, **options
+    )
 
 
 def contents(export: JournalExport) -> Expected:
@@ -71,9 +73,7 @@ def contents(export: JournalExport) -> Expected:
             dates = {x.id: x.date.isoformat() for x in course.lessons}
             got.topics |= {x.topic for x in course.lessons}
             got.marks |= {(names[m.student], dates[m.lesson], m.value) for m in course.marks}
-            got.absences |= {
-                (names[a.student], dates[a.lesson], a.code) for a in course.attendance
-            }
+            got.absences |= {(names[a.student], dates[a.lesson], a.code) for a in course.attendance}
     return got
 
 
@@ -175,7 +175,7 @@ def test_fault_is_one_clear_message_and_a_rerun_completes(
     code: ExitCode,
     words: list[str],
 ) -> None:
-    name, fake, expected = system
+    name, fake, _expected = system
     for key, value in fault.items():
         setattr(fake.faults, key, value)
     out_dir = tmp_path / "out"

@@ -143,7 +143,9 @@ def print_notes(outcome: PullOutcome) -> None:
     metavar="ФАЙЛ",
     help="Файл с токеном; без него токен спрашивается (ввод не отображается).",
 )
-@click.option("--year", metavar="ГОД", help="Учебный год, например 2025/2026 (по умолчанию текущий).")
+@click.option(
+    "--year", metavar="ГОД", help="Учебный год, например 2025/2026 (по умолчанию текущий)."
+)
 @click.option(
     "--capture",
     type=click.Path(file_okay=False, path_type=Path),

@@ -106,7 +106,9 @@ def _shape_problem(error: ValidationError, route: str, system: str) -> ShapeChan
     if first["type"] == "missing":
         what = "нет поля"
     else:
-        what = f"неожиданное значение {json.dumps(first.get('input'), ensure_ascii=False)[:60]} в поле"
+        what = (
+            f"неожиданное значение {json.dumps(first.get('input'), ensure_ascii=False)[:60]} в поле"
+        )
     more = error.error_count() - 1
     tail = f" (и ещё {more} несовпадений)" if more > 0 else ""
     return ShapeChanged(
@@ -194,7 +196,12 @@ class ApiClient:
             ) from exc
 
     def get(
-        self, route: str, shape: Any, *, path: str | None = None, params: Mapping[str, Any] | None = None
+        self,
+        route: str,
+        shape: Any,
+        *,
+        path: str | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> Any:
         """The response of ``route`` checked against ``shape`` (a pydantic model or type)."""
         data = self.raw(route, path or route, params)

@@ -31,8 +31,8 @@ from archiver.sources.importers.assemble import (
 from archiver.sources.importers.base import (
     ApiClient,
     Notes,
-    PullInputError,
     Pulled,
+    PullInputError,
     SchoolInfo,
     Shape,
 )
@@ -98,7 +98,7 @@ class Lesson(Shape):
     number: int
     subject: Subject
     title: str | None = None
-    teachers: list[int] = []
+    teachers: tuple[int, ...] = ()
     homework: Homework | None = None
 
 
@@ -181,7 +181,9 @@ class DnevnikImporter:
         stage.start(len(groups))
         periods: dict[str, dict[str, Any]] = {}
         bounds: list[tuple[date, date]] = []
-        classes, teacher_ids, subjects = [], set(), {}
+        classes: list[dict[str, Any]] = []
+        teacher_ids: set[int] = set()
+        subjects: dict[str, str] = {}
         for group in groups:
             built = self._class(api, group, notes, periods, bounds, teacher_ids, subjects)
             classes.append(built)
@@ -241,7 +243,8 @@ class DnevnikImporter:
         for p in terms:
             all_periods[f"p{p.id}"] = {
                 "id": f"p{p.id}",
-                "name": p.name or f"{p.number} {'четверть' if p.type == 'Quarter' else 'полугодие'}",
+                "name": p.name
+                or f"{p.number} {'четверть' if p.type == 'Quarter' else 'полугодие'}",
                 "kind": _KINDS[p.type],
                 "start": p.start.date().isoformat(),
                 "end": p.finish.date().isoformat(),
@@ -366,7 +369,9 @@ class DnevnikImporter:
                     e.status, notes, f"{LOG}: ученик {e.person}, урок {e.lesson}"
                 )
                 if code is not None:
-                    absences.append({"student": f"st{e.person}", "lesson": f"l{e.lesson}", "code": code})
+                    absences.append(
+                        {"student": f"st{e.person}", "lesson": f"l{e.lesson}", "code": code}
+                    )
             period_marks, year_marks = [], []
             for f in finals:
                 if f.subject != s.id or f.person not in pupils:
@@ -379,7 +384,9 @@ class DnevnikImporter:
                         {"student": f"st{f.person}", "period": f"p{f.period}", "value": value}
                     )
                 else:
-                    notes.warn(f"{FINALS}: отметка ученика {f.person} за неизвестный период {f.period}")
+                    notes.warn(
+                        f"{FINALS}: отметка ученика {f.person} за неизвестный период {f.period}"
+                    )
             courses.append(
                 {
                     "id": f"c{group.id}-s{s.id}",

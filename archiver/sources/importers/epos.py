@@ -30,8 +30,8 @@ from archiver.sources.importers.assemble import (
 from archiver.sources.importers.base import (
     ApiClient,
     Notes,
-    PullInputError,
     Pulled,
+    PullInputError,
     SchoolInfo,
     Shape,
 )
@@ -63,7 +63,7 @@ class Person(Shape):
 
 
 class Profile(Person):
-    assigned_group_ids: list[int] = []
+    assigned_group_ids: tuple[int, ...] = ()
 
 
 class AcademicYear(Shape):
@@ -78,7 +78,7 @@ class ClassUnit(Shape):
     id: int
     name: str
     class_level_id: int
-    mentor_ids: list[int] = []
+    mentor_ids: tuple[int, ...] = ()
 
 
 class Period(Shape):
@@ -101,7 +101,7 @@ class Group(Shape):
     subject_id: int
     subject_name: str
     class_unit_ids: list[int]
-    teacher_ids: list[int] = []
+    teacher_ids: tuple[int, ...] = ()
 
 
 class Grade(Shape):
@@ -128,7 +128,7 @@ class Student(Person):
     enrolled_on: date | None = None
     deleted_at: datetime | None = None
     left_reason: str | None = None
-    final_marks: list[FinalMark] = []
+    final_marks: tuple[FinalMark, ...] = ()
 
 
 class Homework(Shape):
@@ -143,7 +143,7 @@ class ScheduleItem(Shape):
     teacher_id: int | None = None
     replaced_teacher_id: int | None = None
     topic_name: str | None = None
-    homeworks: list[Homework] = []
+    homeworks: tuple[Homework, ...] = ()
     is_cancelled: bool = False
 
 
@@ -315,7 +315,11 @@ class EposImporter:
         api, notes, year = ctx.api, ctx.notes, ctx.year
         where = f"класс {unit.name}"
         periods = next(
-            ([p for p in s.periods if not p.is_year] for s in schedules if unit.id in s.class_unit_ids),
+            (
+                [p for p in s.periods if not p.is_year]
+                for s in schedules
+                if unit.id in s.class_unit_ids
+            ),
             [],
         )
         if not periods:
@@ -460,7 +464,9 @@ class EposImporter:
                 entry: dict[str, Any] = {
                     "student": f"st{m.student_profile_id}",
                     "lesson": lesson,
-                    "value": ctx.mapping.mark(_grade_text(value), notes, f"{MARKS}: отметка {m.id}"),
+                    "value": ctx.mapping.mark(
+                        _grade_text(value), notes, f"{MARKS}: отметка {m.id}"
+                    ),
                 }
                 if note:
                     entry["note"] = "; ".join(note)

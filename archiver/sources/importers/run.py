@@ -86,9 +86,7 @@ def run_pull(
     token = check_token(token, title)
     pulled_at = datetime.now(source.timezone).replace(microsecond=0)
     s = source.school
-    school = SchoolInfo(
-        s.id, s.short_name, s.full_name, s.director, s.director_position, s.address
-    )
+    school = SchoolInfo(s.id, s.short_name, s.full_name, s.director, s.director_position, s.address)
     api = ApiClient(
         title,
         options.base_url,
