@@ -108,6 +108,11 @@ def test_pull_gives_the_fixtures_contents(
     unknown = {"epos": "9", "dnevnik": "Excused?"}[name]
     assert any(a[2] == unknown for a in got.absences)
     assert any(f"«{unknown}»" in w for w in outcome.notes.warnings)
+    assert any(f'"{unknown}"' in str(w) for w in report.warnings)
+    if name == "epos":
+        assert any(m[2] == "5-" for m in got.marks)
+        assert any("«5-»" in w for w in outcome.notes.warnings)
+        assert any('"5-"' in str(w) for w in report.warnings)
     assert any("педсовета" in m for m in outcome.notes.missing)
     if name == "epos":
         assert leaver.left is not None and leaver.left.isoformat() == "2026-02-12"
@@ -234,3 +239,20 @@ def test_renamed_field_names_the_field_and_route_and_capture_keeps_the_answers(
     assert f'"{new}"' in captured
     for student in expected.students:
         assert student.split()[0] not in captured
+
+
+def test_settings_refuse_a_token_and_name_a_missing_key(tmp_path: Path) -> None:
+    from archiver.settings import ConfigError, load_settings
+
+    path = tmp_path / "archiver.toml"
+    school = "".join(f'{k} = "{v}"\n' for k, v in SCHOOL.items())
+    path.write_text(
+        f'[source.school]\n{school}\n[source.epos]\nbase_url = "https://x.example"\n'
+        'token = "abc"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    text = str(caught.value)
+    assert "source.epos.token: токен не хранится в файле настроек" in text
+    assert "source.epos.profile_id: обязательный параметр не задан" in text
