@@ -256,3 +256,22 @@ def test_settings_refuse_a_token_and_name_a_missing_key(tmp_path: Path) -> None:
     text = str(caught.value)
     assert "source.epos.token: токен не хранится в файле настроек" in text
     assert "source.epos.profile_id: обязательный параметр не задан" in text
+
+
+def test_demo_school_round_trips_through_a_fake_epos(tmp_path: Path) -> None:
+    """A generated school served as ЭПОС.Школа comes back with the same contents."""
+    from archiver.demo.generator import generate_export
+    from tests.fixtures.journal_systems import epos_from_export, journal_facts
+
+    original = generate_export(classes=6)
+    fake = FakeSystem(epos_from_export(original), "Auth-Token", paged=True, page_cap=100)
+    try:
+        out = tmp_path / "export.json"
+        pull("epos", fake, out)
+    finally:
+        fake.stop()
+    pulled = json.loads(out.read_bytes())
+    before, after = journal_facts(original), journal_facts(pulled)
+    for kind, facts in before.items():
+        assert facts, kind
+        assert after[kind] == facts, kind
