@@ -227,3 +227,24 @@ def test_year_end_from_epos_archives_the_pulled_year(
     assert again.returncode == 0, again.stdout + again.stderr
     assert "работа продолжается по ней" in again.stderr
     shutil.rmtree(folder / "docs", ignore_errors=True)
+
+
+def test_year_end_needs_a_source_or_a_system(tmp_path: Path) -> None:
+    (tmp_path / "room-1").mkdir()
+    (tmp_path / "room-2").mkdir()
+    (tmp_path / "archiver.toml").write_text(
+        '[storage.primary]\nkind = "local"\npath = "room-1"\n\n'
+        '[storage.secondary]\nkind = "local"\npath = "room-2"\n',
+        encoding="utf-8",
+    )
+    neither = run_cli("year-end", "--config", "archiver.toml", cwd=tmp_path)
+    assert neither.returncode == 2
+    assert "--source ФАЙЛ|URL" in neither.stderr and "--from epos" in neither.stderr
+    both = run_cli(
+        "year-end", "--source", "x.json", "--from", "epos", "--config", "archiver.toml",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert both.returncode == 2 and "либо --source, либо --from" in both.stderr
+    no_source = run_cli("year-end", "--from", "epos", "--config", "archiver.toml", cwd=tmp_path)
+    assert no_source.returncode == 2 and "нет раздела [source]" in no_source.stderr
+    assert not any((tmp_path / "room-1").iterdir())

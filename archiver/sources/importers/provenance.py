@@ -117,6 +117,9 @@ def write_pull(
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise OutputError(f"не удалось записать ответы системы в {folder}: {exc.strerror}") from exc
+    except BaseException:  # Ctrl-C: no half-built folder left behind
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     write_atomic(out, raw)
     return folder
 
