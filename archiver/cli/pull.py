@@ -135,7 +135,7 @@ def print_notes(outcome: PullOutcome) -> None:
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="ФАЙЛ",
-    help="Куда записать выгрузку (рядом — папка ФАЙЛ-responses с ответами системы).",
+    help="Куда записать выгрузку (рядом — папка <имя>-responses с ответами системы).",
 )
 @click.option(
     "--token-file",
