@@ -7,12 +7,19 @@ workers inherit what the parent already holds (a parsed export, a loaded signing
 key) without pickling it, so the function may be a closure. Results come back in
 item order; ``on_result`` sees each as it completes; the first exception in a
 worker is raised in the parent.
+
+Interruptions: the workers ignore SIGINT (Ctrl-C reaches the whole process group,
+and only the parent decides what happens); when the parent leaves a pool because of
+an exception (``KeyboardInterrupt`` included), the pool's workers are killed at once
+instead of being waited for, so no worker outlives an interrupted command.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -20,7 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
-__all__ = ["BrokenProcessPool", "WorkerPool", "cores", "fork_map"]
+__all__ = ["BrokenProcessPool", "WorkerPool", "cores", "fork_map", "kill_workers"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -31,6 +38,22 @@ _TASK: Callable[[Any], Any] | None = None
 def _run(item: Any) -> Any:
     assert _TASK is not None
     return _TASK(item)
+
+
+def _worker_start(initializer: Callable[..., object] | None, *initargs: Any) -> None:
+    """Every worker's first step: leave Ctrl-C to the parent, then the pool's own initializer."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def kill_workers() -> None:
+    """Kill every worker process this process started (a second Ctrl-C, a hard stop)."""
+    for child in multiprocessing.active_children():
+        with contextlib.suppress(OSError, ValueError):
+            child.kill()
+    for child in multiprocessing.active_children():  # reaps them
+        child.join(timeout=1)
 
 
 def cores() -> int:
@@ -64,8 +87,8 @@ class WorkerPool:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context(start),
-                initializer=initializer,
-                initargs=initargs,
+                initializer=_worker_start,
+                initargs=(initializer, *initargs),
             )
         elif initializer is not None:
             initializer(*initargs)
@@ -87,6 +110,19 @@ class WorkerPool:
         if self._pool is not None:
             self._pool.shutdown()
 
+    def terminate(self) -> None:
+        """Stop at once: pending tasks are dropped, running workers killed and reaped."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        processes = list(getattr(pool, "_processes", {}).values())  # no public handle before 3.14
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(OSError, ValueError):
+                process.kill()
+        for process in processes:
+            process.join(timeout=5)
+
     def __enter__(self) -> WorkerPool:
         return self
 
@@ -96,7 +132,10 @@ class WorkerPool:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.close()
+        if exc is None:
+            self.close()
+        else:  # an error or Ctrl-C: do not wait for the other tasks
+            self.terminate()
 
 
 def fork_map(

@@ -4,15 +4,67 @@ messages about bad input (the journal export's JSON and the settings file's TOML
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 
-__all__ = ["expected_type", "ru_date", "shown", "type_name"]
+__all__ = [
+    "as_run",
+    "expected_type",
+    "local_time",
+    "program",
+    "ru_date",
+    "set_program",
+    "shown",
+    "type_name",
+]
+
+_PROGRAM = ["archiver"]
 
 
 def ru_date(day: date) -> str:
     """``ДД.ММ.ГГГГ``, as dates are written in Russian documents."""
     return day.strftime("%d.%m.%Y")
+
+
+def local_time(moment: datetime | str, zone: tzinfo | None = None, *, seconds: bool = False) -> str:
+    """``ДД.ММ.ГГГГ ЧЧ:ММ`` in the school's time zone (``[storage] timezone``), else this computer's.
+
+    Every time a person reads (reports, the access log, the signature mark, the lock's
+    holder) goes through here. ``moment`` is an aware datetime or ISO 8601 text; a naive
+    one is taken as UTC.
+    """
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(zone) if zone is not None else moment.astimezone()
+    return local.strftime("%d.%m.%Y %H:%M:%S" if seconds else "%d.%m.%Y %H:%M")
+
+
+def program() -> str:
+    """How the user runs archiver: ``archiver`` when it is on PATH, else as it was started.
+
+    Messages that advise a command print it this way (``.venv/bin/archiver status`` when
+    archiver was started as ``.venv/bin/archiver`` and is not on PATH). The command line
+    sets it once at start (:func:`set_program`).
+    """
+    return _PROGRAM[0]
+
+
+def set_program(name: str) -> None:
+    """Set what :func:`program` says (the command line, at start)."""
+    _PROGRAM[0] = name
+
+
+def as_run(text: str, commands: Iterable[str]) -> str:
+    """``text`` with every «archiver COMMAND» written as the user runs archiver (:func:`program`)."""
+    name = program()
+    if name == "archiver":
+        return text
+    names = "|".join(re.escape(c) for c in sorted(commands, key=len, reverse=True))
+    return re.sub(rf"(?<![\w/.-])archiver(?= (?:{names})\b)", lambda _: name, text)
 
 
 def shown(value: Any) -> str:

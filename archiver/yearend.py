@@ -22,12 +22,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archiver.archive.record import record_prefix
-from archiver.archive.store import RecordResult, holds_document, store_records
+from archiver.archive.holdings import (
+    ClassPlan,
+    YearHoldings,
+    adopt_archived,
+    data_hashes,
+    plan_classes,
+    refuse_without_correction,
+    same_data,
+    year_holdings,
+)
+from archiver.archive.store import RecordResult, store_records
 from archiver.archive.verify import CopyStatus, RecordReport, RecordStatus, verify_archive
 from archiver.errors import InputError, UsageError
 from archiver.files import write_atomic
-from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, document_paths, year_folder
+from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, document_paths, safe_name, year_folder
+from archiver.lock import RunLock
 from archiver.model import JournalExport
 from archiver.parallel import cores, fork_map
 from archiver.progress import DONE, START, ProgressCallback, ProgressEvent, StageProgress
@@ -41,8 +51,10 @@ from archiver.signing.sign import (
     sign_files,
     signing_session,
 )
+from archiver.sources.export_v1.slice import document_data_sha256
 from archiver.sources.report import ValidationReport
 from archiver.storage.base import Storage
+from archiver.wording import local_time
 
 STAGES = ("validate", "render", "sign", "store", "verify")
 STAGE_NAMES = {
@@ -71,6 +83,10 @@ STATE_TEXT = {
     STORED_BOTH: "сохранён в двух копиях",
     VERIFIED: "сохранён в двух копиях и проверен",
 }
+UNCHANGED_TEXT = "в архиве в двух копиях, без изменений"
+"""A class the run left alone: its documents for this data are archived already."""
+OUTDATED_TEXT = "в архиве прежняя версия, выгрузка изменена"
+"""A class whose archived documents were made from other data than the export's."""
 
 
 SecretProvider = Callable[[], str]
@@ -98,6 +114,21 @@ class ClassStanding:
     name: str
     state: str
     documents: list[DocumentStanding] = field(default_factory=list)
+    unchanged: bool = False
+    """The run left the class alone: its documents for this data were archived already."""
+    outdated: bool = False
+    """The archive holds documents of the class made from other data (a correction is due)."""
+    record_ids: list[str] = field(default_factory=list)
+    """The latest archived record of each of its documents (when the archive was asked)."""
+
+    @property
+    def text(self) -> str:
+        """Where it stands, in words."""
+        if self.unchanged:
+            return UNCHANGED_TEXT
+        if self.outdated and self.state in (NOT_RENDERED, RENDERED, SIGNED):
+            return f"{OUTDATED_TEXT}; новая: {STATE_TEXT[self.state]}"
+        return STATE_TEXT[self.state]
 
 
 @dataclass(slots=True)
@@ -118,6 +149,8 @@ class YearEndReport:
     rendered_now: int = 0
     signed_now: int = 0
     level: str | None = None
+    zone: Any = None
+    """The school's time zone (``[storage] timezone``) for the times in the text."""
 
     @property
     def ok(self) -> bool:
@@ -143,6 +176,7 @@ class YearEndReport:
                     "class_id": c.class_id,
                     "name": c.name,
                     "state": c.state,
+                    "unchanged": c.unchanged,
                     "documents": [
                         {
                             "kind": d.kind,
@@ -171,13 +205,15 @@ class YearEndReport:
         docs = self.documents
         pages = sum(d.pages for d in docs)
         done = sum(1 for c in self.classes if c.state == VERIFIED)
+        unchanged = sum(1 for c in self.classes if c.unchanged)
         lines = [
             f"Итоги архивирования за {self.academic_year} учебный год",
             f"Школа: {self.school}",
             f"Выгрузка: {self.source} (sha256 {self.export_sha256[:16]}…)",
-            f"Начато: {self.started}",
+            f"Начато: {local_time(self.started, self.zone)}",
             "",
-            f"Классов и групп: {len(self.classes)}, полностью в архиве и проверено: {done}",
+            f"Классов и групп: {len(self.classes)}, полностью в архиве и проверено: {done}"
+            + (f", в архиве без изменений: {unchanged}" if unchanged else ""),
             f"Документов: {len(docs)} (сверстано сейчас: {self.rendered_now}), страниц: {pages}",
             f"Подписано сейчас: {self.signed_now}; уровень подписи: PAdES {self.level or '—'}",
         ]
@@ -202,9 +238,10 @@ class YearEndReport:
         lines.append("Классы:")
         for c in self.classes:
             sheets = sum(d.pages for d in c.documents)
-            lines.append(
-                f"  {c.name}: {STATE_TEXT[c.state]} (документов {len(c.documents)}, страниц {sheets})"
-            )
+            if c.unchanged:
+                lines.append(f"  {c.name}: {c.text}")
+                continue
+            lines.append(f"  {c.name}: {c.text} (документов {len(c.documents)}, страниц {sheets})")
         if self.warnings:
             lines.append("")
             lines.append(f"Предупреждения ({len(self.warnings)}):")
@@ -257,16 +294,28 @@ def class_standings(
     export: JournalExport,
     work_dir: Path,
     class_ids: Sequence[str],
-    locations: Sequence[Storage] | None,
+    holdings: YearHoldings | None,
     verified: set[str] | None = None,
+    export_sha: str = "",
 ) -> list[ClassStanding]:
-    """Where each class stands, from the documents on disk and what the locations hold."""
+    """Where each class stands: from the archive first, else from the documents on disk.
+
+    A class whose every document is archived, made from the export's data, is stored in
+    the locations that hold it complete whatever the working folder ``work_dir`` holds;
+    ``holdings`` ``None``: the archive was not asked. ``verified``: the classes to show
+    as verified when stored in both copies.
+    """
     states = []
     for class_id in class_ids:
         school_class = export.classes_by_id[class_id]
         docs = [
             DocumentStanding(kind, class_id, path)
             for kind, path in expected_documents(export, work_dir, class_id)
+        ]
+        held = [holdings.latest(class_id, d.kind) if holdings else None for d in docs]
+        current = [
+            same_data(h, document_data_sha256(export, class_id, d.kind), export_sha)
+            for h, d in zip(held, docs, strict=True)
         ]
         state = NOT_RENDERED
         if all(d.path.is_file() for d in docs):
@@ -276,102 +325,91 @@ def class_standings(
                 doc.pages = _pages(doc.path)
             if all(d.signed for d in docs):
                 state = SIGNED
-                if locations:
-                    held = []
-                    for location in locations:
-                        held.append(
-                            all(
-                                holds_document(
-                                    location,
-                                    record_prefix(
-                                        export.school.id, year_folder(export), class_id, d.kind
-                                    ),
-                                    hashlib.sha256(d.path.read_bytes()).hexdigest(),
-                                )
-                                for d in docs
-                            )
-                        )
-                    if all(held):
-                        state = STORED_BOTH
-                        if verified is not None and class_id in verified:
-                            state = VERIFIED
-                    elif any(held):
-                        state = STORED_ONE
-        states.append(ClassStanding(class_id, school_class.name, state, docs))
+        if holdings is not None and all(current):
+            complete = [h for h in held if h is not None]
+            if all(holdings.in_all(h) for h in complete):
+                state = STORED_BOTH
+                if verified is not None and class_id in verified:
+                    state = VERIFIED
+            else:
+                state = STORED_ONE
+        standing = ClassStanding(class_id, school_class.name, state, docs)
+        standing.outdated = any(h is not None for h in held) and not all(current)
+        standing.record_ids = [h.record_id for h in held if h is not None]
+        states.append(standing)
     return states
 
 
-GOOD_CHECKS = (RecordStatus.OK, RecordStatus.REPAIRED)
-"""Results of ``archiver verify`` (``verify-state.json``) that leave a record verified."""
-
-
-def verified_classes(report: dict[str, Any], checks: dict[str, dict[str, Any]]) -> set[str]:
-    """The classes whose records stand verified, from the run's report and later checks.
-
-    ``report`` is a saved year-end report (``year-end-report.json``), ``checks`` the
-    records of ``verify-state.json``. A class whose every record was checked by
-    ``archiver verify`` after the run takes that verdict (all ``ok`` or ``repaired``);
-    otherwise the run's own verification counts.
-    """
-    started = _instant(str(report.get("started", "")))
-    verified = set()
-    for state in report.get("classes", []):
-        class_id = str(state.get("class_id"))
-        rids = [r["record_id"] for r in report.get("records", []) if r.get("class_id") == class_id]
-        entries = [checks.get(rid, {}) for rid in rids]
-        times = [_instant(str(entry.get("checked_at", ""))) for entry in entries]
-        if rids and started is not None and all(t is not None and t >= started for t in times):
-            if all(entry.get("checked_status") in GOOD_CHECKS for entry in entries):
-                verified.add(class_id)
-        elif state.get("state") == VERIFIED:
-            verified.add(class_id)
-    return verified
-
-
-def _instant(text: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 EXPORT_COPY = "export.json"
+LOCKS = "locks"
+"""Folder of the lock files in the working folder (one per school and year)."""
+
+
+def year_lock(working_dir: Path, export: JournalExport, zone: Any = None) -> RunLock:
+    """The lock of the school's year: one year-end run at a time (:mod:`archiver.lock`)."""
+    name = f"{safe_name(export.school.id)}-{year_folder(export)}.lock"
+    return RunLock(
+        working_dir / LOCKS / name,
+        purpose="year-end",
+        what=f"Архивирование «{export.school.short_name}» за {export.academic_year.name} "
+        "учебный год",
+        zone=zone,
+    )
+
+
+def _read_run(work_dir: Path) -> dict[str, Any]:
+    run_file = work_dir / RUN_FILE
+    if not run_file.is_file():
+        return {}
+    data: dict[str, Any] = json.loads(run_file.read_text(encoding="utf-8"))
+    return data
 
 
 def _prepare_work_dir(
-    work_dir: Path, raw: bytes, export_sha: str, source: str, correction: str | None
+    export: JournalExport,
+    work_dir: Path,
+    raw: bytes,
+    export_sha: str,
+    source: str,
+    todo: Sequence[str],
 ) -> None:
-    """Make sure the folder's documents belong to this export (or move old ones aside)."""
-    run_file = work_dir / RUN_FILE
-    if run_file.is_file():
-        previous = json.loads(run_file.read_text(encoding="utf-8"))
-        if previous.get("export_sha256") != export_sha:
-            if correction is None:
-                raise InputError(
-                    f"в рабочей папке {work_dir} документы по другой выгрузке "
-                    f"({previous.get('source')}, sha256 {str(previous.get('export_sha256'))[:16]}…). "
-                    'Если выгрузка исправлена, запустите с --correction "причина": '
-                    "прежние документы будут отложены, архив получит новые версии"
-                )
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-            shutil.move(str(work_dir), str(work_dir.with_name(f"{work_dir.name}.replaced-{stamp}")))
+    """Make sure the documents of the classes to do were made from this export's data.
+
+    The run's folder remembers (``run.json``) which data each class's documents were
+    made from; those of a class whose data changed are moved aside
+    (``<year>.replaced-<time>/<class>``) and made again. The folder's copy of the
+    export becomes this export.
+    """
+    previous = _read_run(work_dir)
+    known: dict[str, dict[str, str]] = dict(previous.get("classes") or {})
+    same_export = previous.get("export_sha256") == export_sha
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    for class_id in todo:
+        folder = work_dir / safe_name(class_id)
+        wanted = data_hashes(export, class_id)
+        made_from = known.get(class_id)
+        if folder.is_dir() and (made_from != wanted if made_from else not same_export):
+            aside = work_dir.with_name(f"{work_dir.name}.replaced-{stamp}") / folder.name
+            aside.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(folder), str(aside))
+        known[class_id] = wanted
     work_dir.mkdir(parents=True, exist_ok=True)
-    if not (work_dir / EXPORT_COPY).is_file():
+    if not same_export or not (work_dir / EXPORT_COPY).is_file():
         write_atomic(work_dir / EXPORT_COPY, raw)
-    if not run_file.is_file():
-        write_atomic(
-            run_file,
-            json.dumps(
-                {
-                    "export_sha256": export_sha,
-                    "source": source,
-                    "created": datetime.now(UTC).isoformat(),
-                },
-                ensure_ascii=False,
-                indent=1,
-            ).encode("utf-8"),
-        )
+    write_atomic(
+        work_dir / RUN_FILE,
+        json.dumps(
+            {
+                "export_sha256": export_sha,
+                "source": source,
+                "created": previous.get("created") or datetime.now(UTC).isoformat(),
+                "updated": datetime.now(UTC).isoformat(),
+                "classes": known,
+            },
+            ensure_ascii=False,
+            indent=1,
+        ).encode("utf-8"),
+    )
 
 
 def run_year_end(
@@ -391,6 +429,7 @@ def run_year_end(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     validate_seconds: float = 0.0,
+    preflight: Callable[[bool], None] | None = None,
 ) -> YearEndReport:
     """Run render → sign → store → verify for a validated export; return the report.
 
@@ -398,6 +437,12 @@ def run_year_end(
     is also written to ``year-end-report.txt`` and ``.json`` in the run's folder.
     Progress: each stage starts, steps and ends (:mod:`archiver.progress`).
     ``doc_options`` names a school's own templates and retention policies (else the built-in ones).
+
+    The run holds the school's year lock (:func:`year_lock`; :class:`~archiver.lock.LockBusy`
+    when another run holds it), asks the archive what it holds already, leaves alone the
+    classes whose documents for this data are in both copies («без изменений»), and refuses
+    before any work what would need ``correction``. ``preflight(signing)`` runs the checks
+    of ``archiver check`` before rendering (``signing``: something will be signed).
     """
     export = validation.export
     if not validation.ok or export is None:
@@ -409,24 +454,95 @@ def run_year_end(
         )
     ids = select_classes(export, class_ids)
     export_sha = hashlib.sha256(raw).hexdigest()
-    work_dir = work_folder(working_dir, export)
-    _prepare_work_dir(work_dir, raw, export_sha, source, correction)
-    out_dir = documents_root(work_dir)
-    report = YearEndReport(
-        school=export.school.full_name,
-        academic_year=export.academic_year.name,
-        source=source,
-        export_sha256=export_sha,
-        work_dir=work_dir,
-        started=datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
-        warnings=[str(w) for w in validation.warnings],
-    )
-    report.timings["validate"] = validate_seconds
+    with year_lock(working_dir, export, zone):
+        holdings = year_holdings(locations, export.school.id, year_folder(export))
+        plan = plan_classes(export, export_sha, ids, holdings)
+        refuse_without_correction(plan, holdings, export_sha, correction)
+        if preflight is not None:
+            preflight(bool(plan.todo))
+        work_dir = work_folder(working_dir, export)
+        _prepare_work_dir(export, work_dir, raw, export_sha, source, plan.todo)
+        report = YearEndReport(
+            school=export.school.full_name,
+            academic_year=export.academic_year.name,
+            source=source,
+            export_sha256=export_sha,
+            work_dir=work_dir,
+            started=datetime.now(UTC).isoformat(timespec="seconds"),
+            warnings=[str(w) for w in validation.warnings],
+            zone=zone,
+        )
+        report.timings["validate"] = validate_seconds
+        verified, levels, verdicts = _run_stages(
+            report,
+            export,
+            raw,
+            source,
+            plan,
+            working_dir=working_dir,
+            signature=signature,
+            locations=locations,
+            secret=secret,
+            timestamping=timestamping,
+            correction=correction,
+            zone=zone,
+            doc_options=doc_options,
+            workers=workers,
+            progress=progress,
+        )
+        standings = class_standings(
+            export,
+            documents_root(work_dir),
+            ids,
+            year_holdings(locations, export.school.id, year_folder(export), strict=False),
+            verified,
+            export_sha,
+        )
+        for standing in standings:
+            standing.unchanged = standing.class_id in plan.unchanged
+            for doc in standing.documents:  # each document's own check
+                doc.level = levels.get(doc.path)
+                if doc.path in verdicts:
+                    doc.signature_ok, doc.verdict = verdicts[doc.path]
+        report.classes = standings
+        save_report(report)
+        return report
 
-    # render what is missing
+
+def _run_stages(
+    report: YearEndReport,
+    export: JournalExport,
+    raw: bytes,
+    source: str,
+    plan: ClassPlan,
+    *,
+    working_dir: Path,
+    signature: SignatureSettings,
+    locations: Sequence[Storage],
+    secret: SecretProvider,
+    timestamping: TimestampingService | None,
+    correction: str | None,
+    zone: Any,
+    doc_options: DocumentsOptions | None,
+    workers: int | None,
+    progress: ProgressCallback | None,
+) -> tuple[set[str], dict[Path, str | None], dict[Path, tuple[bool, str]]]:
+    """Render, sign, store and verify the classes to do (``plan.todo``), filling ``report``.
+
+    Returns the classes verified, and each document's signature level and verdict.
+    """
+    ids = plan.todo
+    out_dir = documents_root(report.work_dir)
+
+    # render what is missing (a document archived from this data is taken from the archive)
     started = time.monotonic()
     missing = [
-        c for c in ids if not all(p.is_file() for _, p in expected_documents(export, out_dir, c))
+        c
+        for c in ids
+        if not all(
+            p.is_file() or (c, kind) in plan.adopt
+            for kind, p in expected_documents(export, out_dir, c)
+        )
     ]
     if missing:
         render_classes(
@@ -434,7 +550,13 @@ def run_year_end(
         )
     else:
         _nothing_to_do(progress, "render")
-    report.rendered_now = sum(len(expected_documents(export, out_dir, c)) for c in missing)
+    adopt_archived(plan, out_dir, export, locations)
+    report.rendered_now = sum(
+        1
+        for c in missing
+        for kind, _ in expected_documents(export, out_dir, c)
+        if (c, kind) not in plan.adopt
+    )
     report.timings["render"] = time.monotonic() - started
 
     # sign what is unsigned
@@ -455,34 +577,33 @@ def run_year_end(
 
     # store both copies (idempotent; finishes interrupted records)
     started = time.monotonic()
-    report.records = store_records(
-        export,
-        raw,
-        source,
-        documents,
-        locations,
-        correction=correction,
-        zone=zone,
-        policies_folder=doc_options.retention_policies if doc_options else None,
-        progress=progress,
-    )
+    if documents:
+        report.records = store_records(
+            export,
+            raw,
+            source,
+            documents,
+            locations,
+            correction=correction,
+            zone=zone,
+            policies_folder=doc_options.retention_policies if doc_options else None,
+            progress=progress,
+        )
+    else:
+        _nothing_to_do(progress, "store")
     report.timings["store"] = time.monotonic() - started
 
     # verify: every copy matches its manifest, every signature validates
     started = time.monotonic()
-    bad_classes, levels, verdicts = _verify(
-        report, documents, owners, signature, locations, working_dir, workers, progress
-    )
-    verified = {c for c in ids if c not in bad_classes}
-    report.classes = class_standings(export, out_dir, ids, locations, verified)
-    for state in report.classes:
-        for doc in state.documents:  # each document's own check
-            doc.level = levels.get(doc.path)
-            if doc.path in verdicts:
-                doc.signature_ok, doc.verdict = verdicts[doc.path]
+    if documents:
+        bad_classes, levels, verdicts = _verify(
+            report, documents, owners, signature, locations, working_dir, workers, progress
+        )
+    else:
+        _nothing_to_do(progress, "verify")
+        bad_classes, levels, verdicts = set(), {}, {}
     report.timings["verify"] = time.monotonic() - started
-    save_report(report)
-    return report
+    return {c for c in ids if c not in bad_classes}, levels, verdicts
 
 
 def _nothing_to_do(progress: ProgressCallback | None, stage: str) -> None:

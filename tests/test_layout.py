@@ -22,7 +22,18 @@ PACKAGE = ROOT / "archiver"
 MAX_LINES = 700
 """The longest a module may be: one idea per module, split into a package by idea beyond that."""
 
-STAGES = ("sources", "render", "signing", "storage", "archive", "yearend", "status", "demo", "cli")
+STAGES = (
+    "sources",
+    "render",
+    "signing",
+    "storage",
+    "archive",
+    "check",
+    "yearend",
+    "status",
+    "demo",
+    "cli",
+)
 """The stages in order; each may import the ones before it.
 
 ``status`` (what the archive holds per class and the deadline, from the year-end and
@@ -44,6 +55,7 @@ LOW = frozenset(
         "progress",
         "data",
         "init_config",  # the commented archiver.toml that init and demo write
+        "lock",  # one run at a time (year-end; later the region and the web service)
     }
 )
 """Modules and packages under ``archiver/`` that every stage may import and that import no stage."""

@@ -164,6 +164,10 @@ class RecordManifest:
     replaces: str | None = None
     """Record id of the version this one corrects."""
     software_version: str = __version__
+    data_sha256: str | None = None
+    """Hash of the class's data the document shows (``document_data_sha256``): a correction
+    of the export makes a new version only where it differs. ``None`` for the export and
+    for records stored before it was kept."""
 
     @property
     def retain_until_instant(self) -> datetime:
@@ -214,6 +218,7 @@ class RecordManifest:
                 else None
             ),
             "source_export_sha256": self.source_export_sha256,
+            **({"data_sha256": self.data_sha256} if self.data_sha256 is not None else {}),
             "correction": (
                 {"reason": self.correction_reason, "replaces": self.replaces}
                 if self.correction_reason is not None
@@ -267,6 +272,7 @@ class RecordManifest:
                 correction_reason=correction.get("reason"),
                 replaces=correction.get("replaces"),
                 software_version=str(doc["software"]["version"]),
+                data_sha256=doc.get("data_sha256"),
             )
             if datetime.fromisoformat(manifest.retain_until).tzinfo is None:
                 raise ValueError("retain_until без часового пояса")
@@ -342,6 +348,8 @@ def bag_info(manifest: RecordManifest) -> bytes:
         ("Archiver-Stored-At", manifest.stored_at),
         ("Archiver-Source-Export-SHA256", manifest.source_export_sha256),
     ]
+    if manifest.data_sha256 is not None:
+        tags.append(("Archiver-Data-SHA256", manifest.data_sha256))
     if manifest.legal_basis:
         tags.append(("Archiver-Legal-Basis", manifest.legal_basis))
     if manifest.signer_cert_sha256 is not None:

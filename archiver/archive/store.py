@@ -59,6 +59,7 @@ from archiver.model import JournalExport
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.retention import RetentionPolicy, load_policy, retain_until
 from archiver.signing.signer_of import SignerInfo, signer_of
+from archiver.sources.export_v1.slice import document_data_sha256
 from archiver.storage.base import (
     Lock,
     Storage,
@@ -391,6 +392,11 @@ class _Store:
             correction_reason=self.correction if replaces is not None else None,
             replaces=replaces,
             software_version=__version__,
+            data_sha256=(
+                document_data_sha256(self.export, candidate.class_id, candidate.kind)
+                if candidate.class_id is not None
+                else None
+            ),
         )
 
     def plan(self, candidate: _Candidate) -> _Plan | str:

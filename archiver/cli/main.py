@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
+import signal
 import sys
 import traceback
+from types import FrameType
 
 import click
 
@@ -14,6 +17,7 @@ from archiver.cli import i18n
 from archiver.cli.context import config_option
 from archiver.cli.i18n import RuGroup
 from archiver.errors import ArchiverError, ExitCode
+from archiver.wording import as_run, set_program
 
 i18n.install()
 
@@ -38,6 +42,7 @@ COMMANDS = {
     "log": "archiver.cli.log:log",
     "verify": "archiver.cli.verify:verify",
     "pull": "archiver.cli.pull:pull",
+    "check": "archiver.cli.check:check",
 }
 """Command name → ``module:attribute``, imported when the command is used (or help lists it).
 
@@ -76,8 +81,48 @@ def cli() -> None:
     """
 
 
+INTERRUPTED = "Прервано."
+_interrupted = False
+
+
+def _on_interrupt(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C: the first stops the command cleanly (KeyboardInterrupt), the second at once.
+
+    The first unwinds the command: worker pools kill their workers, the command says
+    what was finished. A second Ctrl-C while that happens kills the workers left and
+    exits with 130 without another word of Python.
+    """
+    global _interrupted
+    if _interrupted:
+        from archiver.parallel import kill_workers
+
+        kill_workers()
+        os.write(2, f"\n{INTERRUPTED}\n".encode())
+        os._exit(ExitCode.INTERRUPTED)
+    _interrupted = True
+    raise KeyboardInterrupt
+
+
+def program_name(started_as: str) -> str:
+    """How the user runs archiver: ``archiver`` when that is on PATH, else the path it was started by.
+
+    Messages advising a command print it so (``.venv/bin/archiver status``): the README's
+    commands and the messages agree whether or not the virtualenv is activated.
+    """
+    on_path = shutil.which("archiver")
+    if not started_as.endswith("archiver") or os.sep not in started_as:
+        return "archiver"
+    if on_path and os.path.realpath(on_path) == os.path.realpath(started_as):
+        return "archiver"
+    relative = os.path.relpath(started_as)
+    return relative if not relative.startswith("..") else os.path.abspath(started_as)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: runs the CLI and maps errors to exit codes."""
+    set_program(program_name(sys.argv[0] if sys.argv else ""))
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_interrupt)
     try:
         cli.main(args=argv, prog_name="archiver", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -85,14 +130,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.Abort:
-        click.echo("Прервано.", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
-    except KeyboardInterrupt:
-        click.echo("Прервано.", err=True)
+    except (click.Abort, KeyboardInterrupt):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # saying so is not interrupted again
+        click.echo(INTERRUPTED, err=True)
         sys.exit(ExitCode.INTERRUPTED)
     except ArchiverError as exc:
-        click.echo(f"Ошибка: {exc}", err=True)
+        click.echo(f"Ошибка: {as_run(str(exc), COMMANDS)}", err=True)
         sys.exit(exc.exit_code)
     except Exception as exc:  # a bug: say so in one line, details only on request
         if os.environ.get("ARCHIVER_DEBUG"):

@@ -4,13 +4,16 @@ Every command turns the library's :class:`~archiver.progress.ProgressEvent` into
 output here: with ``--json`` each event is one JSON object per line
 (:meth:`~archiver.progress.ProgressEvent.to_json`); otherwise a stage named in
 ``labels`` gets a bar that always reaches its end (``done`` fills it up to ``total``),
-and ``lines`` may turn an event into a line of the command's own.
+and ``lines`` may turn an event into a line of the command's own. When stderr is not
+a terminal (a log file, a scheduled run), a bar cannot move: each finished step (a
+class rendered, a document signed, a record stored) is then a line of its own.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -48,6 +51,7 @@ class ProgressDisplay:
         self.bar: Any = None
         self.stage: str | None = None
         self.shown = 0
+        self.terminal = sys.stderr.isatty()
 
     def __call__(self, event: ProgressEvent) -> None:
         if self.as_json:
@@ -70,6 +74,11 @@ class ProgressDisplay:
             if self.bar is None or self.stage != event.stage:  # e.g. after a prompt
                 self._open(event.stage, label, event.total)
             self._advance(event.done)
+            if not self.terminal:
+                item = event.item or ""
+                if event.stage == "sign" and item:
+                    item = Path(item).name
+                click.echo(f"  {label}: {event.done}/{event.total} {item}".rstrip(), err=True)
         elif event.event == DONE and self.stage == event.stage:
             self._advance(event.total)
             self.close()

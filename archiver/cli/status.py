@@ -8,33 +8,46 @@ from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
-from archiver.status import run_folder, year_status
+from archiver.status import year_status
 from archiver.storage.open import open_locations
-from archiver.yearend import STATE_TEXT
+from archiver.wording import ru_date
 
 
 @click.command("status", cls=RuCommand)
 @config_option()
 @click.option(
-    "--year", metavar="ГОД", help="Учебный год, например 2025/2026 (по умолчанию последний)."
+    "--year",
+    metavar="ГОД",
+    help="Учебный год: 2025/2026, 2025-2026 или 2025 (по умолчанию последний).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Вывести в формате JSON.")
 @pass_cli
 def status(cli: CliContext, year: str | None, as_json: bool) -> None:
-    """Показать, где стоит каждый класс учебного года и что запускать дальше."""
-    settings = cli.settings_or_defaults()
-    working_dir = settings.working_dir(create=False)
-    work_dir = run_folder(working_dir, year)
-    locations = open_locations(cli.settings.require_storage())
-    found = year_status(working_dir, work_dir, locations)
+    """Показать, где стоит каждый класс учебного года и что запускать дальше.
+
+    Сведения берутся из архива (обе копии), дополняются рабочей папкой этого компьютера.
+    """
+    settings = cli.settings  # no settings file: say so (not «not run yet»)
+    locations = open_locations(settings.require_storage())
+    found = year_status(settings.working_dir(create=False), locations, year)
     export, states = found.export, found.classes
     if as_json:
         echo_json(
             {
                 "academic_year": export.academic_year.name,
                 "deadline": found.deadline.isoformat(),
+                "next_step": found.next_step,
+                "correction_needed": found.correction_needed,
+                "notes": found.notes,
                 "classes": [
-                    {"class_id": s.class_id, "name": s.name, "state": s.state} for s in states
+                    {
+                        "class_id": s.class_id,
+                        "name": s.name,
+                        "state": s.state,
+                        "outdated": s.outdated,
+                        "records": s.record_ids,
+                    }
+                    for s in states
                 ],
             }
         )
@@ -42,10 +55,12 @@ def status(cli: CliContext, year: str | None, as_json: bool) -> None:
     click.echo(f"{export.school.short_name}, {export.academic_year.name} учебный год")
     left = found.days_left
     when = f"осталось дней: {left}" if left >= 0 else f"срок прошёл {-left} дн. назад"
-    click.echo(f"Срок архивирования: {found.deadline.strftime('%d.%m.%Y')} ({when})")
+    click.echo(f"Срок архивирования: {ru_date(found.deadline)} ({when})")
     width = max(len(s.name) for s in states)
     for s in states:
-        click.echo(f"  {s.name.ljust(width)}  {STATE_TEXT[s.state]}")
+        click.echo(f"  {s.name.ljust(width)}  {s.text}")
+    for note in found.notes:
+        click.echo(f"Внимание: {note}", err=True)
     step = found.next_step
     if step is None:
         click.echo("Все классы в архиве в двух копиях и проверены.")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from archiver.check import CheckFailed, run_checks
+from archiver.cli.check import print_checks
 from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import class_option, config_option
@@ -14,7 +16,8 @@ from archiver.cli.output import accepted_export, echo_json
 from archiver.cli.progress import year_end_display
 from archiver.cli.sign import signer_secret
 from archiver.demo.keys import demo_timestamping
-from archiver.errors import ArchiverError, ExitCode, UsageError
+from archiver.errors import ArchiverError, ExitCode, InputError, UsageError
+from archiver.lock import LockBusy
 from archiver.model import JournalExport
 from archiver.progress import DONE, START, ProgressEvent
 from archiver.render.batch import select_classes
@@ -22,13 +25,10 @@ from archiver.sources.export_v1 import read_export
 from archiver.status import standings_after_failure
 from archiver.storage.base import Storage
 from archiver.storage.open import open_locations
-from archiver.yearend import (
-    REPORT_TEXT,
-    STATE_TEXT,
-    documents_root,
-    run_year_end,
-    work_folder,
-)
+from archiver.yearend import REPORT_TEXT, documents_root, run_year_end, work_folder
+
+BEFORE_ANY_WORK = (LockBusy, CheckFailed, InputError, UsageError)
+"""Refusals raised before anything was rendered, signed or stored: no class changed."""
 
 
 def load_raw(source: str) -> tuple[bytes, str]:
@@ -81,6 +81,15 @@ def year_end(
     """Архивировать учебный год: проверка → вёрстка → подпись → две копии → проверка.
 
     Прерванный запуск продолжается с места остановки: сделанное не повторяется.
+    Классы, документы которых по тем же данным уже в архиве, не трогаются («без
+    изменений»); после исправления выгрузки с --correction новые версии получают
+    только документы изменившихся классов. Перед вёрсткой выполняются проверки
+    «archiver check»; одновременно идёт только один запуск на школу и год.
+
+    \b
+    Примеры:
+      archiver year-end --source выгрузка.json
+      archiver year-end --source выгрузка.json --correction "исправлена оценка в 5 «А»"
     """
     settings = cli.settings
     storage = settings.require_storage()
@@ -105,10 +114,32 @@ def year_end(
     ids = select_classes(export, class_ids)
     locations = open_locations(storage)
     signature = settings.signature
+    asked: list[str] = []
 
-    def secret() -> str:
+    def secret() -> str:  # asked once: by the checks before rendering, used again for signing
+        if not asked:
+            progress.close()
+            asked.append(signer_secret(signature))
+        return asked[0]
+
+    def preflight(signing: bool) -> None:
         progress.close()
-        return signer_secret(signature)
+        checks = run_checks(
+            settings,
+            locations,
+            secret=secret if signing else None,
+            timestamping=demo_timestamping(signature),
+        )
+        if checks.blocking:
+            raise CheckFailed(checks)
+        if not as_json:
+            click.echo(
+                "Проверка перед архивированием: "
+                + ("всё в порядке." if checks.ok else "есть замечания:"),
+                err=True,
+            )
+            if not checks.ok:
+                print_checks(checks, err=True)
 
     try:
         result = run_year_end(
@@ -127,11 +158,19 @@ def year_end(
             workers=workers,
             progress=progress,
             validate_seconds=validated,
+            preflight=preflight,
         )
-    except (ArchiverError, KeyboardInterrupt):
+    except BEFORE_ANY_WORK:
+        progress.close()
+        raise
+    except (ArchiverError, KeyboardInterrupt) as exc:
         progress.close()
         _say_where_classes_stand(
-            export, documents_root(work_folder(working, export)), ids, locations
+            export,
+            documents_root(work_folder(working, export)),
+            ids,
+            locations,
+            interrupted=isinstance(exc, KeyboardInterrupt),
         )
         raise
     progress.close()
@@ -145,14 +184,32 @@ def year_end(
 
 
 def _say_where_classes_stand(
-    export: JournalExport, documents: Path, ids: list[str], locations: list[Storage]
+    export: JournalExport,
+    documents: Path,
+    ids: list[str],
+    locations: list[Storage],
+    *,
+    interrupted: bool = False,
 ) -> None:
-    """After a failure: which classes are complete and which are not (never silently half-done)."""
+    """After a failure or Ctrl-C: which classes are complete and which are not."""
+    if interrupted:
+        click.echo("\nОстанавливаю работу (Ctrl-C)…", err=True)
     states = standings_after_failure(export, documents, ids, locations)
     if states is not None:
-        click.echo("Работа не завершена. Состояние классов:", err=True)
+        click.echo(
+            "Работа прервана. Что успело сделаться:"
+            if interrupted
+            else "Работа не завершена. Состояние классов:",
+            err=True,
+        )
         for s in states:
-            click.echo(f"  {s.name}: {STATE_TEXT[s.state]}", err=True)
+            click.echo(f"  {s.name}: {s.text}", err=True)
+    if interrupted:
+        click.echo(
+            "Запустите ту же команду снова — работа продолжится, сделанное не повторится.",
+            err=True,
+        )
+    elif states is not None:
         click.echo(
             "Устраните причину и запустите ту же команду снова: сделанное не повторится.", err=True
         )

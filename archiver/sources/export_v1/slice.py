@@ -5,6 +5,8 @@ Embedded in each of the class's PDFs (see :mod:`archiver.render`).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -56,3 +58,29 @@ def class_slice(export: model.JournalExport, class_id: str) -> dict[str, Any]:
         "subjects": [_wire_value(s) for s in export.subjects if s.id in subject_ids],
         "classes": [_wire_value(school_class)],
     }
+
+
+FINAL_MARKS_KIND = "final_marks"
+""":data:`archiver.kinds.FINAL_MARKS` (kinds imports the model, so the name is repeated here)."""
+
+
+def document_data_sha256(export: model.JournalExport, class_id: str, kind: str) -> str:
+    """A hash of the class's data a document of ``kind`` shows (not of the export file).
+
+    Two exports give the same hash for a document when the data it is made from is
+    the same, whenever the export was made (``exported_at`` is left out): a correction
+    of one class gives new versions of that class's documents only. The summary
+    statement of final marks does not show current marks, lesson topics or homework,
+    so a fixed current mark changes the journal's hash and not the statement's.
+    """
+    data = class_slice(export, class_id)
+    del data["exported_at"]
+    if kind == FINAL_MARKS_KIND:
+        for school_class in data["classes"]:
+            for course in school_class.get("courses", []):
+                course.pop("marks", None)
+                for lesson in course.get("lessons", []):
+                    for key in ("topic", "homework", "teacher"):
+                        lesson.pop(key, None)
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
