@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.archive",
     "tests.fixtures.sites",
     "tests.fixtures.journal_systems",
+    "tests.fixtures.school",
 ]
