@@ -28,19 +28,26 @@ def ru_date(day: date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
-def local_time(moment: datetime | str, zone: tzinfo | None = None, *, seconds: bool = False) -> str:
+def local_time(
+    moment: datetime | str,
+    zone: tzinfo | None = None,
+    *,
+    seconds: bool = False,
+    offset: bool = False,
+) -> str:
     """``ДД.ММ.ГГГГ ЧЧ:ММ`` in the school's time zone (``[storage] timezone``), else this computer's.
 
     Every time a person reads (reports, the access log, the signature mark, the lock's
     holder) goes through here. ``moment`` is an aware datetime or ISO 8601 text; a naive
-    one is taken as UTC.
+    one is taken as UTC. ``seconds`` adds the seconds, ``offset`` the UTC offset (``+0500``).
     """
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(zone) if zone is not None else moment.astimezone()
-    return local.strftime("%d.%m.%Y %H:%M:%S" if seconds else "%d.%m.%Y %H:%M")
+    text = local.strftime("%d.%m.%Y %H:%M:%S" if seconds else "%d.%m.%Y %H:%M")
+    return f"{text} {local.strftime('%z')}" if offset else text
 
 
 def program() -> str:

@@ -470,7 +470,7 @@ def run_year_end(
             work_dir=work_dir,
             started=datetime.now(UTC).isoformat(timespec="seconds"),
             warnings=[str(w) for w in validation.warnings],
-            zone=zone,
+            zone=zone or export.exported_at.tzinfo,
         )
         report.timings["validate"] = validate_seconds
         verified, levels, verdicts = _run_stages(
@@ -566,7 +566,7 @@ def _run_stages(
     unsigned = [p for p in documents if not is_signed(p.read_bytes())]
     if unsigned:
         passphrase = secret()  # asked before the stage's bar starts
-        with signing_session(signature, passphrase, timestamping) as signer:
+        with signing_session(signature, passphrase, timestamping, zone=zone) as signer:
             # a token session cannot be shared with forked processes; a key in memory can
             parallel = (workers or cores()) if isinstance(signature.signer, Pkcs12Signer) else 1
             outcomes = sign_files(signer, unsigned, progress, workers=parallel)

@@ -21,7 +21,7 @@ from pyhanko_certvalidator import ValidationContext
 from archiver.demo.generator import export_bytes, generate_export
 from archiver.demo.keys import make_demo_keys
 from archiver.init_config import DEMO_SIGNER
-from archiver.yearend import verified_classes
+from archiver.status import verified_classes
 from tests.fixtures.cli import COMMAND, CliResult, cli_env, run_cli
 from tests.fixtures.storage import MotoS3
 
@@ -215,16 +215,19 @@ def test_killed_while_rendering_then_resumed(tmp_path: Path, school: Path) -> No
     assert_local_copies(folder / "room-2", documents(folder))
 
 
-def test_other_export_in_the_same_year_is_refused(tmp_path: Path, school: Path) -> None:
+def test_other_export_with_the_same_data_changes_nothing(tmp_path: Path, school: Path) -> None:
+    """A new export of the same journal (only its time differs): the class is «без изменений»."""
     folder = setup_run(tmp_path, school, 'kind = "local"\npath = "room-2"')
     (folder / "room-2").mkdir()
     assert run(folder, "year-end", "--source", "export.json", "--class", "club1").returncode == 0
+    stored = sorted(p.relative_to(folder) for p in (folder / "room-1").rglob("bagit.txt"))
     data = json.loads((folder / "export.json").read_text("utf-8"))
     data["exported_at"] = data["exported_at"].replace("10:00", "11:00")
     (folder / "export.json").write_bytes(export_bytes(data))
-    refused = run(folder, "year-end", "--source", "export.json", "--class", "club1")
-    assert refused.returncode == 2
-    assert "документы по другой выгрузке" in refused.stderr and "--correction" in refused.stderr
+    again = run(folder, "year-end", "--source", "export.json", "--class", "club1")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "в архиве в двух копиях, без изменений" in again.stdout
+    assert sorted(p.relative_to(folder) for p in (folder / "room-1").rglob("bagit.txt")) == stored
 
 
 def test_no_signer_configured(tmp_path: Path, school: Path) -> None:

@@ -168,13 +168,16 @@ class HandedExtract:
 
 @contextmanager
 def _signer(
-    signature: SignatureSettings, secret: SecretProvider, timestamping: TimestampingService | None
+    signature: SignatureSettings,
+    secret: SecretProvider,
+    timestamping: TimestampingService | None,
+    zone: tzinfo | None = None,
 ) -> Iterator[DocumentSigner | None]:
     """The configured signer, or ``None`` without ``[signer]``."""
     if signature.signer is None:
         yield None
         return
-    with signing_session(signature, secret(), timestamping) as signer:
+    with signing_session(signature, secret(), timestamping, zone=zone) as signer:
         yield signer
 
 
@@ -220,7 +223,7 @@ def make_extract(
     signature = archive.settings.signature
     issued = datetime.now(archive.zone)
     signed_by: str | None = None
-    with _signer(signature, secret, timestamping) as signer:
+    with _signer(signature, secret, timestamping, archive.zone) as signer:
         owner = signer.loaded.identity.owner if signer is not None else None
         rendered = render_extract(
             data,

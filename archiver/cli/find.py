@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 import click
 
@@ -13,15 +13,14 @@ from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import JSON_OPTION, config_option
 from archiver.cli.output import echo_json, print_rebuild
-from archiver.wording import ru_date
+from archiver.wording import local_time, ru_date
 
 
-def _built_at(text: str) -> str:
+def _built_at(text: str, zone: tzinfo | None = None) -> str:
     try:
-        moment = datetime.fromisoformat(text).astimezone()
+        return local_time(text, zone)
     except ValueError:
         return text
-    return moment.strftime("%d.%m.%Y %H:%M")
 
 
 def _entry_lines(match: StudentMatch) -> Iterator[str]:
@@ -74,7 +73,7 @@ def find(
         return
     meta = catalog_meta(archive.catalog) or {}
     click.echo(
-        f"Каталог от {_built_at(meta.get('built_at', ''))} "
+        f"Каталог от {_built_at(meta.get('built_at', ''), archive.zone)} "
         f"(хранилище «{meta.get('location', '?')}»). Запрос «{query}»: найдено {len(matches)}"
     )
     for n, match in enumerate(matches, 1):

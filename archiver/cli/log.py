@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import tzinfo
 
 import click
 
@@ -13,6 +13,7 @@ from archiver.cli.i18n import RuGroup
 from archiver.cli.options import JSON_OPTION, config_option
 from archiver.cli.output import echo_json, warn
 from archiver.errors import ExitCode, ProblemsFound
+from archiver.wording import local_time
 
 
 @click.group("log", cls=RuGroup)
@@ -64,10 +65,10 @@ def log_verify(cli: CliContext, as_json: bool) -> None:
         raise ProblemsFound(f"журнал доступа нарушен{which}")
 
 
-def _entry_line(entry: Entry) -> str:
+def _entry_line(entry: Entry, zone: tzinfo | None = None) -> str:
     doc = entry.doc
-    try:
-        at = datetime.fromisoformat(str(doc.get("at"))).strftime("%d.%m.%Y %H:%M %z")
+    try:  # in the school's time zone
+        at = local_time(str(doc.get("at")), zone)
     except ValueError:
         at = str(doc.get("at"))
     who = doc.get("who") or {}
@@ -104,4 +105,4 @@ def log_show(cli: CliContext, as_json: bool) -> None:
         f"Журнал доступа: хранилище «{location.name}» ({location.where}), записей {len(entries)}"
     )
     for entry in entries:
-        click.echo(_entry_line(entry))
+        click.echo(_entry_line(entry, archive.zone))

@@ -61,7 +61,9 @@ def sign(cli: CliContext, paths: tuple[Path, ...], as_json: bool) -> None:
     documents = find_documents(paths)
     secret = signer_secret(settings)
     progress = ProgressDisplay(as_json, {"sign": "Подпись документов"})
-    with signing_session(settings, secret, demo_timestamping(settings)) as signer:
+    storage = cli.settings.storage
+    zone = storage.timezone if storage is not None else None
+    with signing_session(settings, secret, demo_timestamping(settings), zone=zone) as signer:
         if not as_json:
             identity = signer.loaded.identity
             click.echo(

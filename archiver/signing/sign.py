@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,7 +45,7 @@ from archiver.parallel import fork_map
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.render.pdf import SIGNATURE_FIELD, TITLE_SIGNATURE_BOX
 from archiver.settings import Pkcs11Signer, SignatureSettings
-from archiver.wording import ru_date
+from archiver.wording import local_time, ru_date
 
 FIELD_NAME = SIGNATURE_FIELD
 STAMP_FONT = Path("/usr/share/fonts/truetype/paratype/PTF55F.ttf")
@@ -300,9 +300,11 @@ def _stamp_style(identity: SignerIdentity) -> Any:
         f"Сертификат: {identity.serial_hex}",
         f"Владелец: {identity.owner}",
         f"Действителен: с {ru_date(identity.not_before)} по {ru_date(identity.not_after)}",
-        "Подписан: %(ts)s",
+        "Подписан: %(signed_at)s",  # in the school's zone (DocumentSigner), not pyHanko's %(ts)s
     ]
-    text = "\n".join(line.replace("%", "%%") if "%(ts)s" not in line else line for line in lines)
+    text = "\n".join(
+        line.replace("%", "%%") if "%(signed_at)s" not in line else line for line in lines
+    )
     return TextStampStyle(
         stamp_text=text,
         text_box_style=TextBoxStyle(
@@ -362,9 +364,13 @@ def signature_reason(keywords: str | None) -> str:
 class DocumentSigner:
     """Signs PDFs with one loaded signer and the configured level, TSA and trust roots."""
 
-    def __init__(self, loaded: LoadedSigner, settings: SignatureSettings) -> None:
+    def __init__(
+        self, loaded: LoadedSigner, settings: SignatureSettings, zone: tzinfo | None = None
+    ) -> None:
         self.loaded = loaded
         self.settings = settings
+        self.zone = zone
+        """The school's time zone: the signing time on the visible mark is written in it."""
         self.level = settings.level
         self.tsa_url = settings.tsa_url if self.level != "B-B" else None
         self.stamp_style = _stamp_style(loaded.identity)
@@ -420,9 +426,14 @@ class DocumentSigner:
                 new_field_spec=field_spec,
             )
 
+        # the mark's signing time in the school's zone (pyHanko would take this computer's)
+        stamp = {"signed_at": local_time(datetime.now(UTC), self.zone, seconds=True, offset=True)}
+
         async def sign() -> None:
             if not self.tsa_url:
-                await pdf_signer(None).async_sign_pdf(writer, output=out)
+                await pdf_signer(None).async_sign_pdf(
+                    writer, output=out, appearance_text_params=stamp
+                )
                 return
             # one HTTP session for both timestamps of the document (signature, document);
             # pyHanko would open one per request, each loading the CA bundle anew
@@ -430,7 +441,9 @@ class DocumentSigner:
                 connector=aiohttp.TCPConnector(ssl=_tls_context())
             ) as session:
                 timestamper = timestamps.HTTPTimeStamper(self.tsa_url, timeout=30, session=session)
-                await pdf_signer(timestamper).async_sign_pdf(writer, output=out)
+                await pdf_signer(timestamper).async_sign_pdf(
+                    writer, output=out, appearance_text_params=stamp
+                )
 
         out = io.BytesIO()
         try:
@@ -564,13 +577,18 @@ local TSA is one: :func:`archiver.demo.keys.demo_timestamping`)."""
 
 @contextmanager
 def signing_session(
-    settings: SignatureSettings, secret: str, timestamping: TimestampingService | None = None
+    settings: SignatureSettings,
+    secret: str,
+    timestamping: TimestampingService | None = None,
+    *,
+    zone: tzinfo | None = None,
 ) -> Iterator[DocumentSigner]:
     """Open the configured signer once (key loaded, token session open) for a batch.
 
     ``timestamping``, when given, is started for the duration of the block and its URL
     replaces ``[signature] tsa_url`` (the caller hands in the demo's service; the
-    signer knows nothing of the demo).
+    signer knows nothing of the demo). ``zone``: the school's time zone, for the
+    signing time on the visible mark (else this computer's).
     """
     signer = settings.signer
     if signer is None:
@@ -583,7 +601,7 @@ def signing_session(
             loaded = stack.enter_context(open_pkcs11(signer, secret))
         else:
             loaded = load_pkcs12(signer.path, secret.encode("utf-8") if secret else None)
-        yield DocumentSigner(loaded, settings)
+        yield DocumentSigner(loaded, settings, zone)
 
 
 def sign_files(
