@@ -33,21 +33,19 @@ from archiver.archive.holdings import (
     year_holdings,
 )
 from archiver.archive.store import RecordResult, store_records
-from archiver.archive.verify import CopyStatus, RecordReport, RecordStatus, verify_archive
+from archiver.archive.verify.documents import verify_run
 from archiver.errors import InputError, UsageError
 from archiver.files import write_atomic
 from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, document_paths, safe_name, year_folder
 from archiver.lock import RunLock
 from archiver.model import JournalExport
-from archiver.parallel import cores, fork_map
-from archiver.progress import DONE, START, ProgressCallback, ProgressEvent, StageProgress
+from archiver.parallel import cores
+from archiver.progress import ProgressCallback, StageProgress
 from archiver.render.batch import render_classes, select_classes
-from archiver.settings import LEVELS, DocumentsOptions, Pkcs12Signer, SignatureSettings
-from archiver.signing.check import DocumentReport, check_document
+from archiver.settings import DocumentsOptions, Pkcs12Signer, SignatureSettings
 from archiver.signing.sign import (
     TimestampingService,
     is_signed,
-    load_trust_roots,
     sign_files,
     signing_session,
 )
@@ -596,9 +594,19 @@ def _run_stages(
     # verify: every copy matches its manifest, every signature validates
     started = time.monotonic()
     if documents:
-        bad_classes, levels, verdicts = _verify(
-            report, documents, owners, signature, locations, working_dir, workers, progress
+        checked = verify_run(
+            [(r.record_id, r.class_id) for r in report.records],
+            owners,
+            signature,
+            locations,
+            working_dir,
+            workers=workers,
+            progress=progress,
         )
+        report.warnings += checked.warnings
+        report.problems += checked.problems
+        report.level = checked.level
+        bad_classes, levels, verdicts = checked.bad_classes, checked.levels, checked.verdicts
     else:
         _nothing_to_do(progress, "verify")
         bad_classes, levels, verdicts = set(), {}, {}
@@ -610,88 +618,6 @@ def _nothing_to_do(progress: ProgressCallback | None, stage: str) -> None:
     tracker = StageProgress(progress, stage)
     tracker.start(0)
     tracker.finish()
-
-
-def _verify(
-    report: YearEndReport,
-    documents: list[Path],
-    owners: dict[Path, str],
-    signature: SignatureSettings,
-    locations: Sequence[Storage],
-    working_dir: Path,
-    workers: int | None,
-    progress: ProgressCallback | None,
-) -> tuple[set[str], dict[Path, str | None], dict[Path, tuple[bool, str]]]:
-    """Verify the run's records (:func:`verify_archive`) and its documents' signatures.
-
-    Fills the report's problems and signature level; returns the classes with a
-    problem, and each document's signature level and verdict. The stage ``verify``
-    steps per record and ends after the signatures.
-    """
-    stage = StageProgress(progress, "verify")
-    stage.start(len(report.records))
-
-    def record_checked(event: ProgressEvent) -> None:  # the stage ends after the signatures
-        if progress is not None and event.event not in (START, DONE):
-            progress(event)
-
-    checked = verify_archive(
-        locations,
-        working_dir,
-        record_ids=[r.record_id for r in report.records],
-        progress=record_checked,
-    )
-    report.warnings += checked.notes
-    class_of = {r.record_id: r.class_id or "" for r in report.records}
-    bad_classes: set[str] = set()
-    for location in checked.locations:
-        if location.error is not None:
-            report.problems.append(f"{location.name}: {location.error}")
-    for record in checked.records:
-        if record.status == RecordStatus.OK:
-            continue
-        bad_classes.add(class_of.get(record.record_id, ""))
-        report.problems += _record_problems(record)
-    roots = load_trust_roots(signature.trust_roots) if signature.trust_roots else []
-    levels: dict[Path, str | None] = {}
-    verdicts: dict[Path, tuple[bool, str]] = {}
-    if not roots:
-        report.problems.append(
-            "не заданы доверенные корневые сертификаты ([signature] trust_roots): "
-            "подписи не проверены"
-        )
-    else:
-
-        def check(path: Path) -> DocumentReport:
-            return check_document(path, roots, deep=False)
-
-        checks = fork_map(check, documents, workers=workers)
-        for path, result in zip(documents, checks, strict=True):
-            levels[path] = result.signatures[0].level if result.signatures else None
-            verdicts[path] = (result.ok, result.message)
-            if not result.ok:
-                report.problems.append(f"{path.name}: {result.message}")
-                bad_classes.add(owners[path])
-    report.level = (
-        min(levels.values(), key=lambda lv: LEVELS.index(lv or "B-B")) if levels else None
-    )
-    stage.finish()
-    return bad_classes, levels, verdicts
-
-
-def _record_problems(record: RecordReport) -> list[str]:
-    """The administrator's lines for one record that is not in order."""
-    rid = record.record_id
-    lines = []
-    for copy in record.copies:
-        if copy.status in (CopyStatus.OK, CopyStatus.UNAVAILABLE):
-            continue
-        if copy.status in (CopyStatus.CHANGED, CopyStatus.MISSING):
-            lines.append(f"{copy.location}: копия {rid} не совпадает с описанием записи")
-        else:
-            lines += [f"{copy.location}: {rid}: {p.path}: {p.message}" for p in copy.problems]
-    lines += [f"{rid}: {note}" for note in record.notes]
-    return lines or [f"{rid}: {record.status}"]
 
 
 def save_report(report: YearEndReport) -> tuple[Path, Path]:

@@ -29,7 +29,8 @@ The package, by idea: :mod:`.report` (statuses and results, their JSON),
 :mod:`.history` (``verify-state.json``), :mod:`.sampling`, :mod:`.listing` (what each
 location holds, untracked objects), :mod:`.signatures` (the validation pool),
 :mod:`.inspect` (one record's copies, which manifest to trust), :mod:`.repair` (with
-its log) and :mod:`.run` (:func:`verify_archive`). The library never prints:
+its log), :mod:`.run` (:func:`verify_archive`) and :mod:`.documents` (the year-end
+run's check of what it stored, signatures included). The library never prints:
 progress goes to a callback.
 """
 
