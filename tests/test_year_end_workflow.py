@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -151,6 +152,17 @@ def test_status_without_settings_and_with_years_it_does_not_know(
     assert outside.returncode == 2
     assert "archiver.toml не найден" in outside.stderr and "archiver init" in outside.stderr
     assert "ещё не запускалось" not in outside.stderr
+    # started by its path and not on PATH: the advice names the command as it was run
+    script = Path(sys.executable).parent / "archiver"
+    path = os.pathsep.join(
+        p for p in os.environ["PATH"].split(os.pathsep) if p != str(script.parent)
+    )
+    by_path = subprocess.run(
+        [str(script), "status"], cwd=empty, env=cli_env({"PATH": path}),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert by_path.returncode == 2
+    assert f"«{script} init»" in by_path.stderr, by_path.stderr
     folder = school_folder(tmp_path / "school", small_school)
     never = run(folder, "status")
     assert never.returncode == 2 and "ещё не запускалось" in never.stderr

@@ -11,6 +11,7 @@ from archiver.cli.i18n import RuCommand
 from archiver.cli.progress import year_end_display
 from archiver.demo.run import PRIMARY, SECONDARY, prepare_demo, run_demo, sample_documents
 from archiver.errors import ExitCode
+from archiver.wording import program
 from archiver.yearend import REPORT_TEXT
 
 
@@ -49,14 +50,14 @@ def demo(out: Path, classes: int, as_json: bool) -> None:
         click.echo(f"  сводная ведомость итоговых отметок: {final}")
     click.echo(f"  отчёт: {result.work_dir / REPORT_TEXT}")
     click.echo(f"  две копии архива: {out / PRIMARY} и {out / SECONDARY}")
-    click.echo(f"  проверить подпись: archiver check-signature --config {config_path} {journal}")
+    click.echo(f"  проверить подпись: {program()} check-signature --config {config_path} {journal}")
     pyhanko = Path(sys.executable).parent / "pyhanko"
     click.echo(
         f"  она же независимо (pyHanko): "
         f"{pyhanko if pyhanko.exists() else 'pyhanko'} sign validate --pretty-print "
         f"--trust {keys.ca_cert} --trust-replace {journal}"
     )
-    click.echo(f"  проверить архив:   archiver verify --config {config_path}")
-    click.echo(f"  где какой класс:   archiver status --config {config_path}")
+    click.echo(f"  проверить архив:   {program()} verify --config {config_path}")
+    click.echo(f"  где какой класс:   {program()} status --config {config_path}")
     if not result.ok:
         raise SystemExit(ExitCode.PROBLEMS_FOUND)

@@ -8,6 +8,7 @@ import click
 
 from archiver.cli.i18n import RuCommand
 from archiver.init_config import write_config
+from archiver.wording import program
 
 
 @click.command("init", cls=RuCommand)
@@ -26,5 +27,6 @@ def init(folder: Path) -> None:
         f"Копии архива: {folder / 'archive-1'} и {folder / 'archive-2'} (замените на NAS и второй носитель)."
     )
     click.echo(
-        "Дальше: укажите подписанта в разделе [signer] и запустите «archiver year-end --source ВЫГРУЗКА»."
+        "Дальше: укажите подписанта в разделе [signer], проверьте настройки командой "
+        f"«{program()} check» и запустите «{program()} year-end --source ВЫГРУЗКА»."
     )
