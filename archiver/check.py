@@ -140,6 +140,19 @@ def check_location(location: Storage) -> str:
     return f"{location.where} доступно"
 
 
+def check_distinct(report: CheckReport, locations: Sequence[Storage]) -> None:
+    """The two copies are in two places.
+
+    The settings already refuse the same folder or bucket named twice; this compares
+    where the opened locations are. The hook for the storage's own identity check
+    (a marker written into each location, telling the same disk mounted twice under
+    two paths): call it here when :mod:`archiver.storage` offers it.
+    """
+    places = [location.where.rstrip("/") for location in locations]
+    if len(set(places)) != len(places):
+        report.add("Две копии", False, "оба хранилища указывают на одно место: " + places[0])
+
+
 def _timestamp_answers(url: str) -> None:
     from pyhanko.sign import timestamps
 
@@ -239,6 +252,7 @@ def run_checks(
             report.add(f"Хранилище «{location.name}»", True, check_location(location))
         except StorageError as exc:
             report.add(f"Хранилище «{location.name}»", False, str(exc))
+    check_distinct(report, locations)
     if secret is not None:
         if settings.signer is None:
             report.add(

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -223,6 +223,9 @@ def test_two_runs_at_once_and_a_killed_runs_lock(tmp_path: Path, small_school: P
     assert json.loads(lock.read_text("utf-8"))["pid"] == killed.pid
     after = run(folder, "year-end", "--source", "export.json", "--class", "club1")
     assert after.returncode == 0, after.stdout + after.stderr
+    # stderr is not a terminal here: a line per finished class and document
+    assert "  Вёрстка: 1/1 club1" in after.stderr
+    assert "  Подпись: 1/1 club1-class-journal.pdf" in after.stderr
     assert not lock.exists()
     assert "club1/class_journal/v1" in records(folder / "room-1")
 
@@ -291,6 +294,27 @@ def test_check_finds_a_missing_folder_a_wrong_key_and_a_silent_tsa(
     assert silent.returncode == 1, silent.stdout + silent.stderr
     assert "Служба штампов времени: ОШИБКА" in silent.stdout
     assert "Traceback" not in silent.stderr
+
+
+def test_a_certificate_expiring_soon_is_a_warning(tmp_path: Path, small_school: Path) -> None:
+    """Within 30 days of its end the certificate is reported, without stopping a year-end run."""
+    from archiver.check import run_checks
+    from archiver.settings import load_settings
+    from archiver.signing.sign import load_pkcs12
+    from archiver.storage.open import open_locations
+
+    folder = school_folder(tmp_path / "school", small_school)
+    settings = load_settings(folder / "archiver.toml")
+    not_after = load_pkcs12(folder / "keys" / "director.p12", b"demo").identity.not_after
+    locations = open_locations(settings.require_storage())
+    for days, ok in ((10, False), (40, True)):
+        report = run_checks(
+            settings, locations, secret=lambda: "demo", now=not_after - timedelta(days=days)
+        )
+        (item,) = [i for i in report.items if i.name == "Сертификат подписанта"]
+        assert item.ok is ok and not item.blocking, item
+        assert ("осталось дней: 10" in item.message) is not ok
+        assert not report.blocking
 
 
 # -- Ctrl-C

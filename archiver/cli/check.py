@@ -39,7 +39,7 @@ def check(cli: CliContext, no_signer: bool, as_json: bool) -> None:
     Те же проверки выполняет year-end перед вёрсткой.
 
     \b
-    Пример:
+    Примеры:
       archiver check
       archiver check --no-signer --json
     """

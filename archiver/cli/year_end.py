@@ -63,7 +63,7 @@ def load_raw(source: str) -> tuple[bytes, str]:
 @click.option(
     "--correction",
     metavar="ПРИЧИНА",
-    help="Выгрузка исправлена: сохранить документы новыми версиями (прежние остаются в архиве).",
+    help="Выгрузка исправлена: новые версии документов изменившихся классов (прежние остаются).",
 )
 @click.option("--workers", type=click.IntRange(1, 64), metavar="N", help="Процессов вёрстки.")
 @click.option("--json", "as_json", is_flag=True, help="Ход работы — строками JSON, итог — JSON.")
@@ -85,11 +85,6 @@ def year_end(
     изменений»); после исправления выгрузки с --correction новые версии получают
     только документы изменившихся классов. Перед вёрсткой выполняются проверки
     «archiver check»; одновременно идёт только один запуск на школу и год.
-
-    \b
-    Примеры:
-      archiver year-end --source выгрузка.json
-      archiver year-end --source выгрузка.json --correction "исправлена оценка в 5 «А»"
     """
     settings = cli.settings
     storage = settings.require_storage()
