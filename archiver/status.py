@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from archiver.archive.holdings import YearHoldings, read_payload, year_holdings
+from archiver.archive.holdings import YearHoldings, data_hashes, read_payload, year_holdings
 from archiver.archive.record import MARKER
 from archiver.archive.verify import RecordStatus, VerifyHistory
 from archiver.errors import UsageError
@@ -249,10 +249,18 @@ def year_status(
     if (work_dir / REPORT_JSON).is_file():
         report = json.loads((work_dir / REPORT_JSON).read_text(encoding="utf-8"))
     ids = [c.id for c in export.classes]
-    draft = class_standings(export, documents_root(work_dir), ids, holdings, None, export_sha)
-    latest = {s.class_id: s.record_ids for s in draft if s.state == STORED_BOTH}
+    latest = {
+        class_id: [
+            h.record_id
+            for kind in data_hashes(export, class_id)
+            if (h := holdings.latest(class_id, kind))
+        ]
+        for class_id in ids
+    }
     verified = _verified(report, VerifyHistory.peek(working_dir), latest)
-    states = class_standings(export, documents_root(work_dir), ids, holdings, verified, export_sha)
+    states = class_standings(
+        export, documents_root(work_dir), ids, holdings, verified, export_sha, pages=False
+    )
     pending = [s for s in states if s.state not in (STORED_BOTH, VERIFIED)]
     export_differs = stored_export is not None and stored_export.sha256 != export_sha
     correction = any(s.outdated for s in pending) or (bool(pending) and export_differs)

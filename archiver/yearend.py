@@ -295,13 +295,16 @@ def class_standings(
     holdings: YearHoldings | None,
     verified: set[str] | None = None,
     export_sha: str = "",
+    *,
+    pages: bool = True,
 ) -> list[ClassStanding]:
     """Where each class stands: from the archive first, else from the documents on disk.
 
     A class whose every document is archived, made from the export's data, is stored in
     the locations that hold it complete whatever the working folder ``work_dir`` holds;
     ``holdings`` ``None``: the archive was not asked. ``verified``: the classes to show
-    as verified when stored in both copies.
+    as verified when stored in both copies. ``pages``: count the pages of the documents
+    on disk (and see whether they are signed) even for classes the archive holds.
     """
     states = []
     for class_id in class_ids:
@@ -316,14 +319,15 @@ def class_standings(
             for h, d in zip(held, docs, strict=True)
         ]
         state = NOT_RENDERED
-        if all(d.path.is_file() for d in docs):
+        archived = holdings is not None and all(current)
+        if (pages or not archived) and all(d.path.is_file() for d in docs):
             state = RENDERED
             for doc in docs:
                 doc.signed = is_signed(doc.path.read_bytes())
                 doc.pages = _pages(doc.path)
             if all(d.signed for d in docs):
                 state = SIGNED
-        if holdings is not None and all(current):
+        if holdings is not None and archived:
             complete = [h for h in held if h is not None]
             if all(holdings.in_all(h) for h in complete):
                 state = STORED_BOTH

@@ -674,10 +674,3 @@ __all__ = [
     "find_documents",
     "store_records",
 ]
-
-
-def holds_document(location: Storage, series: str, sha256: str) -> bool:
-    """Whether ``location`` holds a complete version of ``series`` whose document has ``sha256``."""
-    return any(
-        state.complete and state.sha256 == sha256 for state in _scan(location, series).values()
-    )
