@@ -26,6 +26,7 @@ from archiver.yearend import (
     STORED_BOTH,
     STORED_ONE,
     VERIFIED,
+    WAITING,
     ClassStanding,
     class_standings,
     documents_root,
@@ -35,6 +36,7 @@ from archiver.yearend import (
 NEXT_STEP = {
     NOT_RENDERED: "archiver year-end --source ВЫГРУЗКА (или archiver render)",
     RENDERED: "archiver year-end --source ВЫГРУЗКА (или archiver sign)",
+    WAITING: "директор: archiver sign --review (просмотр и подпись), затем archiver year-end --source ВЫГРУЗКА",
     SIGNED: "archiver year-end --source ВЫГРУЗКА (или archiver store)",
     STORED_ONE: "archiver year-end --source ВЫГРУЗКА: допишет вторую копию",
     STORED_BOTH: "archiver verify (найдёт повреждения; archiver verify --repair их исправит)",

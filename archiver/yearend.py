@@ -17,7 +17,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,8 +32,17 @@ from archiver.model import JournalExport
 from archiver.parallel import cores, fork_map
 from archiver.progress import DONE, START, ProgressCallback, ProgressEvent, StageProgress
 from archiver.render.batch import render_classes, select_classes
-from archiver.settings import LEVELS, DocumentsOptions, Pkcs12Signer, SignatureSettings
+from archiver.settings import (
+    LEVELS,
+    MODE_DIRECTOR,
+    CommandSigner,
+    DocumentsOptions,
+    Pkcs12Signer,
+    SignatureSettings,
+)
 from archiver.signing.check import DocumentReport, check_document
+from archiver.signing.external import external_report, is_gost
+from archiver.signing.review import make_batch, read_request, write_request
 from archiver.signing.sign import (
     TimestampingService,
     is_signed,
@@ -59,6 +68,7 @@ REPORT_JSON = "year-end-report.json"
 # where a class stands, in order
 NOT_RENDERED = "not_rendered"
 RENDERED = "rendered"
+WAITING = "waiting_for_signature"
 SIGNED = "signed"
 STORED_ONE = "stored_one"
 STORED_BOTH = "stored_both"
@@ -66,6 +76,7 @@ VERIFIED = "verified"
 STATE_TEXT = {
     NOT_RENDERED: "не сверстан",
     RENDERED: "сверстан, не подписан",
+    WAITING: "ждёт подписи директора",
     SIGNED: "подписан, не сохранён в архив",
     STORED_ONE: "сохранён только в одной копии",
     STORED_BOTH: "сохранён в двух копиях",
@@ -118,6 +129,8 @@ class YearEndReport:
     rendered_now: int = 0
     signed_now: int = 0
     level: str | None = None
+    waiting: int = 0
+    """Documents waiting for the director's signature (the run stopped before storing)."""
 
     @property
     def ok(self) -> bool:
@@ -164,6 +177,7 @@ class YearEndReport:
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
             "rendered_now": self.rendered_now,
             "signed_now": self.signed_now,
+            "waiting_for_signature": self.waiting,
         }
 
     def to_text(self) -> str:
@@ -220,6 +234,13 @@ class YearEndReport:
                 lines.append(f"  {STAGE_NAMES[stage]}: {self.timings[stage]:.1f} с")
         lines.append(f"  Всего: {sum(self.timings.values()):.1f} с")
         lines.append("")
+        if self.waiting:
+            lines += [
+                f"Итог: ждёт подписи директора (документов: {self.waiting}). Директор смотрит "
+                "документы и подписывает их командой «archiver sign --review»; затем запустите "
+                "«archiver year-end» снова: документы будут сохранены в архив и проверены.",
+            ]
+            return "\n".join(lines) + "\n"
         lines.append(
             "Итог: " + ("всё сделано и проверено." if self.ok else "есть ошибки, см. выше.")
         )
@@ -274,6 +295,8 @@ def class_standings(
             for doc in docs:
                 doc.signed = is_signed(doc.path.read_bytes())
                 doc.pages = _pages(doc.path)
+            if not all(d.signed for d in docs) and _requested(work_dir, export, docs):
+                state = WAITING
             if all(d.signed for d in docs):
                 state = SIGNED
                 if locations:
@@ -299,6 +322,13 @@ def class_standings(
                         state = STORED_ONE
         states.append(ClassStanding(class_id, school_class.name, state, docs))
     return states
+
+
+def _requested(out_dir: Path, export: JournalExport, docs: list[DocumentStanding]) -> bool:
+    """Whether the unsigned documents of a class are in the batch waiting for the director."""
+    batch = read_request(out_dir / year_folder(export))
+    listed = {Path(d.path) for d in batch.documents} if batch is not None else set()
+    return any(d.path in listed for d in docs if not d.signed)
 
 
 GOOD_CHECKS = (RecordStatus.OK, RecordStatus.REPAIRED)
@@ -442,6 +472,26 @@ def run_year_end(
     owners = {p: c for c in ids for _, p in expected_documents(export, out_dir, c)}
     documents = list(owners)
     unsigned = [p for p in documents if not is_signed(p.read_bytes())]
+    if unsigned and signature.signer.mode == MODE_DIRECTOR:
+        # separation of duties: the key is the director's; stop here, listing what waits
+        names = {c: export.classes_by_id[c].name for c in ids}
+        batch = make_batch(
+            unsigned,
+            school=export.school.full_name,
+            academic_year=export.academic_year.name,
+            director=export.school.director.name,
+        )
+        batch.documents[:] = [
+            replace(d, title=f"{names[d.class_id]}: {d.title}") if d.class_id in names else d
+            for d in batch.documents
+        ]
+        write_request(work_dir, batch)
+        _nothing_to_do(progress, "sign")
+        report.timings["sign"] = time.monotonic() - started
+        report.waiting = len(unsigned)
+        report.classes = class_standings(export, out_dir, ids, None)
+        save_report(report)
+        return report
     if unsigned:
         passphrase = secret()  # asked before the stage's bar starts
         with signing_session(signature, passphrase, timestamping) as signer:
@@ -534,7 +584,8 @@ def _verify(
     roots = load_trust_roots(signature.trust_roots) if signature.trust_roots else []
     levels: dict[Path, str | None] = {}
     verdicts: dict[Path, tuple[bool, str]] = {}
-    if not roots:
+    command = signature.signer if isinstance(signature.signer, CommandSigner) else None
+    if not roots and command is None:
         report.problems.append(
             "не заданы доверенные корневые сертификаты ([signature] trust_roots): "
             "подписи не проверены"
@@ -542,6 +593,8 @@ def _verify(
     else:
 
         def check(path: Path) -> DocumentReport:
+            if is_gost(path.read_bytes()):  # pyHanko knows no ГОСТ: archiver's checks + the tool's
+                return external_report(path, command)
             return check_document(path, roots, deep=False)
 
         checks = fork_map(check, documents, workers=workers)

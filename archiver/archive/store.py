@@ -41,6 +41,8 @@ from archiver.archive.record import (
     RecordError,
     RecordManifest,
     bag_files,
+    detached_entry,
+    detached_signature,
     identify_document,
     media_type,
     record_id,
@@ -153,6 +155,8 @@ class _Candidate:
     payload: bytes
     sha256: str
     signer: SignerInfo | None
+    detached: bytes | None = None
+    """The detached signature beside the document (``X.pdf.sig``), stored in the same record."""
 
     def describe(self) -> str:
         if self.kind == JOURNAL_EXPORT:
@@ -262,6 +266,7 @@ def _prepare_documents(export: JournalExport, documents: Sequence[Path]) -> list
             payload=payload,
             sha256=hashlib.sha256(payload).hexdigest(),
             signer=signer,
+            detached=detached_signature(path),
         )
         slot = (identity.kind, school_class.id)
         previous = by_slot.get(slot)
@@ -391,6 +396,7 @@ class _Store:
             correction_reason=self.correction if replaces is not None else None,
             replaces=replaces,
             software_version=__version__,
+            detached_signature=detached_entry(file_name, candidate.detached),
         )
 
     def plan(self, candidate: _Candidate) -> _Plan | str:
@@ -526,7 +532,9 @@ class _Store:
 
     def execute(self, plan: _Plan) -> RecordResult:
         manifest = plan.manifest
-        files = bag_files(manifest, plan.manifest_bytes, plan.candidate.payload)
+        files = bag_files(
+            manifest, plan.manifest_bytes, plan.candidate.payload, plan.candidate.detached
+        )
         lock = Lock(manifest.retain_until_instant, manifest.lock_mode)
         prefix = manifest.record_id
         todo = [loc for loc in self.locations if not plan.states[loc.name].complete]

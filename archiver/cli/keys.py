@@ -30,6 +30,7 @@ def signature_config(folder: Path, relative_to: Path) -> str:
         "[signer]\n"
         'kind = "pkcs12"\n'
         f'pkcs12_file = "{shown / "director.p12"}"\n'
+        f'certificate = "{shown / "director.pem"}"\n'
         'passphrase_env = "ARCHIVER_SIGNER_PASSPHRASE"\n'
         "\n"
         "[signature]\n"
