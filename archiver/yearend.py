@@ -328,7 +328,7 @@ def _requested(out_dir: Path, export: JournalExport, docs: list[DocumentStanding
     """Whether the unsigned documents of a class are in the batch waiting for the director."""
     batch = read_request(out_dir / year_folder(export))
     listed = {Path(d.path) for d in batch.documents} if batch is not None else set()
-    return any(d.path in listed for d in docs if not d.signed)
+    return any(d.path.resolve() in listed for d in docs if not d.signed)
 
 
 GOOD_CHECKS = (RecordStatus.OK, RecordStatus.REPAIRED)

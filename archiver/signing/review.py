@@ -138,7 +138,7 @@ def make_batch(
         data = path.read_bytes()
         if is_signed(data):
             continue
-        documents.append(describe_document(path, data))
+        documents.append(describe_document(path.resolve(), data))
         if school is None or academic_year is None:
             info: dict[str, Any] = dict(PdfReader(io.BytesIO(data)).metadata or {})
             school = school or str(info.get("/Author") or "") or None
