@@ -23,6 +23,7 @@ from archiver.errors import ExitCode
 from archiver.render.batch import render_classes
 from archiver.sources.export_v1 import read_export
 from tests.fixtures.cli import COMMAND, CliResult, cli_env, run_cli
+from tests.fixtures.pki import PkiEnvironment, SoftHsmToken
 
 PASSPHRASE = "gost-Пароль-7f3a9c2e51"
 """The test key's passphrase: unique, so that a grep finds every place it leaked to."""
@@ -186,9 +187,7 @@ def test_year_end_waits_for_the_director_then_gost_signature_is_stored(
     assert unsigned_documents(folder) == documents
 
     # declined: nothing signed, still waiting, the refusal is in the access log
-    declined = run_input(
-        folder, "sign", "--review", "--passphrase-file", "pass.txt", text="нет\n"
-    )
+    declined = run_input(folder, "sign", "--review", "--passphrase-file", "pass.txt", text="нет\n")
     assert declined.returncode == ExitCode.WAITING_FOR_SIGNATURE
     assert "ничего не подписано" in declined.stderr
     assert unsigned_documents(folder) == documents
@@ -214,9 +213,10 @@ def test_year_end_waits_for_the_director_then_gost_signature_is_stored(
             manifest = (bag / "manifest-sha256.txt").read_text(encoding="utf-8")
             assert f"data/{detached.name}" in manifest
             record = json.loads((bag / "archive-record.json").read_text(encoding="utf-8"))
-            assert record["detached_signature"]["sha256"] == hashlib.sha256(
-                detached.read_bytes()
-            ).hexdigest()
+            assert (
+                record["detached_signature"]["sha256"]
+                == hashlib.sha256(detached.read_bytes()).hexdigest()
+            )
     status = run_cli("status", cwd=folder)
     assert "сохранён в двух копиях и проверен" in status.stdout
     check = run_cli("check-signature", *map(str, documents), cwd=folder)
@@ -351,3 +351,41 @@ def test_a_signature_by_another_key_is_refused(
     assert refused.returncode == ExitCode.FAILURE
     assert "сертификат директора из настроек" in refused.stderr
     assert all(b"/ByteRange" not in p.read_bytes() for p in (folder / "docs").rglob("*.pdf"))
+
+
+def test_review_with_a_pkcs11_token_reads_the_certificate_before_the_pin(
+    tmp_path: Path, rendered: Path, softhsm_token: SoftHsmToken
+) -> None:
+    shutil.copytree(rendered, tmp_path / "docs")
+    (tmp_path / "pin.txt").write_text(softhsm_token.user_pin + "\n", encoding="utf-8")
+    (tmp_path / "archiver.toml").write_text(
+        "[signer]\n"
+        'kind = "pkcs11"\n'
+        f'module = "{softhsm_token.module_path}"\n'
+        f'token_label = "{softhsm_token.token_label}"\n'
+        f'key_label = "{softhsm_token.key_label}"\n'
+        f'cert_label = "{softhsm_token.cert_label}"\n',
+        encoding="utf-8",
+    )
+    declined = run_input(tmp_path, "sign", "--review", "docs", text="\n")  # no PIN given at all
+    assert declined.returncode == ExitCode.WAITING_FOR_SIGNATURE, declined.stderr
+    assert "Кузнецова Ольга Петровна" in declined.stderr and "серийный номер" in declined.stderr
+    assert "не записан в журнал доступа" in declined.stderr  # no [storage] on this computer
+    signed = run_input(
+        tmp_path, "sign", "--review", "docs", "--passphrase-file", "pin.txt", text="да\n"
+    )
+    assert signed.returncode == 0, signed.stderr
+    assert signed.stdout.count("Подписан (B-B)") == 2
+
+
+def test_pkcs12_review_needs_the_certificate_before_the_passphrase(
+    tmp_path: Path, rendered: Path, test_pki: PkiEnvironment
+) -> None:
+    shutil.copytree(rendered, tmp_path / "docs")
+    (tmp_path / "archiver.toml").write_text(
+        f'[signer]\nkind = "pkcs12"\npkcs12_file = "{test_pki.director_p12}"\n', encoding="utf-8"
+    )
+    result = run_input(tmp_path, "sign", "--review", "docs", text="да\n")
+    assert result.returncode == ExitCode.FAILURE
+    assert "[signer] certificate" in result.stderr
+    assert all(b"/ByteRange" not in p.read_bytes() for p in (tmp_path / "docs").rglob("*.pdf"))

@@ -55,6 +55,8 @@ HASHLIB = {
     "2.16.840.1.101.3.4.2.2": "sha384",
     "2.16.840.1.101.3.4.2.3": "sha512",
 }
+SIGNATURE_TIMESTAMP = "1.2.840.113549.1.9.16.2.14"
+"""id-aa-signatureTimeStampToken: a CAdES-T timestamp the signing program added."""
 COMMAND_TIMEOUT = 600
 """Seconds a sign or verify command may take (the director may be typing a PIN in its window)."""
 ARCHIVER = "archiver"
@@ -241,6 +243,8 @@ class ExternalCheck:
     valid_to: str = ""
     signing_time: str | None = None
     digest_algorithm: str = ""
+    timestamped: bool = False
+    """The program added a signature timestamp (CAdES-T; checked by the verify command only)."""
     cms: bytes = b""
     signed_data: bytes = b""
 
@@ -320,13 +324,18 @@ def check_cms(
         cert = extract_certificate_info(signed).signer_cert
         cert_der = bytes(cert.dump())
         validity = cert["tbs_certificate"]["validity"]
-        result.signer = str(cert.subject.human_friendly)
+        names = cert.subject.native
+        result.signer = str(names.get("common_name") or cert.subject.human_friendly)
         result.serial = f"{cert.serial_number:X}"
         result.valid_from = validity["not_before"].native.date().isoformat()
         result.valid_to = validity["not_after"].native.date().isoformat()
         if "signing_time" in attrs:
             result.signing_time = attrs["signing_time"].native.isoformat()
         result.digest_algorithm = algorithm
+        unsigned = info["unsigned_attrs"]
+        result.timestamped = bool(unsigned) and any(
+            a["type"].dotted == SIGNATURE_TIMESTAMP for a in unsigned
+        )
         detached = not signed["encap_content_info"]["content"]
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         result.lines.append(
@@ -410,6 +419,8 @@ def external_report(path: Path, signer: CommandSigner | None) -> DocumentReport:
     verify = signer.verify_command if signer is not None else None
     checked = check_embedded(pdf, cert_der, verify)
     notes = [line.text() for line in checked.lines]
+    if checked.timestamped:
+        notes.append("в подписи есть штамп времени от программы подписи (CAdES-T)")
     if not checked.value_checked:
         notes.append(
             "значение подписи ГОСТ не проверено: archiver (pyHanko) не знает алгоритмов ГОСТ; "
@@ -424,7 +435,7 @@ def external_report(path: Path, signer: CommandSigner | None) -> DocumentReport:
         certificate_valid_to=checked.valid_to,
         signing_time=checked.signing_time,
         signing_time_source="claimed",
-        level="B-B",
+        level="B-T" if checked.timestamped else "B-B",
         intact=all(line.ok for line in checked.lines if line.by == ARCHIVER),
         trusted=checked.value_checked and checked.ok,
         covers_whole_file=bool(checked.lines) and checked.lines[0].ok,
