@@ -17,7 +17,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -474,17 +474,12 @@ def run_year_end(
     unsigned = [p for p in documents if not is_signed(p.read_bytes())]
     if unsigned and signature.signer.mode == MODE_DIRECTOR:
         # separation of duties: the key is the director's; stop here, listing what waits
-        names = {c: export.classes_by_id[c].name for c in ids}
         batch = make_batch(
             unsigned,
             school=export.school.full_name,
             academic_year=export.academic_year.name,
             director=export.school.director.name,
         )
-        batch.documents[:] = [
-            replace(d, title=f"{names[d.class_id]}: {d.title}") if d.class_id in names else d
-            for d in batch.documents
-        ]
         write_request(work_dir, batch)
         _nothing_to_do(progress, "sign")
         report.timings["sign"] = time.monotonic() - started

@@ -219,6 +219,8 @@ def test_year_end_waits_for_the_director_then_gost_signature_is_stored(
             )
     status = run_cli("status", cwd=folder)
     assert "сохранён в двух копиях и проверен" in status.stdout
+    deep = run_cli("verify", "--deep", cwd=folder)  # ГОСТ: archiver's checks and verify_command
+    assert deep.returncode == 0, deep.stdout + deep.stderr
     check = run_cli("check-signature", *map(str, documents), cwd=folder)
     assert check.returncode == 0, check.stdout
     assert "[проверяет openssl]: да" in check.stdout
@@ -238,7 +240,7 @@ def test_year_end_waits_for_the_director_then_gost_signature_is_stored(
     ]
     assert leaked == []
     assert (folder / "argv.log").is_file()
-    for result in (first, no_secret, declined, signed, again, check, log):
+    for result in (first, no_secret, declined, signed, again, check, log, deep):
         assert PASSPHRASE not in result.stdout + result.stderr
 
 

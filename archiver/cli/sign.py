@@ -231,11 +231,13 @@ def _reviewed(settings: Settings, batch: SigningBatch, identity: SignerIdentity)
     if not batch.documents:
         return True
     click.echo(
-        f"Подписать эти {len(batch.documents)} документов своей подписью? Введите «да»: ",
+        f"Подписать эти документы ({len(batch.documents)}) своей подписью? Введите «да»: ",
         nl=False,
         err=True,
     )
     answer = sys.stdin.readline().strip().lower()
+    if not sys.stdin.isatty():
+        click.echo(answer, err=True)  # what was answered, as a terminal would have shown it
     confirmed = answer in YES
     logged = _log_review(settings, batch, identity, confirmed)
     if logged is not None:
