@@ -35,6 +35,7 @@ from archiver.signing.review import (
     sign_reviewed,
 )
 from archiver.signing.sign import (
+    DocumentSigner,
     SignerIdentity,
     SignError,
     SignOutcome,
@@ -164,6 +165,9 @@ def sign(
             outcomes = sign_reviewed(signer, batch, progress)
         finally:
             progress.close()
+        checked = _checked_by(signer)
+    if checked and not as_json and any(o.signed for o in outcomes):
+        click.echo(checked)
     _print_outcomes(outcomes, as_json)
 
 
@@ -185,6 +189,9 @@ def _sign_unreviewed(
             outcomes = sign_files(signer, documents, progress)
         finally:
             progress.close()
+        checked = _checked_by(signer)
+    if checked and not as_json and any(o.signed for o in outcomes):
+        click.echo(checked)
     _print_outcomes(outcomes, as_json)
 
 
@@ -305,14 +312,24 @@ def _complete(signature: SignatureSettings, dirs: tuple[Path, Path], as_json: bo
 
     signer = CommandDocumentSigner(_command_signer(signature), signature, "")
     outcomes = complete_batch(signer, dirs[0], dirs[1])
-    checks = "archiver: охват файла, хэш документа, сертификат" + (
-        f"; {signer.command.verify_command[0]}: значение подписи"
-        if signer.command.verify_command
+    checked = _checked_by(signer)
+    if checked and not as_json:
+        click.echo(checked)
+    _print_outcomes(outcomes, as_json)
+
+
+def _checked_by(signer: DocumentSigner) -> str | None:
+    """Who checked an external program's signatures (archiver checks what it can, the tool the rest)."""
+    from archiver.signing.external import CommandDocumentSigner
+
+    if not isinstance(signer, CommandDocumentSigner):
+        return None
+    verify = signer.command.verify_command
+    return "Проверено — archiver: охват файла, хэш документа, сертификат" + (
+        f"; {verify[0]}: значение подписи"
+        if verify
         else "; значение подписи не проверено (нет [signer] verify_command)"
     )
-    if not as_json:
-        click.echo(f"Проверено — {checks}")
-    _print_outcomes(outcomes, as_json)
 
 
 def _print_outcomes(outcomes: list[SignOutcome], as_json: bool) -> None:

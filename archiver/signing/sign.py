@@ -1,9 +1,9 @@
 """The director's electronic signature: PAdES B-B … B-LTA with pyHanko.
 
-The signer is pluggable (:class:`SignerBackend`): today a PKCS#12 file or a
-PKCS#11 token (RSA/ECDSA keys, signed by pyHanko); an external certified GOST
-signer (КриптоПро) would be another backend producing the CMS for pyHanko to
-embed (see docs/signature.md). The key is loaded once and reused for a whole
+The signer is pluggable (:class:`SignerBackend`): a PKCS#12 file or a PKCS#11
+token (RSA/ECDSA keys, signed by pyHanko), or an external program that makes the
+CMS itself — КриптоПро, a token's tool, OpenSSL with ГОСТ
+(:mod:`archiver.signing.external`, ``[signer] kind = "command"``). The key is loaded once and reused for a whole
 batch. Each signed file is written atomically in place of the unsigned one;
 an already signed document is never signed again.
 """
