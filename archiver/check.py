@@ -11,6 +11,8 @@ that does not answer) is found here in seconds:
   stays in the bucket);
 * the signer's key file or token opens with the passphrase or PIN (no document is
   signed), its certificate is valid and does not expire within :data:`EXPIRY_WARNING`;
+  with ``[signer] mode = "director"`` the key is the director's: no passphrase or PIN
+  is asked, the certificate is read without it and the signer reported as the director's;
 * the timestamping service answers a timestamp request;
 * the retention policies and the document templates load.
 
@@ -32,10 +34,10 @@ from typing import Any
 from archiver.errors import ArchiverError, ExitCode
 from archiver.kinds import KINDS
 from archiver.retention import load_policy
-from archiver.settings import Settings, SignatureSettings
-from archiver.signing.sign import TimestampingService, signing_session
+from archiver.settings import MODE_DIRECTOR, CommandSigner, Settings, SignatureSettings
+from archiver.signing.sign import SignerIdentity, TimestampingService, signing_session
 from archiver.storage.base import Storage, StorageError
-from archiver.wording import ru_date
+from archiver.wording import program, ru_date
 
 __all__ = ["EXPIRY_WARNING", "CheckFailed", "CheckItem", "CheckReport", "run_checks"]
 
@@ -172,33 +174,78 @@ def check_signer(
         with signing_session(signature, secret(), timestamping) as signer:
             identity = signer.loaded.identity
             report.add("Ключ подписи", True, f"открывается: {identity.owner}")
-            left = identity.not_after - now
-            report.add(
-                "Сертификат подписанта",
-                left > EXPIRY_WARNING,
-                f"действует до {ru_date(identity.not_after)}"
-                + (
-                    ""
-                    if left > EXPIRY_WARNING
-                    else f": осталось дней: {left.days}, закажите новый сертификат заранее"
-                ),
-                blocking=False,
-            )
-            if signer.tsa_url is None:
-                report.add("Служба штампов времени", True, f"не нужна для уровня {signature.level}")
-                return
-            try:
-                _timestamp_answers(signer.tsa_url)
-            except Exception as exc:  # pyHanko and aiohttp raise many kinds
-                report.add(
-                    "Служба штампов времени",
-                    False,
-                    f"{signature.tsa_url or signer.tsa_url} не отвечает: {type(exc).__name__}: {exc}",
-                )
-            else:
-                report.add("Служба штампов времени", True, f"{signer.tsa_url} отвечает")
+            check_validity(report, identity, now)
+            check_timestamping(report, signer.tsa_url, signer.level)
     except ArchiverError as exc:
         report.add("Ключ подписи", False, str(exc))
+
+
+def check_director_signer(
+    report: CheckReport,
+    signature: SignatureSettings,
+    timestamping: TimestampingService | None,
+    now: datetime,
+) -> None:
+    """``[signer] mode = "director"``: the key is the director's, not the runner's.
+
+    No passphrase or PIN is asked and nothing fails for the key: the certificate is
+    read as the director's review reads it (without the key), when it can be here.
+    """
+    from archiver.signing.review import certificate_before_pin
+
+    whose = (
+        'у директора ([signer] mode = "director"): пароль или PIN здесь не нужен, '
+        f"документы подписывает директор командой «{program()} sign»"
+    )
+    try:
+        identity = certificate_before_pin(signature)
+    except ArchiverError as exc:
+        report.add(
+            "Ключ подписи", True, f"{whose}; сертификат на этом компьютере не прочитан: {exc}"
+        )
+    else:
+        report.add("Ключ подписи", True, f"{whose}; сертификат: {identity.owner}")
+        check_validity(report, identity, now)
+    signer = signature.signer
+    level = "B-B" if isinstance(signer, CommandSigner) else signature.level  # the tool's CAdES-BES
+    if level == "B-B":
+        check_timestamping(report, None, level)
+    elif timestamping is not None:
+        with timestamping() as url:
+            check_timestamping(report, url, level)
+    else:
+        check_timestamping(report, signature.tsa_url, level)
+
+
+def check_validity(report: CheckReport, identity: SignerIdentity, now: datetime) -> None:
+    """The certificate does not expire within :data:`EXPIRY_WARNING` (a warning, not blocking)."""
+    left = identity.not_after - now
+    report.add(
+        "Сертификат подписанта",
+        left > EXPIRY_WARNING,
+        f"действует до {ru_date(identity.not_after)}"
+        + (
+            ""
+            if left > EXPIRY_WARNING
+            else f": осталось дней: {left.days}, закажите новый сертификат заранее"
+        ),
+        blocking=False,
+    )
+
+
+def check_timestamping(report: CheckReport, url: str | None, level: str) -> None:
+    """The timestamping service answers a request (none is needed for PAdES B-B)."""
+    if url is None or level == "B-B":
+        report.add("Служба штампов времени", True, f"не нужна для уровня {level}")
+        return
+    try:
+        _timestamp_answers(url)
+    except Exception as exc:  # pyHanko and aiohttp raise many kinds
+        report.add(
+            "Служба штампов времени", False, f"{url} не отвечает: {type(exc).__name__}: {exc}"
+        )
+    else:
+        report.add("Служба штампов времени", True, f"{url} отвечает")
 
 
 def check_documents(report: CheckReport, settings: Settings) -> None:
@@ -257,6 +304,10 @@ def run_checks(
         if settings.signer is None:
             report.add(
                 "Ключ подписи", False, "в файле настроек не задан подписант (раздел [signer])"
+            )
+        elif settings.signer.mode == MODE_DIRECTOR:
+            check_director_signer(
+                report, settings.signature, timestamping, now or datetime.now(UTC)
             )
         else:
             check_signer(report, settings.signature, secret, timestamping, now or datetime.now(UTC))

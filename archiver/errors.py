@@ -20,6 +20,8 @@ class ExitCode(IntEnum):
     """The command ran to its end and found problems (a damaged copy, an invalid signature …)."""
     BAD_INPUT = 2
     """Bad arguments, configuration or input data; nothing was written."""
+    WAITING_FOR_SIGNATURE = 3
+    """The year-end run did its part and waits for the director's signature (``archiver sign --review``)."""
     FAILURE = 70
     """The command could not be carried out (a location, the signer, the network, or a bug)."""
     INTERRUPTED = 130

@@ -44,13 +44,25 @@ path = "{secondary}"        # например, внешний диск в др�
 """
 
 SIGNER_EXAMPLE = """\
-# Подпись директора (обязательна для сдачи в архив).
-# Файл PKCS#12 (пароль — в переменной ARCHIVER_SIGNER_PASSPHRASE):
+# Подпись директора (обязательна для сдачи в архив). Ключ — только у директора:
+# archiver year-end останавливается на «ждёт подписи директора», директор
+# просматривает документы и подписывает их командой «archiver sign --review».
+# Юридически значимая подпись — квалифицированный ключ ГОСТ директора через
+# внешнюю программу (КриптоПро CSP, OpenSSL с модулем gost), см. docs/signature.md:
+# [signer]
+# kind = "command"
+# certificate = "keys/director.cer"
+# sign_command = ["csptest", "-sfsign", "-sign", "-detached", "-add", "-in", "{data}",
+#                 "-out", "{signature}", "-my", "ОТПЕЧАТОК_СЕРТИФИКАТА"]
+# verify_command = ["cryptcp", "-verify", "-detached", "-norev", "{data}", "{signature}"]
+#
+# Файл PKCS#12 (пароль вводится при запросе, без отображения):
 # [signer]
 # kind = "pkcs12"
 # pkcs12_file = "keys/director.p12"
+# certificate = "keys/director.pem"       # показывается директору до ввода пароля
 #
-# или токен PKCS#11 (PIN — в переменной ARCHIVER_SIGNER_PIN):
+# или токен PKCS#11 (PIN вводится при запросе):
 # [signer]
 # kind = "pkcs11"
 # module = "/usr/lib/librtpkcs11ecp.so"
@@ -70,7 +82,9 @@ DEMO_SIGNER = """\
 [signer]
 kind = "pkcs12"
 pkcs12_file = "keys/director.p12"
+certificate = "keys/director.pem"
 passphrase_env = "ARCHIVER_SIGNER_PASSPHRASE"
+mode = "unattended"               # демо: ключ доступен тому, кто запускает year-end
 
 [signature]
 level = "B-LTA"

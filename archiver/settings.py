@@ -111,6 +111,13 @@ _SIGNER_HINT = (
 )
 
 
+MODE_DIRECTOR: Literal["director"] = "director"
+"""The key is the director's alone: ``year-end`` stops at «ждёт подписи директора»."""
+MODE_UNATTENDED: Literal["unattended"] = "unattended"
+"""The key is available to whoever runs ``year-end`` (the demo): the run signs by itself."""
+SignerMode = Literal["director", "unattended"]
+
+
 class Pkcs12Signer(_Table):
     """The director's key and certificate in a PKCS#12 file (``[signer] kind = "pkcs12"``)."""
 
@@ -119,7 +126,10 @@ class Pkcs12Signer(_Table):
     secret_hint = _SIGNER_HINT
 
     kind: Literal["pkcs12"] = "pkcs12"
+    mode: SignerMode = MODE_DIRECTOR
     path: FilePath = Field(alias="pkcs12_file")
+    certificate: FilePath | None = None
+    """The certificate alone (PEM/DER), shown at the review before the passphrase is asked."""
     passphrase_env: Text = "ARCHIVER_SIGNER_PASSPHRASE"
 
 
@@ -130,6 +140,7 @@ class Pkcs11Signer(_Table):
     secret_hint = _SIGNER_HINT
 
     kind: Literal["pkcs11"] = "pkcs11"
+    mode: SignerMode = MODE_DIRECTOR
     module: FilePath
     token_label: Text
     key_label: Text
@@ -137,7 +148,52 @@ class Pkcs11Signer(_Table):
     pin_env: Text = "ARCHIVER_SIGNER_PIN"
 
 
-Signer = Annotated[Pkcs12Signer | Pkcs11Signer, Field(discriminator="kind")]
+class CommandSigner(_Table):
+    """An external program makes the CMS (CAdES-BES) signature: КриптоПро, a token's tool, OpenSSL.
+
+    ``sign_command`` is run once per document with ``{data}`` (a file with the bytes to
+    sign) and ``{signature}`` (where the program writes the detached CMS, DER) filled in;
+    ``verify_command`` (optional) with ``{data}`` and ``{signature}`` exits 0 when the
+    signature is valid. A passphrase, when the program needs one from archiver
+    (``asks_secret``), goes to it in the environment variable ``ARCHIVER_SIGNER_SECRET``,
+    never on its command line.
+    """
+
+    secret_keys = _SIGNER_SECRETS
+    secret_hint = _SIGNER_HINT
+
+    kind: Literal["command"] = "command"
+    mode: SignerMode = MODE_DIRECTOR
+    certificate: FilePath
+    """The director's certificate (PEM or DER): shown before signing, compared with every signature."""
+    sign_command: Annotated[tuple[Text, ...], Field(min_length=1)]
+    verify_command: Annotated[tuple[Text, ...], Field(min_length=1)] | None = None
+    asks_secret: bool = False
+    """Whether archiver asks for the key's passphrase or PIN and hands it to the command."""
+    secret_env: Text = "ARCHIVER_SIGNER_PASSPHRASE"
+    """Automation only: the environment variable archiver reads the passphrase from."""
+    reserve_bytes: Annotated[int, Field(ge=4096, le=1_000_000)] = 32768
+    """Room kept in the document for the signature (a CMS with a long chain needs more)."""
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> CommandSigner:
+        for name, command in (
+            ("sign_command", self.sign_command),
+            ("verify_command", self.verify_command),
+        ):
+            if command is None:
+                continue
+            text = " ".join(command)
+            missing = [p for p in ("{data}", "{signature}") if p not in text]
+            if missing:
+                raise _problem(
+                    f"в команде нет подстановки {', '.join(missing)} (файл с данными и файл подписи)",
+                    key=name,
+                )
+        return self
+
+
+Signer = Annotated[Pkcs12Signer | Pkcs11Signer | CommandSigner, Field(discriminator="kind")]
 
 
 def _level(value: Any) -> str:

@@ -40,6 +40,7 @@ from archiver.yearend import (
     STORED_BOTH,
     STORED_ONE,
     VERIFIED,
+    WAITING,
     ClassStanding,
     class_standings,
     documents_root,
@@ -49,6 +50,7 @@ YEAR_END = "{archiver} year-end --source ВЫГРУЗКА{correction}"
 NEXT_STEP = {
     NOT_RENDERED: YEAR_END,
     RENDERED: YEAR_END,
+    WAITING: "директор: {archiver} sign --review (просмотр и подпись), затем " + YEAR_END,
     SIGNED: YEAR_END,
     STORED_ONE: YEAR_END + ": допишет вторую копию",
     STORED_BOTH: "{archiver} verify (найдёт повреждения; {archiver} verify --repair их исправит)",
@@ -197,6 +199,32 @@ def _choose(year: str | None, local: dict[str, Path], archived: dict[str, str]) 
             + "; укажите один из них"
         )
     return wanted[0]
+
+
+def run_folder(working_dir: Path, year: str | None) -> Path:
+    """This computer's year-end run folder of ``year`` (as ``--year`` takes it), else the latest.
+
+    Where the run left the documents waiting for the director (``archiver sign``).
+    """
+    runs = working_dir / "year-end"
+    local = (
+        {p.name: p for p in runs.glob("*") if (p / EXPORT_COPY).is_file()} if runs.is_dir() else {}
+    )
+    wanted = sorted(local) if year is None else [y for y in wanted_years(year) if y in local]
+    if not wanted:
+        raise UsageError(
+            "архивирование "
+            + (f"за {year} " if year else "")
+            + f"на этом компьютере ещё не запускалось: запустите «{program()} year-end --source "
+            "ВЫГРУЗКА»"
+        )
+    if year is not None and len(wanted) > 1:
+        raise UsageError(
+            f"--year {year}: есть два учебных года, "
+            + " и ".join(w.replace("-", "/") for w in wanted)
+            + "; укажите один из них"
+        )
+    return local[wanted[-1]]
 
 
 def _read(raw: bytes, name: str) -> JournalExport:

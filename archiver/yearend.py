@@ -42,7 +42,8 @@ from archiver.model import JournalExport
 from archiver.parallel import cores
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.render.batch import render_classes, select_classes
-from archiver.settings import DocumentsOptions, Pkcs12Signer, SignatureSettings
+from archiver.settings import MODE_DIRECTOR, DocumentsOptions, Pkcs12Signer, SignatureSettings
+from archiver.signing.review import make_batch, read_request, write_request
 from archiver.signing.sign import (
     TimestampingService,
     is_signed,
@@ -69,6 +70,7 @@ REPORT_JSON = "year-end-report.json"
 # where a class stands, in order
 NOT_RENDERED = "not_rendered"
 RENDERED = "rendered"
+WAITING = "waiting_for_signature"
 SIGNED = "signed"
 STORED_ONE = "stored_one"
 STORED_BOTH = "stored_both"
@@ -76,6 +78,7 @@ VERIFIED = "verified"
 STATE_TEXT = {
     NOT_RENDERED: "не сверстан",
     RENDERED: "сверстан, не подписан",
+    WAITING: "ждёт подписи директора",
     SIGNED: "подписан, не сохранён в архив",
     STORED_ONE: "сохранён только в одной копии",
     STORED_BOTH: "сохранён в двух копиях",
@@ -149,6 +152,8 @@ class YearEndReport:
     level: str | None = None
     zone: Any = None
     """The school's time zone (``[storage] timezone``) for the times in the text."""
+    waiting: int = 0
+    """Documents waiting for the director's signature (the run stopped before storing)."""
 
     @property
     def ok(self) -> bool:
@@ -196,6 +201,7 @@ class YearEndReport:
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
             "rendered_now": self.rendered_now,
             "signed_now": self.signed_now,
+            "waiting_for_signature": self.waiting,
         }
 
     def to_text(self) -> str:
@@ -255,6 +261,13 @@ class YearEndReport:
                 lines.append(f"  {STAGE_NAMES[stage]}: {self.timings[stage]:.1f} с")
         lines.append(f"  Всего: {sum(self.timings.values()):.1f} с")
         lines.append("")
+        if self.waiting:
+            lines += [
+                f"Итог: ждёт подписи директора (документов: {self.waiting}). Директор смотрит "
+                "документы и подписывает их командой «archiver sign --review»; затем запустите "
+                "«archiver year-end» снова: документы будут сохранены в архив и проверены.",
+            ]
+            return "\n".join(lines) + "\n"
         lines.append(
             "Итог: " + ("всё сделано и проверено." if self.ok else "есть ошибки, см. выше.")
         )
@@ -325,6 +338,8 @@ def class_standings(
             for doc in docs:
                 doc.signed = is_signed(doc.path.read_bytes())
                 doc.pages = _pages(doc.path)
+            if not all(d.signed for d in docs) and _requested(work_dir, export, docs):
+                state = WAITING
             if all(d.signed for d in docs):
                 state = SIGNED
         if holdings is not None and archived:
@@ -340,6 +355,13 @@ def class_standings(
         standing.record_ids = [h.record_id for h in held if h is not None]
         states.append(standing)
     return states
+
+
+def _requested(out_dir: Path, export: JournalExport, docs: list[DocumentStanding]) -> bool:
+    """Whether the unsigned documents of a class are in the batch waiting for the director."""
+    batch = read_request(out_dir / year_folder(export))
+    listed = {Path(d.path) for d in batch.documents} if batch is not None else set()
+    return any(d.path.resolve() in listed for d in docs if not d.signed)
 
 
 EXPORT_COPY = "export.json"
@@ -566,6 +588,19 @@ def _run_stages(
     owners = {p: c for c in ids for _, p in expected_documents(export, out_dir, c)}
     documents = list(owners)
     unsigned = [p for p in documents if not is_signed(p.read_bytes())]
+    if unsigned and signature.signer is not None and signature.signer.mode == MODE_DIRECTOR:
+        # separation of duties: the key is the director's; stop here, listing what waits
+        batch = make_batch(
+            unsigned,
+            school=export.school.full_name,
+            academic_year=export.academic_year.name,
+            director=export.school.director.name,
+        )
+        write_request(report.work_dir, batch)
+        _nothing_to_do(progress, "sign")
+        report.timings["sign"] = time.monotonic() - started
+        report.waiting = len(unsigned)
+        return set(), {}, {}  # the classes' standings say «ждёт подписи директора»
     if unsigned:
         passphrase = secret()  # asked before the stage's bar starts
         with signing_session(signature, passphrase, timestamping, zone=zone) as signer:

@@ -380,21 +380,30 @@ def test_extract_marks_match_the_archived_export(archive: Archive) -> None:
     assert {m["subject"]: m["year"] for m in first["marks"] if m["year"]} == expected
 
 
-def test_extract_is_signed_when_a_signer_is_configured(
-    archive: Archive, test_pki: PkiEnvironment
-) -> None:
+def test_extract_is_signed_only_when_asked(archive: Archive, test_pki: PkiEnvironment) -> None:
     from pyhanko.pdf_utils.reader import PdfFileReader
 
+    certificate = archive.tmp / "director.pem"
+    certificate.write_bytes(test_pki.cert_pem("director"))
     archive.write_config(
         f'[signer]\nkind = "pkcs12"\npkcs12_file = "{test_pki.director_p12}"\n'
+        f'certificate = "{certificate}"\n'
         'passphrase_env = "TEST_EXTRACT_P12"\n\n[signature]\nlevel = "B-B"\n'
     )
     passphrase = {"TEST_EXTRACT_P12": test_pki.p12_passphrase.decode()}
-    out = archive.tmp / "signed.pdf"
+    unsigned = archive.tmp / "unsigned.pdf"
     result = archive.run(
-        "extract", "--student", ARTEM, "--out", str(out), "--reason", "r", env=passphrase
+        "extract", "--student", ARTEM, "--out", str(unsigned), "--reason", "r", env=passphrase
     )
     assert result.returncode == 0, result.stderr
+    assert b"/ByteRange" not in unsigned.read_bytes()  # a key set up is not a request to sign
+    assert "НЕ подписана" in result.stdout and "--sign" in result.stdout
+    out = archive.tmp / "signed.pdf"
+    result = archive.run(
+        "extract", "--student", ARTEM, "--out", str(out), "--reason", "r", "--sign", env=passphrase
+    )
+    assert result.returncode == 0, result.stderr
+    assert "будет подписана ключом: Кузнецова Ольга Петровна" in result.stderr
     assert "подписана электронной подписью: Кузнецова Ольга Петровна" in result.stdout
     pdf = out.read_bytes()
     signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures

@@ -58,7 +58,22 @@ def test_pkcs11_signer_without_tsa_is_b_b(tmp_path: Path) -> None:
             r"archiver.toml: signer.passphrase: пароли и PIN-коды не хранятся",
         ),
         ('[signer]\nkind = "pkcs12"\n', r"signer.pkcs12_file: обязательный параметр не задан"),
-        ('[signer]\nkind = "gost"\n', r'signer.kind: допустимо "pkcs12" или "pkcs11", а не "gost"'),
+        (
+            '[signer]\nkind = "gost"\n',
+            r'signer.kind: допустимо "pkcs12", "pkcs11" или "command", а не "gost"',
+        ),
+        (
+            '[signer]\nkind = "command"\ncertificate = "d.pem"\nsign_command = ["cryptcp", "{data}"]\n',
+            r"signer.sign_command: в команде нет подстановки \{signature\}",
+        ),
+        (
+            '[signer]\nkind = "command"\ncertificate = "d.pem"\nsign_command = ["x"]\npin = "1"\n',
+            r"signer.pin: пароли и PIN-коды не хранятся",
+        ),
+        (
+            '[signer]\nkind = "pkcs12"\npkcs12_file = "a"\nmode = "admin"\n',
+            r"signer.mode: допустимо",
+        ),
         ('[signature]\nlevel = "B-LTA"\n', r"signature.tsa_url: для уровня B-LTA нужен"),
         ('[signature]\nlevel = "LTV"\n', r"signature.level: допустимо B-B, B-T, B-LT, B-LTA"),
         ("[signer\n", "ошибка в файле настроек"),

@@ -52,7 +52,7 @@ def demo_keys(tmp_path_factory: pytest.TempPathFactory, rendered: Path) -> Path:
         "keys", "demo", "--out", "keys", "--source", str(rendered / "export.json"), cwd=home
     )
     assert result.returncode == 0, result.stderr
-    config = result.stdout.split("Добавьте в archiver.toml:")[1].split("и задайте пароль")[0]
+    config = result.stdout.split("Добавьте в archiver.toml:")[1].split("Пароль ключа")[0]
     (home / "archiver.toml").write_text(config, encoding="utf-8")
     return home
 

@@ -47,7 +47,13 @@ ENTRY_FORMAT = "archiver-access-log/1"
 POLICY_KIND = "access_log"
 GET = "get"
 EXTRACT = "extract"
-ACTIONS = {GET: "выдача документа", EXTRACT: "выписка итоговых отметок"}
+REVIEW = "review"
+"""The director looked through a batch before signing (``archiver sign --review``): who, when, which documents."""
+ACTIONS = {
+    GET: "выдача документа",
+    EXTRACT: "выписка итоговых отметок",
+    REVIEW: "просмотр документов директором перед подписью",
+}
 _ENTRY_KEY = re.compile(rf"^{LOG_FOLDER}/(\d{{8}})\.json$")
 MAX_ATTEMPTS = 100
 
@@ -81,7 +87,7 @@ class AccessRequest:
     """What one entry records (everything but its place in the chain)."""
 
     action: str
-    """``get`` or ``extract``."""
+    """``get``, ``extract`` or ``review``."""
     what: dict[str, str]
     """``{"record_id": …}`` for get, ``{"school_id": …, "student_id": …}`` for extract."""
     reason: str

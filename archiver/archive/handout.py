@@ -169,12 +169,12 @@ class HandedExtract:
 @contextmanager
 def _signer(
     signature: SignatureSettings,
-    secret: SecretProvider,
+    secret: SecretProvider | None,
     timestamping: TimestampingService | None,
     zone: tzinfo | None = None,
 ) -> Iterator[DocumentSigner | None]:
-    """The configured signer, or ``None`` without ``[signer]``."""
-    if signature.signer is None:
+    """The configured signer, or ``None`` without ``[signer]`` or when not asked to sign."""
+    if signature.signer is None or secret is None:
         yield None
         return
     with signing_session(signature, secret(), timestamping, zone=zone) as signer:
@@ -205,10 +205,14 @@ def make_extract(
     reason: str,
     operator: str | None = None,
     school_id: str | None = None,
-    secret: SecretProvider,
+    secret: SecretProvider | None,
     timestamping: TimestampingService | None = None,
 ) -> HandedExtract:
-    """Make a student's extract from the archive, sign it if a signer is configured, log, write."""
+    """Make a student's extract from the archive, log, write; signed only when ``secret`` is given.
+
+    ``secret`` gives the signer's passphrase or PIN: the extract is signed only when
+    someone asked for it (``extract --sign``), never because a key happens to be set up.
+    """
     reason = check_reason(reason)
     refuse_existing(out)
     rebuilt = refresh_catalog(archive)

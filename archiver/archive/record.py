@@ -28,6 +28,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from archiver import __version__
@@ -168,6 +169,8 @@ class RecordManifest:
     """Hash of the class's data the document shows (``document_data_sha256``): a correction
     of the export makes a new version only where it differs. ``None`` for the export and
     for records stored before it was kept."""
+    detached_signature: tuple[str, int, str, str] | None = None
+    """The detached CAdES signature beside the document (``X.pdf.sig``): name, size, sha256, sha512."""
 
     @property
     def retain_until_instant(self) -> datetime:
@@ -178,6 +181,16 @@ class RecordManifest:
     def payload_path(self) -> str:
         """The document's path inside the bag."""
         return f"data/{self.file_name}"
+
+    @property
+    def signature_path(self) -> str | None:
+        """The detached signature's path inside the bag, if the record has one."""
+        return f"data/{self.detached_signature[0]}" if self.detached_signature else None
+
+    @property
+    def data_paths(self) -> set[str]:
+        """Every payload path of the bag: the document and its detached signature."""
+        return {self.payload_path} | ({self.signature_path} if self.signature_path else set())
 
     def to_json(self) -> dict[str, Any]:
         """The manifest as JSON data (the layout of ``archive-record.json``)."""
@@ -216,6 +229,19 @@ class RecordManifest:
                 {"signer_cert_sha256": self.signer_cert_sha256, "signer": self.signer_subject}
                 if self.signer_cert_sha256 is not None
                 else None
+            ),
+            **(
+                {
+                    "detached_signature": {
+                        "name": self.detached_signature[0],
+                        "path": self.signature_path,
+                        "size": self.detached_signature[1],
+                        "sha256": self.detached_signature[2],
+                        "sha512": self.detached_signature[3],
+                    }
+                }
+                if self.detached_signature
+                else {}
             ),
             "source_export_sha256": self.source_export_sha256,
             **({"data_sha256": self.data_sha256} if self.data_sha256 is not None else {}),
@@ -273,6 +299,16 @@ class RecordManifest:
                 replaces=correction.get("replaces"),
                 software_version=str(doc["software"]["version"]),
                 data_sha256=doc.get("data_sha256"),
+                detached_signature=(
+                    (
+                        str(doc["detached_signature"]["name"]),
+                        int(doc["detached_signature"]["size"]),
+                        str(doc["detached_signature"]["sha256"]),
+                        str(doc["detached_signature"]["sha512"]),
+                    )
+                    if doc.get("detached_signature")
+                    else None
+                ),
             )
             if datetime.fromisoformat(manifest.retain_until).tzinfo is None:
                 raise ValueError("retain_until без часового пояса")
@@ -300,6 +336,20 @@ def media_type(file_name: str) -> str:
     return "application/octet-stream"
 
 
+def detached_signature(path: Path) -> bytes | None:
+    """``X.pdf.sig`` beside the document (an external signer's detached CAdES), if any."""
+    beside = path.with_name(path.name + ".sig")
+    return beside.read_bytes() if beside.is_file() else None
+
+
+def detached_entry(file_name: str, data: bytes | None) -> tuple[str, int, str, str] | None:
+    """The manifest's facts of a document's detached signature (stored as ``<file>.sig``)."""
+    if data is None:
+        return None
+    sha256, sha512 = hashlib.sha256(data).hexdigest(), hashlib.sha512(data).hexdigest()
+    return (f"{file_name}.sig", len(data), sha256, sha512)
+
+
 # -- BagIt packing
 
 
@@ -325,6 +375,12 @@ def _tag_value(value: str) -> str:
     return " ".join(value.split())
 
 
+def _oxum(manifest: RecordManifest) -> str:
+    """BagIt's ``Payload-Oxum``: total payload bytes, payload files."""
+    sig = manifest.detached_signature
+    return f"{manifest.size + sig[1]}.2" if sig else f"{manifest.size}.1"
+
+
 def bag_info(manifest: RecordManifest) -> bytes:
     """``bag-info.txt``: BagIt's reserved tags plus the record's facts (``Archiver-*``)."""
     tags: list[tuple[str, str]] = [
@@ -333,7 +389,7 @@ def bag_info(manifest: RecordManifest) -> bytes:
         ("External-Description", manifest.title),
         ("Bagging-Date", manifest.stored_at[:10]),
         ("Bag-Software-Agent", f"archiver {manifest.software_version}"),
-        ("Payload-Oxum", f"{manifest.size}.1"),
+        ("Payload-Oxum", _oxum(manifest)),
         ("Archiver-Record-Format", RECORD_FORMAT),
         ("Archiver-Kind", manifest.kind),
         ("Archiver-School-Id", manifest.school_id),
@@ -375,9 +431,12 @@ def bag_tag_files(manifest: RecordManifest, manifest_bytes: bytes) -> list[BagFi
     payload = manifest.payload_path
     record = BagFile(RECORD_FILE, manifest_bytes)
     info = BagFile("bag-info.txt", bag_info(manifest))
+    sig, sig_path = manifest.detached_signature, manifest.signature_path
+    extra256 = [(sig[2], sig_path)] if sig and sig_path else []
+    extra512 = [(sig[3], sig_path)] if sig and sig_path else []
     manifests = [
-        BagFile("manifest-sha256.txt", _hash_lines([(manifest.sha256, payload)])),
-        BagFile("manifest-sha512.txt", _hash_lines([(manifest.sha512, payload)])),
+        BagFile("manifest-sha256.txt", _hash_lines([(manifest.sha256, payload), *extra256])),
+        BagFile("manifest-sha512.txt", _hash_lines([(manifest.sha512, payload), *extra512])),
     ]
     marker = BagFile(MARKER, BAGIT_TXT)
     tagged = [marker, info, *manifests, record]
@@ -391,7 +450,9 @@ def bag_tag_files(manifest: RecordManifest, manifest_bytes: bytes) -> list[BagFi
     return [record, info, *manifests, *tag_manifests, marker]
 
 
-def bag_files(manifest: RecordManifest, manifest_bytes: bytes, payload: bytes) -> list[BagFile]:
+def bag_files(
+    manifest: RecordManifest, manifest_bytes: bytes, payload: bytes, signature: bytes | None = None
+) -> list[BagFile]:
     """Every file of the record's bag, in the order they must be written; the marker is last.
 
     ``manifest_bytes`` is the exact ``archive-record.json`` (as first written, so that a
@@ -401,4 +462,10 @@ def bag_files(manifest: RecordManifest, manifest_bytes: bytes, payload: bytes) -
         raise ValueError("the payload does not match the manifest")
     if hashlib.sha512(payload).hexdigest() != manifest.sha512:
         raise ValueError("the payload does not match the manifest")
-    return [BagFile(manifest.payload_path, payload), *bag_tag_files(manifest, manifest_bytes)]
+    files = [BagFile(manifest.payload_path, payload)]
+    sig, sig_path = manifest.detached_signature, manifest.signature_path
+    if sig is not None and sig_path is not None:
+        if signature is None or hashlib.sha256(signature).hexdigest() != sig[2]:
+            raise ValueError("the detached signature does not match the manifest")
+        files.append(BagFile(sig_path, signature))
+    return [*files, *bag_tag_files(manifest, manifest_bytes)]

@@ -41,6 +41,8 @@ from archiver.archive.record import (
     RecordError,
     RecordManifest,
     bag_files,
+    detached_entry,
+    detached_signature,
     identify_document,
     media_type,
     record_id,
@@ -154,6 +156,8 @@ class _Candidate:
     payload: bytes
     sha256: str
     signer: SignerInfo | None
+    detached: bytes | None = None
+    """The detached signature beside the document (``X.pdf.sig``), stored in the same record."""
 
     def describe(self) -> str:
         if self.kind == JOURNAL_EXPORT:
@@ -263,6 +267,7 @@ def _prepare_documents(export: JournalExport, documents: Sequence[Path]) -> list
             payload=payload,
             sha256=hashlib.sha256(payload).hexdigest(),
             signer=signer,
+            detached=detached_signature(path),
         )
         slot = (identity.kind, school_class.id)
         previous = by_slot.get(slot)
@@ -397,6 +402,7 @@ class _Store:
                 if candidate.class_id is not None
                 else None
             ),
+            detached_signature=detached_entry(file_name, candidate.detached),
         )
 
     def plan(self, candidate: _Candidate) -> _Plan | str:
@@ -532,7 +538,9 @@ class _Store:
 
     def execute(self, plan: _Plan) -> RecordResult:
         manifest = plan.manifest
-        files = bag_files(manifest, plan.manifest_bytes, plan.candidate.payload)
+        files = bag_files(
+            manifest, plan.manifest_bytes, plan.candidate.payload, plan.candidate.detached
+        )
         lock = Lock(manifest.retain_until_instant, manifest.lock_mode)
         prefix = manifest.record_id
         todo = [loc for loc in self.locations if not plan.states[loc.name].complete]

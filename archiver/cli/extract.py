@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -14,12 +16,16 @@ from archiver.cli.options import (
     JSON_OPTION,
     OPERATOR_OPTION,
     OUT_OPTION,
+    PASSPHRASE_FILE_OPTION,
     REASON_OPTION,
     config_option,
 )
 from archiver.cli.output import echo_json, print_logged, print_rebuild, warn
 from archiver.cli.sign import signer_secret
 from archiver.demo.keys import demo_timestamping
+from archiver.errors import UsageError
+from archiver.signing.review import certificate_before_pin
+from archiver.wording import ru_date
 
 
 @click.command("extract", cls=RuCommand)
@@ -34,6 +40,13 @@ from archiver.demo.keys import demo_timestamping
 @REASON_OPTION
 @OPERATOR_OPTION
 @click.option("--school", "school_id", metavar="ID", help="Школа, если в архиве их несколько.")
+@click.option(
+    "--sign",
+    "sign",
+    is_flag=True,
+    help="Подписать выписку электронной подписью ([signer]); пароль или PIN спрашивается.",
+)
+@PASSPHRASE_FILE_OPTION
 @config_option()
 @JSON_OPTION
 @pass_cli
@@ -44,6 +57,8 @@ def extract(
     reason: str,
     operator: str | None,
     school_id: str | None,
+    sign: bool,
+    passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
     """Выписка из сводной ведомости итоговых отметок обучающегося за все годы в архиве (PDF/A).
@@ -52,12 +67,25 @@ def extract(
     по выгрузкам, а после их срока хранения (5 лет) по данным, вложенным в
     сводные ведомости итоговых отметок (хранятся 25 лет). На
     одной странице: школа, обучающийся, годовые (и экзаменационные) отметки по
-    годам, решения педагогического совета. Подписывается электронной подписью,
-    если в archiver.toml задан подписант ([signer]). Обращение записывается в
+    годам, решения педагогического совета. Обращение записывается в
     журнал доступа архива. Существующий файл не перезаписывается.
+    Подписывается, только если указано --sign (ключом из [signer]; archiver
+    называет, чей это ключ, до запроса пароля).
     """
     settings = cli.settings
     signature = settings.signature
+    secret: Callable[[], str] | None = None
+    if sign:
+        if signature.signer is None:
+            raise UsageError("--sign: в файле настроек не задан подписант (раздел [signer])")
+        whose = certificate_before_pin(signature)
+        click.echo(
+            f"Выписка будет подписана ключом: {whose.owner} (сертификат {whose.serial_hex}, "
+            f"действителен по {ru_date(whose.not_after)})",
+            err=True,
+        )
+        secret = functools.partial(signer_secret, signature, passphrase_file)
+
     handed = make_extract(
         open_archive(settings),
         student_id,
@@ -65,7 +93,7 @@ def extract(
         reason=reason,
         operator=operator,
         school_id=school_id,
-        secret=lambda: signer_secret(signature),
+        secret=secret,
         timestamping=demo_timestamping(signature),
     )
     data = handed.data
@@ -104,7 +132,7 @@ def extract(
         click.echo(f"    подписана электронной подписью: {handed.signer}")
     else:
         click.echo(
-            "    Выписка НЕ подписана электронной подписью: в файле настроек не задан "
-            "подписант ([signer]). Распечатайте её и подпишите у директора, заверив печатью."
+            "    Выписка НЕ подписана электронной подписью (подписать: --sign, ключом из "
+            "[signer]). Или распечатайте её и подпишите у директора, заверив печатью."
         )
     print_logged(handed.logged)

@@ -30,6 +30,7 @@ def signature_config(folder: Path, relative_to: Path) -> str:
         "[signer]\n"
         'kind = "pkcs12"\n'
         f'pkcs12_file = "{shown / "director.p12"}"\n'
+        f'certificate = "{shown / "director.pem"}"\n'
         'passphrase_env = "ARCHIVER_SIGNER_PASSPHRASE"\n'
         "\n"
         "[signature]\n"
@@ -84,7 +85,9 @@ def keys_demo(out_dir: Path, source: Path | None) -> None:
     click.echo("Добавьте в archiver.toml:")
     click.echo("")
     click.echo(signature_config(out_dir, Path.cwd()))
-    click.echo(f"и задайте пароль: export ARCHIVER_SIGNER_PASSPHRASE={made.passphrase}")
+    click.echo(
+        f"Пароль ключа («{made.passphrase}») archiver спросит при подписи, ввод не отображается."
+    )
 
 
 @keys.command("demo-tsa", cls=RuCommand)

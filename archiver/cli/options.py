@@ -13,6 +13,7 @@ __all__ = [
     "JSON_OPTION",
     "OPERATOR_OPTION",
     "OUT_OPTION",
+    "PASSPHRASE_FILE_OPTION",
     "REASON_OPTION",
     "class_option",
     "config_option",
@@ -56,3 +57,11 @@ DOCUMENTS_ARGUMENT = click.argument(
     metavar="ПАПКА|ФАЙЛ...",
 )
 """Rendered documents: folders made by ``archiver render`` or PDF files → ``paths``."""
+PASSPHRASE_FILE_OPTION = click.option(
+    "--passphrase-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="ФАЙЛ",
+    help="Пароль (PIN-код) ключа — первой строкой файла или дескриптора (/dev/fd/3); "
+    "читается один раз. Без него пароль спрашивается без отображения.",
+)
+"""``--passphrase-file ФАЙЛ`` → ``passphrase_file: Path | None``."""

@@ -24,6 +24,7 @@ from archiver.cli.progress import ProgressDisplay
 from archiver.errors import ExitCode
 from archiver.parallel import cores
 from archiver.progress import ProgressEvent
+from archiver.settings import CommandSigner
 from archiver.storage.open import open_locations
 
 RECORD_TEXT = {
@@ -195,6 +196,7 @@ def verify(
             repair=repair,
             sample=sample,
             trust_roots=roots,
+            external=(settings.signer if isinstance(settings.signer, CommandSigner) else None),
             workers=cores() if (deep or repair) else 1,
             progress=progress,
         )

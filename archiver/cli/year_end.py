@@ -11,7 +11,7 @@ from archiver.check import CheckFailed, run_checks
 from archiver.cli.check import print_checks
 from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
-from archiver.cli.options import class_option, config_option
+from archiver.cli.options import PASSPHRASE_FILE_OPTION, class_option, config_option
 from archiver.cli.output import accepted_export, echo_json
 from archiver.cli.progress import year_end_display
 from archiver.cli.sign import signer_secret
@@ -66,6 +66,7 @@ def load_raw(source: str) -> tuple[bytes, str]:
     help="Выгрузка исправлена: новые версии документов изменившихся классов (прежние остаются).",
 )
 @click.option("--workers", type=click.IntRange(1, 64), metavar="N", help="Процессов вёрстки.")
+@PASSPHRASE_FILE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Ход работы — строками JSON, итог — JSON.")
 @pass_cli
 def year_end(
@@ -76,6 +77,7 @@ def year_end(
     class_ids: tuple[str, ...],
     correction: str | None,
     workers: int | None,
+    passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
     """Архивировать учебный год: проверка → вёрстка → подпись → две копии → проверка.
@@ -85,6 +87,11 @@ def year_end(
     изменений»); после исправления выгрузки с --correction новые версии получают
     только документы изменившихся классов. Перед вёрсткой выполняются проверки
     «archiver check»; одновременно идёт только один запуск на школу и год.
+
+    Если ключ подписи — только у директора ([signer] mode = "director", по
+    умолчанию), запуск останавливается на «ждёт подписи директора» (код выхода 3):
+    директор подписывает командой «archiver sign --review», затем запустите
+    year-end снова — документы будут сохранены в обе копии и проверены.
     """
     settings = cli.settings
     storage = settings.require_storage()
@@ -114,7 +121,7 @@ def year_end(
     def secret() -> str:  # asked once: by the checks before rendering, used again for signing
         if not asked:
             progress.close()
-            asked.append(signer_secret(signature))
+            asked.append(signer_secret(signature, passphrase_file))
         return asked[0]
 
     def preflight(signing: bool) -> None:
@@ -176,6 +183,8 @@ def year_end(
         click.echo(f"Отчёт сохранён: {result.work_dir / REPORT_TEXT}")
     if not result.ok:
         raise SystemExit(ExitCode.PROBLEMS_FOUND)
+    if result.waiting:
+        raise SystemExit(ExitCode.WAITING_FOR_SIGNATURE)
 
 
 def _say_where_classes_stand(

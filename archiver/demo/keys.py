@@ -41,6 +41,8 @@ DEMO_PASSPHRASE = "demo"
 CA_FILE = "demo-ca.pem"
 CRL_FILE = "demo-ca.crl"
 DIRECTOR_FILE = "director.p12"
+DIRECTOR_CERT_FILE = "director.pem"
+"""The director's demo certificate alone: shown at the review before the passphrase is asked."""
 TSA_CERT_FILE = "demo-tsa.pem"
 TSA_KEY_FILE = "demo-tsa-key.pem"
 VALID_DAYS = 3 * 365
@@ -60,6 +62,7 @@ class DemoKeys:
     ca_cert: Path
     crl: Path
     director_p12: Path
+    director_cert: Path
     tsa_cert: Path
     tsa_key: Path
     director_name: str
@@ -72,6 +75,7 @@ class DemoKeys:
             ca_cert=folder / CA_FILE,
             crl=folder / CRL_FILE,
             director_p12=folder / DIRECTOR_FILE,
+            director_cert=folder / DIRECTOR_CERT_FILE,
             tsa_cert=folder / TSA_CERT_FILE,
             tsa_key=folder / TSA_KEY_FILE,
             director_name=director_name,
@@ -213,6 +217,7 @@ def make_demo_keys(
     pem = serialization.Encoding.PEM
     write_atomic(keys.ca_cert, ca_cert.public_bytes(pem))
     write_atomic(keys.crl, crl.public_bytes(serialization.Encoding.DER))
+    write_atomic(keys.director_cert, director_cert.public_bytes(pem))
     write_atomic(keys.tsa_cert, tsa_cert.public_bytes(pem))
     write_atomic(
         keys.tsa_key,

@@ -1,9 +1,9 @@
 """The director's electronic signature: PAdES B-B … B-LTA with pyHanko.
 
-The signer is pluggable (:class:`SignerBackend`): today a PKCS#12 file or a
-PKCS#11 token (RSA/ECDSA keys, signed by pyHanko); an external certified GOST
-signer (КриптоПро) would be another backend producing the CMS for pyHanko to
-embed (see docs/signature.md). The key is loaded once and reused for a whole
+The signer is pluggable (:class:`SignerBackend`): a PKCS#12 file or a PKCS#11
+token (RSA/ECDSA keys, signed by pyHanko), or an external program that makes the
+CMS itself — КриптоПро, a token's tool, OpenSSL with ГОСТ
+(:mod:`archiver.signing.external`, ``[signer] kind = "command"``). The key is loaded once and reused for a whole
 batch. Each signed file is written atomically in place of the unsigned one;
 an already signed document is never signed again.
 """
@@ -44,7 +44,7 @@ from archiver.kinds import CLASS_JOURNAL, EXTRACT_KIND, FINAL_MARKS
 from archiver.parallel import fork_map
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.render.pdf import SIGNATURE_FIELD, TITLE_SIGNATURE_BOX
-from archiver.settings import Pkcs11Signer, SignatureSettings
+from archiver.settings import CommandSigner, Pkcs11Signer, SignatureSettings
 from archiver.wording import local_time, ru_date
 
 FIELD_NAME = SIGNATURE_FIELD
@@ -394,28 +394,7 @@ class DocumentSigner:
         The signature's reason names what the director certifies, by the kind of
         document archiver wrote into its Keywords (see :data:`REASONS`).
         """
-        if is_signed(pdf):
-            raise SignError("документ уже подписан; повторно не подписывается")
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-        info = _document_info(writer)
-        keywords = info.get("/Keywords") if info is not None else None
-        _align_producer(writer, info)
-        meta = signers.PdfSignatureMetadata(
-            field_name=FIELD_NAME,
-            subfilter=fields.SigSeedSubFilter.PADES,
-            md_algorithm="sha256",
-            reason=signature_reason(str(keywords) if keywords is not None else None),
-            name=self.loaded.identity.owner,
-            embed_validation_info=self.level in ("B-LT", "B-LTA"),
-            use_pades_lta=self.level == "B-LTA",
-            validation_context=self.validation_context,
-            dss_settings=DSS_SETTINGS,
-        )
-        field_spec = (
-            None
-            if _has_empty_field(writer)
-            else fields.SigFieldSpec(FIELD_NAME, on_page=0, box=STAMP_BOX)
-        )
+        writer, meta, field_spec = self.prepare_writer(pdf)
 
         def pdf_signer(timestamper: timestamps.TimeStamper | None) -> signers.PdfSigner:
             return signers.PdfSigner(
@@ -454,6 +433,34 @@ class DocumentSigner:
             raise SignError(_network_reason(exc, self.settings.tsa_url)) from exc
         return out.getvalue()
 
+    def prepare_writer(
+        self, pdf: bytes
+    ) -> tuple[IncrementalPdfFileWriter, signers.PdfSignatureMetadata, fields.SigFieldSpec | None]:
+        """The incremental writer, signature metadata and new field (if any) for signing ``pdf``."""
+        if is_signed(pdf):
+            raise SignError("документ уже подписан; повторно не подписывается")
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        info = _document_info(writer)
+        keywords = info.get("/Keywords") if info is not None else None
+        _align_producer(writer, info)
+        meta = signers.PdfSignatureMetadata(
+            field_name=FIELD_NAME,
+            subfilter=fields.SigSeedSubFilter.PADES,
+            md_algorithm="sha256",
+            reason=signature_reason(str(keywords) if keywords is not None else None),
+            name=self.loaded.identity.owner,
+            embed_validation_info=self.level in ("B-LT", "B-LTA"),
+            use_pades_lta=self.level == "B-LTA",
+            validation_context=self.validation_context,
+            dss_settings=DSS_SETTINGS,
+        )
+        field_spec = (
+            None
+            if _has_empty_field(writer)
+            else fields.SigFieldSpec(FIELD_NAME, on_page=0, box=STAMP_BOX)
+        )
+        return writer, meta, field_spec
+
     def sign_file(self, path: Path) -> SignOutcome:
         """Sign ``path`` in place, atomically; an already signed file is left as it is."""
         try:
@@ -462,8 +469,11 @@ class DocumentSigner:
             raise SignError(f"файл {path} не читается: {exc.strerror}") from exc
         if is_signed(data):
             return SignOutcome(path, False, note="уже подписан, повторно не подписывается")
-        signed = self.sign_bytes(data)
-        write_atomic(path, signed)
+        return self.write_signed(path, data)
+
+    def write_signed(self, path: Path, data: bytes) -> SignOutcome:
+        """Sign exactly ``data`` (the bytes read from ``path``) and write the result in its place."""
+        write_atomic(path, self.sign_bytes(data))
         return SignOutcome(path, True, level=self.level)
 
 
@@ -560,13 +570,23 @@ def secret_env(settings: SignatureSettings) -> str:
         return signer.pin_env
     if signer is None:
         raise SignError("в файле настроек не задан подписант (раздел [signer])")
+    if isinstance(signer, CommandSigner):
+        return signer.secret_env
     return signer.passphrase_env
+
+
+def needs_secret(settings: SignatureSettings) -> bool:
+    """Whether archiver must ask for a passphrase or PIN (an external program may ask itself)."""
+    signer = settings.signer
+    return not isinstance(signer, CommandSigner) or signer.asks_secret
 
 
 def secret_prompt(settings: SignatureSettings) -> str:
     """What to ask the person for: «PIN-код токена» or «пароль файла ключа»."""
     if isinstance(settings.signer, Pkcs11Signer):
         return f"PIN-код токена «{settings.signer.token_label}»"
+    if isinstance(settings.signer, CommandSigner):
+        return "Пароль (PIN-код) ключа для программы подписи"
     return "Пароль файла ключа подписи"
 
 
@@ -597,6 +617,11 @@ def signing_session(
         if timestamping is not None:
             url = stack.enter_context(timestamping())
             settings = settings.model_copy(update={"tsa_url": url})
+        if isinstance(signer, CommandSigner):
+            from archiver.signing.external import CommandDocumentSigner
+
+            yield CommandDocumentSigner(signer, settings, secret, zone)
+            return
         if isinstance(signer, Pkcs11Signer):
             loaded = stack.enter_context(open_pkcs11(signer, secret))
         else:

@@ -61,6 +61,9 @@ def expected_files(manifest: RecordManifest, manifest_bytes: bytes) -> list[Expe
     the manifest; the payload is known by its hashes in the manifest.
     """
     files = [ExpectedFile(manifest.payload_path, manifest.size, manifest.sha256, manifest.sha512)]
+    sig = manifest.detached_signature
+    if sig is not None and manifest.signature_path is not None:
+        files.append(ExpectedFile(manifest.signature_path, sig[1], sig[2], sig[3]))
     files += [
         ExpectedFile(f.path, len(f.data), f.sha256) for f in bag_tag_files(manifest, manifest_bytes)
     ]
@@ -254,7 +257,7 @@ class RecordInspector:
         trusted = self._choose_manifest(rid, candidates, seen, inspection)
         inspection.trusted = trusted
         if trusted is None:
-            payload_paths = {m.payload_path for m, _ in candidates.values()}
+            payload_paths = {p for m, _ in candidates.values() for p in m.data_paths}
             inspection.allowed = set(TAG_FILES) | payload_paths
             self._without_manifest(rid, seen, report)
             return inspection
@@ -303,7 +306,7 @@ class RecordInspector:
         candidates: dict[str, Manifest],
     ) -> dict[str, bytes]:
         """Observe every other file of every copy; the payloads read, by SHA-256 (deep)."""
-        payload_paths = {m.payload_path for m, _ in candidates.values()}
+        payload_paths = {p for m, _ in candidates.values() for p in m.data_paths}
         payloads: dict[str, bytes] = {}
         for location in self.available:
             present = self.listings[location.name].paths(rid)

@@ -28,6 +28,7 @@ from archiver.archive.verify.sampling import check_fraction, choose_sample
 from archiver.archive.verify.signatures import SignatureChecker
 from archiver.errors import ArchiverError, UsageError
 from archiver.progress import ProgressCallback, StageProgress
+from archiver.settings import CommandSigner
 from archiver.storage.base import Storage, StorageError, require_two_locations
 
 if TYPE_CHECKING:
@@ -52,9 +53,10 @@ def _check_arguments(
     repair: bool,
     sample: float | None,
     trust_roots: Sequence[asn1_x509.Certificate] | None,
+    external: CommandSigner | None = None,
 ) -> None:
     require_two_locations(locations)
-    if (deep or repair) and not trust_roots:
+    if (deep or repair) and not trust_roots and external is None:
         raise UsageError(
             "не заданы доверенные корневые сертификаты ([signature] trust_roots): "
             + ("полная проверка (--deep) проверяет подписи документов" if deep else "")
@@ -98,6 +100,7 @@ def verify_archive(
     sample: float | None = None,
     record_ids: Collection[str] | None = None,
     trust_roots: Sequence[asn1_x509.Certificate] | None = None,
+    external: CommandSigner | None = None,
     threads: int = 8,
     workers: int = 1,
     progress: ProgressCallback | None = None,
@@ -108,13 +111,14 @@ def verify_archive(
     ``record_ids`` limits the run to those records (the ones a year-end run has just
     stored); objects of no record and vanished records are then not looked for.
     ``deep`` and ``repair`` need ``trust_roots`` (documents' signatures are validated);
-    :class:`UsageError` without them. ``threads`` read and hash records in parallel,
+    :class:`UsageError` without them (or an ``external`` signer: ГОСТ signatures are
+    checked by archiver and its ``verify_command``). ``threads`` read and hash records in parallel,
     ``workers`` processes validate signatures. The state folder keeps
     ``verify-state.json`` and ``verify-repairs.log``. Raises :class:`VerifyError` when
     no location can be read; a single unavailable location is reported instead.
     Progress: stage ``verify``, a ``location`` notice per location, then a step per record.
     """
-    _check_arguments(locations, deep, repair, sample, trust_roots)
+    _check_arguments(locations, deep, repair, sample, trust_roots, external)
     started = time.monotonic()
     level = Level.DEEP if deep else Level.CHEAP
     report = ArchiveVerifyReport(
@@ -127,7 +131,7 @@ def verify_archive(
     stage = StageProgress(progress, "verify")
     state_folder.mkdir(parents=True, exist_ok=True)
     history = VerifyHistory.load(state_folder, report.notes)
-    checker = SignatureChecker(trust_roots or [], workers) if (deep or repair) else None
+    checker = SignatureChecker(trust_roots or [], workers, external) if (deep or repair) else None
     try:
         listings = _list_locations(locations, report, stage)
         available = [loc for loc in locations if loc.name in listings]

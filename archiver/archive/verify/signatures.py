@@ -16,6 +16,7 @@ from archiver.archive.record import RecordManifest
 from archiver.archive.verify.report import VerifyError, short
 from archiver.errors import InputError
 from archiver.parallel import BrokenProcessPool, WorkerPool
+from archiver.settings import CommandSigner
 
 if TYPE_CHECKING:
     from asn1crypto import x509 as asn1_x509
@@ -33,22 +34,29 @@ class SignatureVerdict:
 
 
 _ROOTS: list[asn1_x509.Certificate] = []
+_EXTERNAL: CommandSigner | None = None
+"""The external signer whose ``verify_command`` checks ГОСТ signatures (pyHanko cannot)."""
 
 
-def _load_roots(roots_der: tuple[bytes, ...]) -> None:
+def _load_roots(roots_der: tuple[bytes, ...], external: CommandSigner | None = None) -> None:
     from asn1crypto import x509 as asn1_x509
 
-    global _ROOTS
+    global _ROOTS, _EXTERNAL
     _ROOTS = [asn1_x509.Certificate.load(der) for der in roots_der]
+    _EXTERNAL = external
 
 
 def _validate(path: str) -> SignatureVerdict:
     """Validate the PDF at ``path`` (run in a worker process, or in this one)."""
     from archiver.signing.check import CheckError, check_document
+    from archiver.signing.external import external_report, is_gost
     from archiver.signing.signer_of import signer_of
 
     try:
-        report = check_document(Path(path), _ROOTS)
+        if is_gost(Path(path).read_bytes()):
+            report = external_report(Path(path), _EXTERNAL)
+        else:
+            report = check_document(Path(path), _ROOTS)
         signer = signer_of(Path(path).read_bytes())
     except (CheckError, InputError, OSError) as exc:
         return SignatureVerdict(False, str(exc))
@@ -60,11 +68,16 @@ def _validate(path: str) -> SignatureVerdict:
 class SignatureChecker:
     """Offline validation of PDFs given as bytes; in worker processes when ``workers > 1``."""
 
-    def __init__(self, roots: Sequence[asn1_x509.Certificate], workers: int) -> None:
+    def __init__(
+        self,
+        roots: Sequence[asn1_x509.Certificate],
+        workers: int,
+        external: CommandSigner | None = None,
+    ) -> None:
         roots_der = tuple(bytes(cert.dump()) for cert in roots)
         self.tmp = tempfile.TemporaryDirectory(prefix="archiver-verify-")
         self.pool = WorkerPool(
-            workers, start="spawn", initializer=_load_roots, initargs=(roots_der,)
+            workers, start="spawn", initializer=_load_roots, initargs=(roots_der, external)
         )
 
     def check(self, pdf: bytes) -> SignatureVerdict:
