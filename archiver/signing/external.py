@@ -193,7 +193,9 @@ def prepare(signer: DocumentSigner, pdf: bytes, reserve: int) -> Prepared:
     )
     try:
         digest, _, output = asyncio.run(
-            pdf_signer.async_digest_doc_for_signing(writer, bytes_reserved=reserve)
+            pdf_signer.async_digest_doc_for_signing(
+                writer, bytes_reserved=reserve, appearance_text_params=signer.stamp_params()
+            )
         )
     except Exception as exc:
         raise SignError(f"документ не подготовлен к подписи: {type(exc).__name__}: {exc}") from exc

@@ -405,8 +405,7 @@ class DocumentSigner:
                 new_field_spec=field_spec,
             )
 
-        # the mark's signing time in the school's zone (pyHanko would take this computer's)
-        stamp = {"signed_at": local_time(datetime.now(UTC), self.zone, seconds=True, offset=True)}
+        stamp = self.stamp_params()
 
         async def sign() -> None:
             if not self.tsa_url:
@@ -432,6 +431,11 @@ class DocumentSigner:
         except Exception as exc:
             raise SignError(_network_reason(exc, self.settings.tsa_url)) from exc
         return out.getvalue()
+
+    def stamp_params(self) -> dict[str, str]:
+        """The visible mark's text parameters: the signing time in the school's zone
+        (pyHanko would take this computer's)."""
+        return {"signed_at": local_time(datetime.now(UTC), self.zone, seconds=True, offset=True)}
 
     def prepare_writer(
         self, pdf: bytes
