@@ -53,7 +53,7 @@ from archiver.signing.sign import (
 from archiver.sources.export_v1.slice import document_data_sha256
 from archiver.sources.report import ValidationReport
 from archiver.storage.base import Storage
-from archiver.wording import local_time
+from archiver.wording import local_time, program
 
 STAGES = ("validate", "render", "sign", "store", "verify")
 STAGE_NAMES = {
@@ -264,8 +264,9 @@ class YearEndReport:
         if self.waiting:
             lines += [
                 f"Итог: ждёт подписи директора (документов: {self.waiting}). Директор смотрит "
-                "документы и подписывает их командой «archiver sign --review»; затем запустите "
-                "«archiver year-end» снова: документы будут сохранены в архив и проверены.",
+                f"документы и подписывает их командой «{program()} sign --review»; затем "
+                f"запустите «{program()} year-end» снова: документы будут сохранены в архив и "
+                "проверены.",
             ]
             return "\n".join(lines) + "\n"
         lines.append(

@@ -317,6 +317,36 @@ def test_a_certificate_expiring_soon_is_a_warning(tmp_path: Path, small_school: 
         assert not report.blocking
 
 
+def test_check_with_the_directors_key_asks_no_pin(tmp_path: Path, small_school: Path) -> None:
+    """``mode = "director"``: the runner does not hold the key; check reports it as the director's."""
+    folder = school_folder(tmp_path / "school", small_school)
+    toml = folder / "archiver.toml"
+    toml.write_text(
+        toml.read_text("utf-8").replace('mode = "unattended"', 'mode = "director"'), "utf-8"
+    )
+    # no passphrase in the environment and no terminal: a prompt would fail the command
+    result = run_cli("check", "--json", cwd=folder, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    checks = {c["name"]: c for c in result.json()["checks"]}
+    assert checks["Ключ подписи"]["ok"], checks
+    assert "у директора" in checks["Ключ подписи"]["message"]
+    assert "sign" in checks["Ключ подписи"]["message"]
+    assert checks["Сертификат подписанта"]["ok"], checks
+    assert "отвечает" in checks["Служба штампов времени"]["message"]
+    # year-end runs the same checks before rendering, then stops for the director
+    waiting = run_cli(
+        "year-end", "--source", "export.json", "--class", "club1", cwd=folder, timeout=600
+    )
+    assert waiting.returncode == 3, waiting.stdout + waiting.stderr
+    assert "ждёт подписи директора" in waiting.stdout
+    status = run_cli("status", "--json", cwd=folder, timeout=600)
+    assert status.returncode == 0, status.stdout + status.stderr
+    shown = {c["class_id"]: c["state"] for c in status.json()["classes"]}
+    assert shown["club1"] == "waiting_for_signature", shown
+    text = run_cli("status", cwd=folder, timeout=600)
+    assert "ждёт подписи директора" in text.stdout, text.stdout + text.stderr
+
+
 # -- Ctrl-C
 
 

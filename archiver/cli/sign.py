@@ -46,7 +46,7 @@ from archiver.signing.sign import (
     sign_files,
     signing_session,
 )
-from archiver.wording import ru_date
+from archiver.wording import program, ru_date
 
 YES = {"да", "д", "yes", "y"}
 
@@ -211,7 +211,7 @@ def _batch(settings: Settings, paths: tuple[Path, ...], year: str | None) -> Sig
     batch = read_request(folder)
     if batch is None:
         raise UsageError(
-            f"в {folder} нет документов, ждущих подписи директора: сначала «archiver year-end», "
+            f"в {folder} нет документов, ждущих подписи директора: сначала «{program()} year-end», "
             "или укажите папку с документами"
         )
     return batch
@@ -315,7 +315,7 @@ def _prepare(
     click.echo(f"Подготовлено документов: {len(files)}. Подпишите на компьютере директора файлы:")
     for path in files:
         click.echo(f"  {path}  →  {path.name}.sig (отделённая подпись CAdES, DER)")
-    click.echo(f"Затем: archiver sign --complete {out} ПАПКА_С_ПОДПИСЯМИ")
+    click.echo(f"Затем: {program()} sign --complete {out} ПАПКА_С_ПОДПИСЯМИ")
 
 
 def _complete(

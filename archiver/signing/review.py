@@ -27,7 +27,7 @@ from archiver.kinds import CLASS_JOURNAL, EXTRACT_KIND, FINAL_MARKS
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.settings import CommandSigner, Pkcs11Signer, SignatureSettings
 from archiver.signing.sign import DocumentSigner, SignerIdentity, SignError, SignOutcome, is_signed
-from archiver.wording import ru_date
+from archiver.wording import program, ru_date
 
 REQUEST_FILE = "signing-request.json"
 """In the year-end run's folder: the batch waiting for the director's signature."""
@@ -220,7 +220,7 @@ def refuse_changed(batch: SigningBatch) -> None:
         raise SignError(
             "документы изменились после просмотра директором, ничего не подписано:\n"
             + "\n".join(f"  - {line}" for line in changed)
-            + "\nПросмотрите документы заново (archiver sign --review)"
+            + f"\nПросмотрите документы заново ({program()} sign --review)"
         )
 
 
