@@ -38,6 +38,9 @@ COMMANDS = {
     "log": "archiver.cli.log:log",
     "verify": "archiver.cli.verify:verify",
     "pull": "archiver.cli.pull:pull",
+    "renew": "archiver.cli.renew:renew",
+    "dispose": "archiver.cli.dispose:dispose",
+    "hold": "archiver.cli.hold:hold",
 }
 """Command name → ``module:attribute``, imported when the command is used (or help lists it).
 
