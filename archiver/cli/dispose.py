@@ -193,6 +193,8 @@ def dispose_execute(
             apply=apply,
             sign=sign,
         )
+    if apply:
+        refresh_catalog(archive)  # find then tells the destroyed records by their act
     if as_json:
         echo_json(
             {
