@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from archiver.archive.access_log import ACTIONS
 from archiver.archive.dispose.act import PD_ACT_KIND, Act
 from archiver.render.engines import Engines
 from archiver.render.pdf import Attachment, DocumentInfo, assemble
@@ -89,10 +90,11 @@ def _log_row(entry: dict[str, Any]) -> dict[str, str]:
     who = entry.get("who") or {}
     what = entry.get("what") or {}
     target = ", ".join(f"{k}: {v}" for k, v in what.items())
+    action = str(entry.get("action", ""))
     return {
         "seq": str(entry.get("seq", "")),
         "at": str(entry.get("at", ""))[:16].replace("T", " "),
-        "what": f"{entry.get('action')}: {target}; причина: {entry.get('why', '')}",
+        "what": f"{ACTIONS.get(action, action)} ({target}); причина: {entry.get('why', '')}",
         "who": f"{who.get('operator', '')} ({who.get('os_user', '')}@{who.get('host', '')})",
     }
 
