@@ -86,7 +86,10 @@ def lta_archive_fixture(
     locations = [
         LocalStorage("primary", tmp_path / "nas"),
         S3Storage(
-            "secondary", locked_bucket, "journal/", endpoint_url=moto_s3.endpoint_url,
+            "secondary",
+            locked_bucket,
+            "journal/",
+            endpoint_url=moto_s3.endpoint_url,
             region="us-east-1",
         ),
     ]
@@ -112,6 +115,13 @@ def test_renew_adds_a_timestamp_as_a_new_version_in_both_copies(
     folder = lta_archive
     journal = f"{SCHOOL}/{Y1}/c5a/class_journal"
     statement = f"{SCHOOL}/{Y1}/c5a/final_marks"
+
+    deep = run(folder, "verify", "--deep")
+    assert deep.returncode == 0, deep.stdout + deep.stderr
+    assert (
+        f"{journal}/v1: подпись действительна; метка времени требует продления до 01.06.2027"
+        in deep.stdout
+    )
 
     dry = run(folder, "renew", "--json")
     assert dry.returncode == 0, dry.stderr
@@ -168,4 +178,9 @@ def test_renew_adds_a_timestamp_as_a_new_version_in_both_copies(
     again = run(folder, "renew", "--json")
     assert again.returncode == 0, again.stderr
     assert [r for r in again.json()["records"] if r["due"]] == []
-    assert run(folder, "verify").returncode == 0
+    deep = run(folder, "verify", "--deep")
+    assert deep.returncode == 0, deep.stdout + deep.stderr
+    assert (
+        f"{journal}/v2: подпись действительна; метка времени в порядке, продлить до" in deep.stdout
+    )
+    assert f"{journal}/v1: подпись" not in deep.stdout

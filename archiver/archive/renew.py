@@ -81,6 +81,33 @@ def renew_by(info: TimestampInfo, margin_years: int) -> date:
         return expires.replace(year=expires.year - margin_years, day=28)
 
 
+@dataclass(frozen=True, slots=True)
+class RenewalStatus:
+    """What ``verify --deep`` says about a document's newest timestamp."""
+
+    expires: date
+    """The TSA certificate's expiry: after it the timestamp no longer proves anything."""
+    renew_by: date
+    """The day by which to renew (``expires`` minus the margin)."""
+    due: bool
+    reason: str | None
+
+
+def renewal_status(
+    tsa_not_after: str, algorithm: str, *, margin_years: int, ageing: Sequence[str], today: date
+) -> RenewalStatus:
+    """Whether a timestamp (as ``verify --deep`` reports it) needs renewing now, and by when."""
+    expires = datetime.fromisoformat(tsa_not_after).date()
+    info = TimestampInfo(datetime.min, "", datetime.fromisoformat(tsa_not_after), algorithm, 1)
+    by = renew_by(info, margin_years)
+    reason = None
+    if algorithm.lower() in {a.lower() for a in ageing}:
+        reason = f"алгоритм {algorithm} отмечен в настройках как устаревающий"
+    elif by <= today:
+        reason = f"сертификат службы штампов времени действует до {expires:%d.%m.%Y}"
+    return RenewalStatus(expires, by, reason is not None, reason)
+
+
 def why_due(info: TimestampInfo, before: datetime, ageing: Sequence[str]) -> str | None:
     """Why the timestamp needs renewing (as of the limit ``before``), or ``None``."""
     if info.algorithm.lower() in {a.lower() for a in ageing}:
