@@ -44,6 +44,7 @@ LOW = frozenset(
         "progress",
         "data",
         "init_config",  # the commented archiver.toml that init and demo write
+        "clock",  # the library's clock (real, or a day set for tests and rehearsals)
     }
 )
 """Modules and packages under ``archiver/`` that every stage may import and that import no stage."""
