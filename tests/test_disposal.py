@@ -163,6 +163,9 @@ def test_disposal_in_2032_with_a_local_and_an_s3_copy(
     assert head["ObjectLockMode"] == "COMPLIANCE"
     assert head["ObjectLockRetainUntilDate"].year == 2036  # 3 years from 1 January 2033
 
+    checked = archive.run("verify", env=IN_2032)  # destroyed after their date: not «lost»
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
     again = archive.run("dispose", "execute", number, "--apply", env=IN_2032)
     assert again.returncode == 2 and "уже исполнен" in again.stderr
 

@@ -243,6 +243,7 @@ def verify(
             external=(settings.signer if isinstance(settings.signer, CommandSigner) else None),
             workers=cores() if (deep or repair) else 1,
             progress=progress,
+            now=clock_from_env().now() if clock_from_env().simulated else None,
         )
     finally:
         progress.close()
