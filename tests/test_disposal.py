@@ -19,6 +19,8 @@ import pytest
 from botocore.exceptions import ClientError
 from pypdf import PdfReader
 
+from archiver.archive.store import store_records
+from archiver.sources.export_v1 import read_export
 from archiver.storage.base import RetentionActive
 from tests.fixtures.archive import ARTEM, SCHOOL, Archive, Year, record
 from tests.fixtures.storage import MotoS3, SignedPdf
@@ -181,10 +183,22 @@ def test_disposal_in_2032_with_a_local_and_an_s3_copy(
     assert out.is_file()
 
 
-def test_nothing_is_deleted_before_the_date_by_any_path(archive: Archive) -> None:
+def test_nothing_is_deleted_before_the_date_by_any_path(
+    archive: Archive, signed_pdf: SignedPdf
+) -> None:
     """Local copies only: the library's clock set to 2032 never deletes while the real date is earlier."""
+    unknown = archive.run("dispose", "approve", "2032-7", "--protocol", PROTOCOL, env=IN_2032)
+    assert unknown.returncode == 2 and "проекта акта № 2032-7 нет" in unknown.stderr
+    missing = archive.run(
+        "hold", "add", f"{SCHOOL}/2019-2020/c5a/class_journal/v1", "--reason", "x"
+    )
+    assert missing.returncode == 2 and "в архиве нет" in missing.stderr
     draft = archive.run("dispose", "draft", "--json", env=IN_2032)
     number = draft.json()["number"]
+    before = archive.run(
+        "dispose", "approve", number, "--protocol", "№ 1 от 01.02.2032", env=IN_2032
+    )
+    assert before.returncode == 2 and "ещё не наступила" in before.stderr
     approved = archive.run("dispose", "approve", number, "--protocol", PROTOCOL, env=IN_2032)
     assert approved.returncode == 0, approved.stderr
     for env in ({}, IN_2032, {"ARCHIVER_TODAY": "2049-06-01"}):
@@ -195,6 +209,23 @@ def test_nothing_is_deleted_before_the_date_by_any_path(archive: Archive) -> Non
     for root in (archive.primary_root, archive.secondary_root):
         for rid in EXPIRED:
             assert (root / rid / "bagit.txt").is_file()
+    # a version stored after the approval is not in the act: the whole act is refused
+    year = archive.years[0]
+    export = read_export(year.export, name=year.name).export
+    assert export is not None
+    corrected = archive.tmp / "fix" / "c5a-class-journal.pdf"
+    corrected.parent.mkdir()
+    corrected.write_bytes(signed_pdf("class_journal", "c5a", year=Y1, note="исправлено"))
+    store_records(
+        export,
+        year.export,
+        "export.json",
+        [corrected],
+        [archive.primary, archive.secondary],
+        correction="опечатка в теме урока",
+    )
+    refused = archive.run("dispose", "execute", number, env=IN_2032)
+    assert refused.returncode == 1 and "добавлена версия" in refused.stderr
     # a hold placed after the approval refuses the whole act
     held = archive.run("hold", "add", "--pupil", ARTEM, "--reason", "запрос суда", env=IN_2032)
     assert held.returncode == 0, held.stderr

@@ -21,6 +21,7 @@ from typing import Any
 from archiver.archive.access_log import AccessLog, AccessRequest, AppendResult
 from archiver.archive.catalog.schema import connect
 from archiver.archive.record import RecordManifest
+from archiver.archive.retrieve import complete_records
 from archiver.errors import UsageError
 from archiver.kinds import JOURNAL_EXPORT, RECORD_ID
 
@@ -97,9 +98,14 @@ def place_hold(
     now: datetime | None = None,
 ) -> AppendResult:
     """Add a hold (a ``hold_add`` entry in every location); its number is the entry's."""
+    what = _what(record, class_id, year, pupil)
+    if what["scope"] == "record" and not any(
+        complete_records(location, what["target"] + "/") for location in log.locations.usable()
+    ):
+        raise UsageError(f"записи {what['target']} в архиве нет (номер — из archiver find)")
     request = AccessRequest(
         action=HOLD_ADD,
-        what=_what(record, class_id, year, pupil),
+        what=what,
         reason=reason,
         operator=operator,
     )

@@ -35,6 +35,7 @@ from archiver.archive.write import write_record
 from archiver.clock import Clock
 from archiver.errors import UsageError
 from archiver.files import write_atomic
+from archiver.kinds import safe_name
 from archiver.render.engines import Engines
 from archiver.retention import PolicyError, RetentionPolicy, load_policy
 from archiver.storage.base import Storage
@@ -68,7 +69,8 @@ def _policy(kind: str, folder: Path | None) -> RetentionPolicy | None:
 
 def _next_number(year: int, working_dir: Path, source: Storage, school: str) -> str:
     taken = {p.stem.removesuffix("-draft") for p in drafts_dir(working_dir).glob("*")}
-    taken |= {key.split("/")[2] for key in source.list_keys(f"{school}/{DISPOSAL_FOLDER}/")}
+    folder = f"{safe_name(school)}/{DISPOSAL_FOLDER}/"
+    taken |= {key.split("/")[2] for key in source.list_keys(folder)}
     n = 1
     while f"{year}-{n}" in taken:
         n += 1

@@ -20,7 +20,6 @@ log extract is stored as a record of its own (kind ``pd_destruction_act``, 3 yea
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -189,18 +188,25 @@ def _subjects(locations: Locations, manifests: list[RecordManifest]) -> tuple[li
 
 
 def _destroy(
-    manifest: RecordManifest, locations: list[Storage], now: datetime, removed: dict[str, int]
+    manifest: RecordManifest,
+    locations: list[Storage],
+    now: datetime,
+    removed: dict[str, int],
+    resumed: bool,
 ) -> None:
-    """One record out of every location: those enforcing retention first (see the module)."""
+    """One record out of every location: those enforcing retention first (see the module).
+
+    A location that enforces retention vouches for the date when it accepted deleting the
+    record's objects now, or in the interrupted run this one continues (``resumed``).
+    """
     until = manifest.retain_until_instant
     rid = manifest.record_id
     witnessed = False
     for location in sorted(locations, key=lambda loc: not loc.enforces_retention):
         if location.enforces_retention:
-            removed[location.name] = removed.get(location.name, 0) + location.destroy(
-                rid, until, now
-            )
-            witnessed = True
+            count = location.destroy(rid, until, now)
+            removed[location.name] = removed.get(location.name, 0) + count
+            witnessed = witnessed or count > 0 or resumed
             continue
         if not witnessed and real_now() < until:
             raise RetentionActive(
@@ -274,7 +280,7 @@ def execute_act(
         )
     for manifest in sorted(manifests, key=lambda m: m.record_id):
         try:
-            _destroy(manifest, everywhere, now, result.removed)
+            _destroy(manifest, everywhere, now, result.removed, started)
         except StorageError as exc:
             raise DisposalRefused(
                 f"уничтожение по акту № {number} остановлено на {manifest.record_id}: {exc}\n"
@@ -330,20 +336,3 @@ def destroyed_series(locations: Locations) -> dict[str, str]:
             if item.series not in live:
                 found[item.series] = f"№ {act.number} (протокол экспертной комиссии {protocol})"
     return found
-
-
-def dumps(result: ExecuteResult) -> str:
-    """The result as JSON text (for ``--json``)."""
-    return json.dumps(
-        {
-            "act": result.act.number,
-            "applied": result.applied,
-            "records": result.records,
-            "already_gone": result.already_gone,
-            "removed": result.removed,
-            "pd_act_record": result.pd_act_record,
-            "subjects": result.subjects,
-        },
-        ensure_ascii=False,
-        indent=2,
-    )
