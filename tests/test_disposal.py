@@ -23,6 +23,7 @@ from archiver.archive.store import store_records
 from archiver.sources.export_v1 import read_export
 from archiver.storage.base import RetentionActive
 from tests.fixtures.archive import ARTEM, SCHOOL, Archive, Year, record
+from tests.fixtures.pki import PkiEnvironment
 from tests.fixtures.storage import MotoS3, SignedPdf
 
 if TYPE_CHECKING:
@@ -82,9 +83,11 @@ KEPT = [
 
 
 def test_disposal_in_2032_with_a_local_and_an_s3_copy(
-    s3_school: Archive, s3_client: S3Client, s3_clock: Any
+    s3_school: Archive, s3_client: S3Client, s3_clock: Any, test_pki: PkiEnvironment
 ) -> None:
     archive = s3_school
+    archive.write_config(f'[signer]\nkind = "pkcs12"\npkcs12_file = "{test_pki.director_p12}"\n')
+    signing = {**IN_2032, "ARCHIVER_SIGNER_PASSPHRASE": test_pki.p12_passphrase.decode()}
     bucket = archive.secondary.bucket  # type: ignore[attr-defined]
     assert archive.secondary_root is None
 
@@ -109,16 +112,21 @@ def test_disposal_in_2032_with_a_local_and_an_s3_copy(
 
     # no approval: nothing can be executed, whatever the flags
     for flags in ((), ("--apply",)):
-        refused = archive.run("dispose", "execute", number, *flags, env=IN_2032)
+        refused = archive.run("dispose", "execute", number, *flags, env=signing)
         assert refused.returncode == 2, refused.stdout
         assert "утверждённого акта № 2032-1 в архиве нет" in refused.stderr
 
     bad = archive.run("dispose", "approve", number, "--protocol", "протокол три", env=IN_2032)
     assert bad.returncode == 2 and "№ 3 от 15.01.2032" in bad.stderr
-    approved = archive.run("dispose", "approve", number, "--protocol", PROTOCOL, env=IN_2032)
+    approved = archive.run("dispose", "approve", number, "--protocol", PROTOCOL, env=signing)
     assert approved.returncode == 0, approved.stderr
+    assert "подпись: " in approved.stdout and "Кузнецова" in approved.stdout
     act_record = f"{SCHOOL}/_disposal/{number}/disposal_act/v1"
     assert (archive.primary_root / act_record / "bagit.txt").is_file()
+    act_manifest = json.loads(
+        (archive.primary_root / act_record / "archive-record.json").read_text()
+    )
+    assert "Кузнецова" in act_manifest["signature"]["signer"]
     assert s3_client.head_object(Bucket=bucket, Key=f"journal/{act_record}/bagit.txt")
 
     dry = archive.run("dispose", "execute", number, env=IN_2032)
@@ -128,7 +136,7 @@ def test_disposal_in_2032_with_a_local_and_an_s3_copy(
         assert (archive.primary_root / rid / "bagit.txt").is_file()
 
     # the library's clock says 2032, the S3 server's says today: Object Lock refuses
-    refused = archive.run("dispose", "execute", number, "--apply", env=IN_2032)
+    refused = archive.run("dispose", "execute", number, "--apply", env=signing)
     assert refused.returncode == 1, refused.stdout
     assert "Object Lock" in refused.stderr
     for rid in EXPIRED:
@@ -140,7 +148,7 @@ def test_disposal_in_2032_with_a_local_and_an_s3_copy(
         s3_client.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
 
     s3_clock(datetime(2032, 1, 10, 12, tzinfo=UTC))
-    done = archive.run("dispose", "execute", number, "--apply", "--json", env=IN_2032)
+    done = archive.run("dispose", "execute", number, "--apply", "--json", env=signing)
     assert done.returncode == 0, done.stderr
     result = done.json()
     assert sorted(result["records"]) == sorted(EXPIRED)
@@ -161,6 +169,8 @@ def test_disposal_in_2032_with_a_local_and_an_s3_copy(
     assert any(s["id"] == ARTEM for s in pd["subjects"])
     extract = json.loads(attachments["access-log-extract.json"][0])
     assert {e["action"] for e in extract} >= {"dispose_approve", "dispose_execute"}
+    pd_manifest = json.loads((archive.primary_root / pd_record / "archive-record.json").read_text())
+    assert "Кузнецова" in pd_manifest["signature"]["signer"]
     head = s3_client.head_object(Bucket=bucket, Key=f"journal/{pd_record}/bagit.txt")
     assert head["ObjectLockMode"] == "COMPLIANCE"
     assert head["ObjectLockRetainUntilDate"].year == 2036  # 3 years from 1 January 2033
@@ -168,7 +178,7 @@ def test_disposal_in_2032_with_a_local_and_an_s3_copy(
     checked = archive.run("verify", env=IN_2032)  # destroyed after their date: not «lost»
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
-    again = archive.run("dispose", "execute", number, "--apply", env=IN_2032)
+    again = archive.run("dispose", "execute", number, "--apply", env=signing)
     assert again.returncode == 2 and "уже исполнен" in again.stderr
 
     found = archive.run("find", "Казаков", env=IN_2032)
@@ -177,7 +187,7 @@ def test_disposal_in_2032_with_a_local_and_an_s3_copy(
     assert record(Y1, "c5a", "final_marks") in found.stdout
     out = archive.tmp / "extract.pdf"
     extracted = archive.run(
-        "extract", "--student", ARTEM, "--out", str(out), "--reason", "запрос", env=IN_2032
+        "extract", "--student", ARTEM, "--out", str(out), "--reason", "запрос", env=signing
     )
     assert extracted.returncode == 0, extracted.stderr
     assert out.is_file()

@@ -13,7 +13,7 @@ from datetime import date
 
 import click
 
-from archiver.archive.dispose.draft import approve_act, draft_act
+from archiver.archive.dispose.draft import approve_act, draft_act, parse_protocol
 from archiver.archive.dispose.execute import execute_act
 from archiver.archive.handout import Archive, open_archive, refresh_catalog
 from archiver.cli.context import CliContext, pass_cli
@@ -137,6 +137,7 @@ def dispose_draft(
 @pass_cli
 def dispose_approve(cli: CliContext, number: str, protocol: str, operator: str | None) -> None:
     """Внести утверждение акта протоколом экспертной комиссии; акт сохраняется в архиве."""
+    parse_protocol(protocol)  # a mistyped protocol is told before the signer asks for its PIN
     archive = open_archive(cli.settings)
     with act_signer(archive) as sign:
         result = approve_act(

@@ -21,7 +21,7 @@ from archiver.errors import InputError
 from archiver.kinds import DISPOSAL_ACT, PD_DESTRUCTION_ACT
 from archiver.numbers import plural_form
 from archiver.render.engines import Engines
-from archiver.render.pdf import Attachment, DocumentInfo, assemble
+from archiver.render.pdf import Attachment, DocumentInfo, SignaturePlace, assemble
 from archiver.retention import RetentionPolicy
 from archiver.wording import ru_date
 
@@ -231,7 +231,9 @@ def render_act(act: Act, engines: Engines, created: datetime) -> bytes:
         "years": ", ".join(years) or "—",
         "approval": approval,
     }
-    part = engines.html("disposal_act.html", context)
+    part, anchors = engines.html_with_anchors("disposal_act.html", context)
+    mark = anchors.get("signature-mark")
+    place = SignaturePlace(mark.page, mark.box) if mark is not None else None
     info = DocumentInfo(
         title=context["doc_title"],
         author=act.school_name,
@@ -245,4 +247,4 @@ def render_act(act: Act, engines: Engines, created: datetime) -> bytes:
         description="Перечень записей архива, выделенных к уничтожению (машиночитаемый)",
         relationship="Data",
     )
-    return assemble([part], info, [attachment])
+    return assemble([part], info, [attachment], place)

@@ -13,12 +13,14 @@ access log notes the approval. Only an act stored so can be executed.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from pathlib import Path
 
 from archiver.archive.access_log import AccessLog, AccessRequest, os_user
+from archiver.archive.catalog.schema import CatalogError, connect
 from archiver.archive.dispose.act import (
     ACT_KIND,
     ACT_KINDS,
@@ -65,6 +67,20 @@ def _policy(kind: str, folder: Path | None) -> RetentionPolicy | None:
         return load_policy(kind, folder)
     except PolicyError:
         return None
+
+
+def _director(catalog: Path, school: str) -> tuple[str, str]:
+    """The school's director (name, position) as of the latest year in the catalog, if any."""
+    try:
+        with connect(catalog) as db:
+            row = db.execute(
+                "SELECT director_name, director_position FROM years WHERE school_id = ? "
+                "ORDER BY academic_year DESC LIMIT 1",
+                (school,),
+            ).fetchone()
+    except (CatalogError, sqlite3.Error):
+        return "", "Директор"
+    return (str(row[0]), str(row[1])) if row else ("", "Директор")
 
 
 def _next_number(year: int, working_dir: Path, source: Storage, school: str) -> str:
@@ -132,6 +148,7 @@ def draft_act(
         drafted_by=(operator or os_user()).strip(),
         items=items,
     )
+    act.director_name, act.director_position = _director(catalog, school)
     folder = drafts_dir(working_dir)
     folder.mkdir(parents=True, exist_ok=True)
     pdf = render_act(act, engines or Engines(), now)
@@ -152,6 +169,20 @@ def load_draft(working_dir: Path, number: str) -> Act:
             f"проекта акта № {number} нет ({path}); составьте его: archiver dispose draft"
         ) from exc
     return Act.loads(data, str(path))
+
+
+def parse_protocol(text: str) -> tuple[str, date]:
+    """«№ 3 от 15.01.2032» → ``("3", date(2032, 1, 15))``; :class:`UsageError` otherwise."""
+    match = PROTOCOL.match(text.strip())
+    if match is None:
+        raise UsageError(
+            f"--protocol: нужен номер и дата протокола экспертной комиссии в виде "
+            f"«№ 3 от 15.01.2032», а не «{text}»"
+        )
+    try:
+        return match.group("number"), datetime.strptime(match.group("date"), "%d.%m.%Y").date()
+    except ValueError as exc:
+        raise UsageError(f"--protocol: нет такой даты {match.group('date')}") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,26 +214,17 @@ def approve_act(
 
     ``sign`` (bytes → signed bytes), when given, signs the approved act's PDF.
     """
-    match = PROTOCOL.match(protocol.strip())
-    if match is None:
-        raise UsageError(
-            f"--protocol: нужен номер и дата протокола экспертной комиссии в виде "
-            f"«№ 3 от 15.01.2032», а не «{protocol}»"
-        )
-    try:
-        protocol_date = datetime.strptime(match.group("date"), "%d.%m.%Y").date()
-    except ValueError as exc:
-        raise UsageError(f"--protocol: нет такой даты {match.group('date')}") from exc
+    protocol_number, protocol_date = parse_protocol(protocol)
     act = load_draft(working_dir, number)
     now = clock.now(zone)
     if protocol_date > now.date():
-        raise UsageError(f"--protocol: дата протокола {match.group('date')} ещё не наступила")
+        raise UsageError(f"--protocol: дата протокола {protocol_date:%d.%m.%Y} ещё не наступила")
     existing = locations.first().stat(f"{act.record_id()}/bagit.txt")
     if existing is not None:
         raise UsageError(f"акт № {number} уже утверждён и хранится в архиве: {act.record_id()}")
     act.approval = {
-        "protocol": f"№ {match.group('number')} от {match.group('date')}",
-        "protocol_number": match.group("number"),
+        "protocol": f"№ {protocol_number} от {protocol_date:%d.%m.%Y}",
+        "protocol_number": protocol_number,
         "protocol_date": protocol_date.isoformat(),
         "entered_by": (operator or os_user()).strip(),
         "os_user": os_user(),

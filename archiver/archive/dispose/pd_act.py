@@ -18,7 +18,7 @@ from typing import Any
 from archiver.archive.access_log import ACTIONS
 from archiver.archive.dispose.act import PD_ACT_KIND, Act
 from archiver.render.engines import Engines
-from archiver.render.pdf import Attachment, DocumentInfo, assemble
+from archiver.render.pdf import Attachment, DocumentInfo, SignaturePlace, assemble
 from archiver.wording import ru_date
 
 CATEGORIES = (
@@ -120,7 +120,9 @@ def render_pd_act(pd: PdAct, engines: Engines, created: datetime) -> bytes:
         "records": pd.records,
         "log": [_log_row(e) for e in pd.log],
     }
-    part = engines.html("pd_destruction_act.html", context)
+    part, anchors = engines.html_with_anchors("pd_destruction_act.html", context)
+    mark = anchors.get("signature-mark")
+    place = SignaturePlace(mark.page, mark.box) if mark is not None else None
     info = DocumentInfo(
         title=context["doc_title"],
         author=pd.act.school_name,
@@ -142,4 +144,4 @@ def render_pd_act(pd: PdAct, engines: Engines, created: datetime) -> bytes:
             relationship="Data",
         ),
     ]
-    return assemble([part], info, attachments)
+    return assemble([part], info, attachments, place)
