@@ -65,7 +65,7 @@ def newest_timestamp(pdf: bytes) -> TimestampInfo | None:
     tst = last.signed_data["encap_content_info"]["content"].parsed
     return TimestampInfo(
         at=tst["gen_time"].native,
-        tsa=str(cert.subject.human_friendly),
+        tsa=str(cert.subject.native.get("common_name") or cert.subject.human_friendly),
         tsa_not_after=cert["tbs_certificate"]["validity"]["not_after"].native,
         algorithm=str(last.md_algorithm),
         count=len(stamps),
