@@ -211,6 +211,8 @@ def test_nothing_is_deleted_before_the_date_by_any_path(
     assert before.returncode == 2 and "ещё не наступила" in before.stderr
     approved = archive.run("dispose", "approve", number, "--protocol", PROTOCOL, env=IN_2032)
     assert approved.returncode == 0, approved.stderr
+    second = archive.run("dispose", "draft", "--json", env=IN_2032)  # all in the pending act
+    assert second.returncode == 0 and second.json() is None, second.stdout
     for env in ({}, IN_2032, {"ARCHIVER_TODAY": "2049-06-01"}):
         refused = archive.run("dispose", "execute", number, "--apply", env=env)
         assert refused.returncode == 1, refused.stdout

@@ -116,7 +116,7 @@ def dispose_draft(
             f"  {item.n}. {item.title} — {item.series} (хранить до {item.retain_until[:10]})"
         )
     for line in result.held:
-        click.echo(f"  не включено (запрет уничтожения): {line}")
+        click.echo(f"  не включено: {line}")
     click.echo(f"Файлы: {result.pdf_path}, {result.json_path}")
     click.echo(
         f"Дальше: рассмотрение экспертной комиссией, затем "

@@ -30,7 +30,7 @@ from archiver.archive.dispose.act import (
     make_item,
     render_act,
 )
-from archiver.archive.dispose.records import act_manifest, series_versions
+from archiver.archive.dispose.records import act_manifest, approved_acts, series_versions
 from archiver.archive.holds import holds_in_force, holds_on, pupil_classes
 from archiver.archive.record import RecordManifest
 from archiver.archive.write import write_record
@@ -54,7 +54,7 @@ class DraftResult:
     json_path: Path
     pdf_path: Path
     held: list[str]
-    """Expired series left out because of a hold, with the hold."""
+    """Expired series left out, and why (a hold, or an approved act not executed yet)."""
 
 
 def drafts_dir(working_dir: Path) -> Path:
@@ -115,9 +115,18 @@ def draft_act(
     classes_of = {p: pupil_classes(catalog, p) for p in pupils} if pupils else {}
     expired: dict[str, list[list[RecordManifest]]] = {}
     held: list[str] = []
+    pending = {
+        item.series: act.number
+        for act, executed in approved_acts(locations)
+        if not executed
+        for item in act.items
+    }
     for series, manifests in sorted(series_versions(source).items()):
         latest = manifests[-1]
         if latest.kind in ACT_KINDS or latest.retain_until_instant > moment:
+            continue
+        if series in pending:
+            held.append(f"{series}: уже в утверждённом акте № {pending[series]}")
             continue
         if school_id is not None and latest.school_id != school_id:
             continue

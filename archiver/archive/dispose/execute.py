@@ -29,7 +29,7 @@ from typing import Any
 from archiver.archive.access_log import AccessLog, AccessRequest, Entry, os_user
 from archiver.archive.dispose.act import ACT_KIND, DISPOSAL_FOLDER, PD_ACT_KIND, Act, ActItem
 from archiver.archive.dispose.pd_act import PdAct, Subject, render_pd_act
-from archiver.archive.dispose.records import act_manifest
+from archiver.archive.dispose.records import act_manifest, approved_acts
 from archiver.archive.holds import holds_in_force, holds_on, pupil_classes
 from archiver.archive.record import MARKER, RecordManifest
 from archiver.archive.retrieve import (
@@ -319,18 +319,9 @@ def _concerns(entry: Entry, number: str, destroyed: set[str]) -> bool:
 
 def destroyed_series(locations: Locations) -> dict[str, str]:
     """Record series destroyed under an act (listed in an approved act, no longer archived) → act №."""
-    source = locations.first()
-    records = complete_records(source)
-    live = {rid.rsplit("/", 1)[0] for rid in records}
+    live = {rid.rsplit("/", 1)[0] for rid in complete_records(locations.first())}
     found: dict[str, str] = {}
-    for rid in records:
-        parts = rid.split("/")
-        if parts[1] != DISPOSAL_FOLDER or parts[3] != ACT_KIND:
-            continue
-        try:
-            act = Act.from_pdf(fetch_record(locations, rid, cross_check=False).payload, rid)
-        except ArchiverError:
-            continue
+    for act, _ in approved_acts(locations):
         protocol = act.approval["protocol"] if act.approval else ""
         for item in act.items:
             if item.series not in live:

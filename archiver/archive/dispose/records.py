@@ -6,13 +6,15 @@ import hashlib
 from datetime import datetime, tzinfo
 
 from archiver import __version__
-from archiver.archive.dispose.act import DISPOSAL_FOLDER, Act
+from archiver.archive.dispose.act import ACT_KIND, DISPOSAL_FOLDER, PD_ACT_KIND, Act
 from archiver.archive.record import RecordManifest, media_type
-from archiver.archive.retrieve import complete_records, read_manifest
+from archiver.archive.retrieve import complete_records, fetch_record, read_manifest
 from archiver.clock import real_now
+from archiver.errors import ArchiverError
 from archiver.retention import RetentionPolicy, retain_until
 from archiver.signing.signer_of import signer_of
 from archiver.storage.base import Storage
+from archiver.storage.locations import Locations
 
 
 def series_versions(location: Storage) -> dict[str, list[RecordManifest]]:
@@ -23,6 +25,28 @@ def series_versions(location: Storage) -> dict[str, list[RecordManifest]]:
         found.setdefault(rid.rsplit("/", 1)[0], []).append(manifest)
     for manifests in found.values():
         manifests.sort(key=lambda m: m.version)
+    return found
+
+
+def approved_acts(locations: Locations) -> list[tuple[Act, bool]]:
+    """Every approved act stored in the archive, and whether it has been executed (its PD act stored)."""
+    source = locations.first()
+    records = complete_records(source)
+    executed = {
+        rid.split("/")[2]
+        for rid in records
+        if rid.split("/")[1:4:2] == [DISPOSAL_FOLDER, PD_ACT_KIND]
+    }
+    found: list[tuple[Act, bool]] = []
+    for rid in records:
+        parts = rid.split("/")
+        if parts[1] != DISPOSAL_FOLDER or parts[3] != ACT_KIND:
+            continue
+        try:
+            act = Act.from_pdf(fetch_record(locations, rid, cross_check=False).payload, rid)
+        except ArchiverError:
+            continue
+        found.append((act, parts[2] in executed))
     return found
 
 
@@ -73,4 +97,4 @@ def act_manifest(
     )
 
 
-__all__ = ["DISPOSAL_FOLDER", "act_manifest", "series_versions"]
+__all__ = ["DISPOSAL_FOLDER", "act_manifest", "approved_acts", "series_versions"]
