@@ -40,6 +40,11 @@ path = "{secondary}"        # например, внешний диск в др�
 # templates = "templates"
 # retention_policies = "retention_policies"
 
+# [renewal]
+# Когда продлевать архивные метки времени (archiver renew, docs/verify.md):
+# margin_years = 2                     # за сколько лет до истечения сертификата службы
+# ageing_algorithms = ["md5", "sha1"]  # устаревающие алгоритмы: продлевать сразу
+
 {signer}
 """
 

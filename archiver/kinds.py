@@ -23,7 +23,11 @@ EXTRACT_KIND = "student_extract"
 """A student's extract (выписка): made on request, handed out, not stored as a record."""
 DOCUMENT_KINDS = (CLASS_JOURNAL, FINAL_MARKS)
 """Kinds rendered per class."""
-KINDS = (CLASS_JOURNAL, FINAL_MARKS, JOURNAL_EXPORT)
+DISPOSAL_ACT = "disposal_act"
+"""An approved act «о выделении к уничтожению …» (``archiver dispose approve``)."""
+PD_DESTRUCTION_ACT = "pd_destruction_act"
+"""The act on the destruction of personal data with its log extract (``dispose execute``)."""
+KINDS = (CLASS_JOURNAL, FINAL_MARKS, JOURNAL_EXPORT, DISPOSAL_ACT, PD_DESTRUCTION_ACT)
 """Kinds stored as archive records."""
 
 EXPORT_FOLDER = "_export"

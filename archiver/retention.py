@@ -33,6 +33,8 @@ class RetentionPolicy:
     years: int
     legal_basis: str = ""
     lock_mode: str = "COMPLIANCE"
+    case_index: str = ""
+    """The file's index in the school's nomenclature (индекс дела), for the disposal act."""
 
     def describe(self) -> str:
         """«5 лет (ст. 695 Перечня ...)» for printing on a title sheet."""
@@ -84,4 +86,5 @@ def load_policy(kind: str, folder: Path | None = None) -> RetentionPolicy:
         years=years,
         legal_basis=str(data.get("legal_basis", "")),
         lock_mode=mode,
+        case_index=str(data.get("case_index", "")),
     )

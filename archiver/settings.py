@@ -421,6 +421,15 @@ class SourceSettings(_Table):
     dnevnik: DnevnikSource | None = None
 
 
+class RenewalOptions(_Table):
+    """``[renewal]``: when ``archiver renew`` adds a new document timestamp to a record."""
+
+    margin_years: Annotated[int, Field(ge=0, le=20)] = 2
+    """Renew when the newest timestamp's TSA certificate expires within this many years."""
+    ageing_algorithms: tuple[Text, ...] = ("md5", "sha1")
+    """Digest algorithms (pyHanko names) considered ageing: timestamps using them are renewed."""
+
+
 class Settings(_Table):
     """The whole ``archiver.toml``; :attr:`path` is the file it was read from."""
 
@@ -430,6 +439,7 @@ class Settings(_Table):
     signature_options: SignatureOptions = Field(SignatureOptions(), alias="signature")
     documents: DocumentsOptions = DocumentsOptions()
     source: SourceSettings | None = None
+    renewal: RenewalOptions = RenewalOptions()
 
     model_config = ConfigDict(populate_by_name=True)
     _path: Path | None = PrivateAttr(default=None)

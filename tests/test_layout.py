@@ -56,6 +56,7 @@ LOW = frozenset(
         "data",
         "init_config",  # the commented archiver.toml that init and demo write
         "lock",  # one run at a time (year-end; later the region and the web service)
+        "clock",  # the library's clock (real, or a day set for tests and rehearsals)
     }
 )
 """Modules and packages under ``archiver/`` that every stage may import and that import no stage."""

@@ -53,7 +53,15 @@ ACTIONS = {
     GET: "выдача документа",
     EXTRACT: "выписка итоговых отметок",
     REVIEW: "просмотр документов директором перед подписью",
+    "hold_add": "запрет уничтожения (hold) установлен",
+    "hold_remove": "запрет уничтожения (hold) снят",
+    "dispose_approve": "акт о выделении к уничтожению утверждён",
+    "dispose_execute": "уничтожение документов по акту",
+    "renew": "продление метки времени",
 }
+"""Actions an entry may record: reads of the archive, the director's review, and the decisions on
+its records' lives (:mod:`archiver.archive.holds`, :mod:`archiver.archive.dispose`,
+:mod:`archiver.archive.renew`)."""
 _ENTRY_KEY = re.compile(rf"^{LOG_FOLDER}/(\d{{8}})\.json$")
 MAX_ATTEMPTS = 100
 

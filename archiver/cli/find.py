@@ -8,11 +8,15 @@ from datetime import datetime, tzinfo
 import click
 
 from archiver.archive.catalog import StudentMatch, catalog_meta, ensure_catalog, find_students
+from archiver.archive.catalog.search import ClassEntry
+from archiver.archive.dispose.execute import destroyed_series
 from archiver.archive.handout import open_archive
+from archiver.archive.record import record_prefix
 from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import JSON_OPTION, config_option
 from archiver.cli.output import echo_json, print_rebuild
+from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, safe_name
 from archiver.wording import local_time, ru_date
 
 
@@ -23,7 +27,16 @@ def _built_at(text: str, zone: tzinfo | None = None) -> str:
         return text
 
 
-def _entry_lines(match: StudentMatch) -> Iterator[str]:
+def _destroyed(
+    destroyed: dict[str, str], school_id: str, entry: ClassEntry, kind: str
+) -> str | None:
+    """«уничтожен по акту № …» when the class's record of ``kind`` was destroyed under an act."""
+    year = safe_name(entry.academic_year.replace("/", "-"))
+    act = destroyed.get(record_prefix(school_id, year, entry.class_id, kind))
+    return f"уничтожен по акту {act}" if act else None
+
+
+def _entry_lines(match: StudentMatch, destroyed: dict[str, str]) -> Iterator[str]:
     for entry in match.entries:
         heading = f"{entry.class_name} класс" if entry.class_kind == "class" else entry.class_name
         dates = []
@@ -33,7 +46,11 @@ def _entry_lines(match: StudentMatch) -> Iterator[str]:
         if dates:
             line += f" ({'; '.join(dates)})"
         yield line
-        journal = entry.class_journal or "нет в архиве"
+        journal = (
+            entry.class_journal
+            or _destroyed(destroyed, match.school_id, entry, CLASS_JOURNAL)
+            or "нет в архиве"
+        )
         yield f"       журнал класса:       {journal}"
         if entry.class_kind == "class":
             if entry.final_marks:
@@ -41,8 +58,22 @@ def _entry_lines(match: StudentMatch) -> Iterator[str]:
             elif not entry.marks_recorded:
                 statement = "не составляется (отметки не выставляются)"
             else:
-                statement = "нет в архиве"
+                statement = (
+                    _destroyed(destroyed, match.school_id, entry, FINAL_MARKS) or "нет в архиве"
+                )
             yield f"       сводная ведомость:   {statement}"
+
+
+def _destroyed_json(match: StudentMatch, destroyed: dict[str, str]) -> dict[str, str]:
+    """Record series of the student's classes destroyed under an act → the act."""
+    found: dict[str, str] = {}
+    for entry in match.entries:
+        for kind in (CLASS_JOURNAL, FINAL_MARKS):
+            year = safe_name(entry.academic_year.replace("/", "-"))
+            series = record_prefix(match.school_id, year, entry.class_id, kind)
+            if series in destroyed:
+                found[series] = destroyed[series]
+    return found
 
 
 @click.command("find", cls=RuCommand)
@@ -68,8 +99,9 @@ def find(
     if built is not None and not as_json:
         print_rebuild(built, err=True)
     matches = find_students(archive.catalog, query, year=year, class_filter=class_filter)
+    destroyed = destroyed_series(archive.locations) if matches else {}
     if as_json:
-        echo_json([m.to_json() for m in matches])
+        echo_json([{**m.to_json(), "destroyed": _destroyed_json(m, destroyed)} for m in matches])
         return
     meta = catalog_meta(archive.catalog) or {}
     click.echo(
@@ -87,7 +119,7 @@ def find(
             f"{n}. {match.full_name}, дата рождения {birth} "
             f"(id {match.student_id}; {match.school_name})"
         )
-        for line in _entry_lines(match):
+        for line in _entry_lines(match, destroyed):
             click.echo(line)
     if matches:
         click.echo("")

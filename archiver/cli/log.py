@@ -6,7 +6,7 @@ from datetime import tzinfo
 
 import click
 
-from archiver.archive.access_log import ACTIONS, GET, Entry, LogCheckReport, verify_log
+from archiver.archive.access_log import ACTIONS, EXTRACT, GET, Entry, LogCheckReport, verify_log
 from archiver.archive.handout import open_archive
 from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuGroup
@@ -77,8 +77,10 @@ def _entry_line(entry: Entry, zone: tzinfo | None = None) -> str:
     what = doc.get("what") or {}
     if doc.get("action") == GET:
         target = str(what.get("record_id"))
-    else:
+    elif doc.get("action") == EXTRACT:
         target = f"обучающийся {what.get('student_id')} ({what.get('school_id')})"
+    else:  # holds, disposal, renewal: what they name
+        target = ", ".join(f"{key}: {value}" for key, value in what.items())
     output = (doc.get("output") or {}).get("path", "")
     action = ACTIONS.get(str(doc.get("action")), str(doc.get("action")))
     return (

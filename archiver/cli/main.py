@@ -43,6 +43,9 @@ COMMANDS = {
     "verify": "archiver.cli.verify:verify",
     "pull": "archiver.cli.pull:pull",
     "check": "archiver.cli.check:check",
+    "renew": "archiver.cli.renew:renew",
+    "dispose": "archiver.cli.dispose:dispose",
+    "hold": "archiver.cli.hold:hold",
 }
 """Command name → ``module:attribute``, imported when the command is used (or help lists it).
 

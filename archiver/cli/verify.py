@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 
 import click
 
+from archiver.archive.renew import renewal_status
 from archiver.archive.verify import (
     HISTORY_FILE,
     HOPELESS,
@@ -21,10 +23,11 @@ from archiver.cli.i18n import RuCommand
 from archiver.cli.options import config_option
 from archiver.cli.output import echo_json
 from archiver.cli.progress import ProgressDisplay
+from archiver.clock import clock_from_env
 from archiver.errors import ExitCode
 from archiver.parallel import cores
 from archiver.progress import ProgressEvent
-from archiver.settings import CommandSigner
+from archiver.settings import CommandSigner, RenewalOptions
 from archiver.storage.open import open_locations
 
 RECORD_TEXT = {
@@ -57,8 +60,44 @@ def _megabytes(count: int) -> str:
     return f"{count / 1_000_000:.1f}".replace(".", ",")
 
 
-def print_archive_report(report: ArchiveVerifyReport) -> None:
-    """The human-readable report (stdout)."""
+def timestamp_lines(report: ArchiveVerifyReport, renewal: RenewalOptions, today: date) -> list[str]:
+    """Deep check: per signed record, the signature and, separately, its timestamp's renewal."""
+    lines: list[str] = []
+    latest: dict[str, str] = {}
+    for record in report.records:  # an older version's timestamp is renewed by the newer one
+        series, _, version = record.record_id.rpartition("/v")
+        if series not in latest or int(latest[series].rpartition("/v")[2]) < int(version):
+            latest[series] = record.record_id
+    for record in report.records:
+        if record.signature not in ("ok", "invalid") or record.record_id not in latest.values():
+            continue
+        signature = (
+            "подпись действительна" if record.signature == "ok" else "подпись НЕ действительна"
+        )
+        stamp = record.timestamp
+        if stamp is None:
+            lines.append(f"{record.record_id}: {signature}; архивной метки времени нет (не B-LTA)")
+            continue
+        status = renewal_status(
+            stamp["tsa_not_after"],
+            stamp["algorithm"],
+            margin_years=renewal.margin_years,
+            ageing=renewal.ageing_algorithms,
+            today=today,
+        )
+        if status.due:
+            text = (
+                f"метка времени требует продления до {status.expires:%d.%m.%Y} ({status.reason}): "
+                "archiver renew --apply"
+            )
+        else:
+            text = f"метка времени в порядке, продлить до {status.renew_by:%d.%m.%Y}"
+        lines.append(f"{record.record_id}: {signature}; {text}")
+    return lines
+
+
+def print_archive_report(report: ArchiveVerifyReport, stamps: list[str] | None = None) -> None:
+    """The human-readable report (stdout); ``stamps``: the deep check's timestamp lines."""
     level = (
         "полная (каждый байт и подписи документов)"
         if report.level == Level.DEEP
@@ -113,6 +152,11 @@ def print_archive_report(report: ArchiveVerifyReport) -> None:
             )
     for note in report.notes:
         click.echo(f"Примечание: {note}")
+    if stamps:
+        click.echo("")
+        click.echo("Подписи и метки времени:")
+        for line in stamps:
+            click.echo(f"  {line}")
     counts = report.counts()
     checked = sum(n for status, n in counts.items() if status != RecordStatus.LOST)
     parts = [f"{text} {counts[status]}" for status, text in RECORD_TEXT.items() if status in counts]
@@ -199,16 +243,20 @@ def verify(
             external=(settings.signer if isinstance(settings.signer, CommandSigner) else None),
             workers=cores() if (deep or repair) else 1,
             progress=progress,
+            now=clock_from_env().now() if clock_from_env().simulated else None,
         )
     finally:
         progress.close()
+    stamps = timestamp_lines(report, settings.renewal, clock_from_env().today()) if deep else []
     if as_json:
         data = report.to_json()
+        if deep:
+            data["timestamp_renewal"] = stamps
         data["state_file"] = str(folder / HISTORY_FILE)
         data["repair_log"] = str(folder / REPAIR_LOG)
         echo_json(data)
     else:
-        print_archive_report(report)
+        print_archive_report(report, stamps)
         if report.repairs:
             click.echo(f"Журнал восстановлений: {folder / REPAIR_LOG}")
     if not report.clean:

@@ -9,10 +9,12 @@ guarantees three things:
   is a no-op, of other bytes a :class:`StorageConflict` (the one narrow exception is
   :meth:`Storage.restore`, used only by ``archiver verify --repair`` to replace a
   copy proven damaged with the content its record's manifest requires);
-* nothing is ever removed: the interface has no delete, and no code path of
-  archiver removes or shortens the retention of a stored object. Destruction after
-  the retention period is a decision of the school's expert commission, done by
-  a person outside archiver.
+* nothing is removed before its retention date, and no retention is ever shortened.
+  The one way out is :meth:`Storage.destroy`, called only by ``archiver dispose
+  execute`` for the records of an act the school's expert commission approved
+  (:mod:`archiver.archive.dispose.execute`): it refuses before the record's
+  ``retain_until`` by the clock it is given, and S3 Object Lock refuses by the
+  server's own clock whatever archiver believes the date to be.
 
 Where the location can enforce retention itself (S3 Object Lock), every object
 is locked until its :class:`Lock` expires.
@@ -44,6 +46,12 @@ class StorageError(ArchiverError):
 
 class StorageConflict(StorageError):
     """An object with different content already exists under the key."""
+
+
+class RetentionActive(StorageError):
+    """A record may not be destroyed yet: its retention has not expired (or a location says so)."""
+
+    exit_code = ExitCode.BAD_INPUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +187,28 @@ class Storage(ABC):
         return PutResult(info=existing.info, created=False)
 
     @abstractmethod
+    def destroy(self, prefix: str, retain_until: datetime, now: datetime) -> int:
+        """Disposal only: remove every object (on S3: every version) of the record folder ``prefix``.
+
+        Refused (:class:`RetentionActive`, nothing removed) while ``now`` is before
+        ``retain_until``. The marker (``bagit.txt``) goes first, so that a record
+        interrupted halfway is no longer a record; running it again finishes the work.
+        S3 deletes version by version and never bypasses a lock: Object Lock refuses
+        by the server's clock. Returns the number of objects (versions) removed.
+        """
+
+    @abstractmethod
     def seal(self, prefix: str) -> None:
         """Protect a finished group of objects from additions (a no-op where not applicable)."""
+
+
+def refuse_before(location: Storage, prefix: str, retain_until: datetime, now: datetime) -> None:
+    """:class:`RetentionActive` unless ``now`` has reached ``retain_until``."""
+    if now < retain_until:
+        raise RetentionActive(
+            f"хранилище «{location.name}»: запись {location.url(prefix)} хранится до "
+            f"{retain_until.isoformat()}; удалять её раньше нельзя, ничего не удалено"
+        )
 
 
 def require_two_locations(locations: Sequence[Storage]) -> None:

@@ -9,7 +9,8 @@ Folders are fsynced after every new entry. :meth:`LocalStorage.seal` makes the
 folders of a finished record read-only (0555) too.
 
 The disk cannot enforce retention by itself: the read-only modes keep honest
-mistakes out, and archiver has no code that deletes.
+mistakes out, and the only code that deletes is :meth:`LocalStorage.destroy`, for
+``archiver dispose execute`` after the retention date (see there).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import stat as stat_module
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 
 from archiver.files import NotCreated, fsync_folder, link_new, staged_file
@@ -34,6 +36,7 @@ from archiver.storage.base import (
     StoredObject,
     check_key,
     crash_point,
+    refuse_before,
 )
 
 INCOMING = ".incoming"
@@ -279,6 +282,37 @@ class LocalStorage(Storage):
             ) from exc
         fsync_folder(incoming)
         return PutResult(info=ObjectInfo(key=key, size=len(data), read_only=True), created=True)
+
+    def destroy(self, prefix: str, retain_until: datetime, now: datetime) -> int:
+        """Remove the record folder ``prefix``: marker first, then the other files, then folders.
+
+        The disk has no clock of its own: ``now`` (the library's clock) decides, and the
+        caller adds the real-clock guard (:mod:`archiver.archive.dispose.execute`).
+        """
+        refuse_before(self, prefix, retain_until, now)
+        top = self._path(prefix.rstrip("/"))
+        if not top.is_dir():
+            return 0
+        for folder, _, _ in os.walk(top):
+            Path(folder).chmod(0o755)
+        files = sorted(
+            (Path(folder) / name for folder, _, names in os.walk(top) for name in names),
+            key=lambda path: (path.name != "bagit.txt", str(path)),
+        )
+        removed = 0
+        try:
+            for path in files:
+                os.remove(path)
+                removed += 1
+                crash_point()
+            for folder, _, _ in sorted(os.walk(top), key=lambda w: -len(w[0])):
+                os.rmdir(folder)
+            fsync_folder(top.parent)
+        except OSError as exc:
+            raise StorageError(
+                f"хранилище «{self.name}»: не удалось удалить {top}: {_reason(exc)}"
+            ) from exc
+        return removed
 
     def seal(self, prefix: str) -> None:
         """Make the folder ``prefix`` and every folder in it read-only (0555)."""

@@ -42,6 +42,7 @@ from archiver.storage.base import (
     Lock,
     ObjectInfo,
     PutResult,
+    RetentionActive,
     Storage,
     StorageConflict,
     StorageError,
@@ -50,6 +51,7 @@ from archiver.storage.base import (
     crash_point,
     lock_strength,
     normalize_prefix,
+    refuse_before,
 )
 
 if TYPE_CHECKING:
@@ -148,6 +150,41 @@ class S3Storage(Storage):
 
     def seal(self, prefix: str) -> None:
         """Nothing to do: every object is already locked by Object Lock."""
+
+    def destroy(self, prefix: str, retain_until: datetime, now: datetime) -> int:
+        """Delete every version (and delete marker) under the record folder, marker first.
+
+        Each version is deleted by its id, never with a governance bypass: Object Lock
+        refuses a locked version by the service's own clock (:class:`RetentionActive`).
+        """
+        refuse_before(self, prefix, retain_until, now)
+        full = self._key(prefix.rstrip("/")) + "/"
+        found: list[tuple[str, str]] = []
+        try:
+            paginator = self.client.get_paginator("list_object_versions")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
+                for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                    key, version = item.get("Key"), item.get("VersionId")
+                    if key and version:
+                        found.append((str(key), str(version)))
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail(f"чтение версий записи {prefix}", exc) from exc
+        found.sort(key=lambda kv: (not kv[0].endswith("/bagit.txt"), kv[0], kv[1]))
+        for key, version in found:
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=key, VersionId=version)
+            except ClientError as exc:
+                if _error_code(exc) in ("AccessDenied", "403", "InvalidRequest"):
+                    raise RetentionActive(
+                        f"хранилище «{self.name}»: S3 Object Lock не разрешает удалить "
+                        f"s3://{self.bucket}/{key} (версия {version}): срок хранения по часам "
+                        "хранилища ещё не истёк; удаление остановлено"
+                    ) from exc
+                raise self._fail(f"удаление {key}", exc) from exc
+            except BotoCoreError as exc:
+                raise self._fail(f"удаление {key}", exc) from exc
+            crash_point()
+        return len(found)
 
     def _written_version(self, key: str, response: Any, checksum: str) -> str:
         """The version a PUT created, after checking the checksum the service returned."""

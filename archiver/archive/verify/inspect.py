@@ -450,7 +450,13 @@ class RecordInspector:
         if manifest.signer_cert_sha256 is None:
             report.signature = "unsigned"
         elif manifest.sha256 in inspection.verdicts:
-            problem = signature_problem(manifest, inspection.verdicts[manifest.sha256])
+            verdict = inspection.verdicts[manifest.sha256]
+            if verdict.timestamp_until is not None:
+                report.timestamp = {
+                    "tsa_not_after": verdict.timestamp_until,
+                    "algorithm": verdict.timestamp_algorithm or "",
+                }
+            problem = signature_problem(manifest, verdict)
             report.signature = "invalid" if problem else "ok"
             if problem:
                 report.notes.append(problem)

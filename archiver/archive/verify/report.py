@@ -164,6 +164,8 @@ class RecordReport:
     signature: str | None = None
     """``ok``, ``invalid``, ``unsigned`` (the export) or ``None`` (not checked)."""
     repairs: list[Repair] = field(default_factory=list)
+    timestamp: dict[str, str] | None = None
+    """Deep check: the newest document timestamp (``tsa_not_after``, ``algorithm``), if any."""
 
     def copy(self, location: str) -> CopyReport | None:
         return next((c for c in self.copies if c.location == location), None)
@@ -174,6 +176,7 @@ class RecordReport:
             "status": self.status,
             "copies": {c.location: c.status for c in self.copies},
             "signature": self.signature,
+            "timestamp": self.timestamp,
             "notes": self.notes,
         }
 

@@ -31,6 +31,9 @@ class SignatureVerdict:
     ok: bool
     message: str
     signer_cert_sha256: str | None = None
+    timestamp_until: str | None = None
+    """When the newest document timestamp's TSA certificate expires (ISO); ``None``: no such timestamp."""
+    timestamp_algorithm: str | None = None
 
 
 _ROOTS: list[asn1_x509.Certificate] = []
@@ -48,6 +51,7 @@ def _load_roots(roots_der: tuple[bytes, ...], external: CommandSigner | None = N
 
 def _validate(path: str) -> SignatureVerdict:
     """Validate the PDF at ``path`` (run in a worker process, or in this one)."""
+    from archiver.archive.renew import newest_timestamp
     from archiver.signing.check import CheckError, check_document
     from archiver.signing.external import external_report, is_gost
     from archiver.signing.signer_of import signer_of
@@ -62,7 +66,17 @@ def _validate(path: str) -> SignatureVerdict:
         return SignatureVerdict(False, str(exc))
     failed = [f"{s.field_name}: {s.verdict}" for s in report.signatures if not s.ok]
     message = "; ".join(failed) if failed else report.message
-    return SignatureVerdict(report.ok, message, signer.cert_sha256 if signer else None)
+    try:
+        stamp = newest_timestamp(Path(path).read_bytes())
+    except Exception:  # a timestamp that cannot be read: the validation above says why
+        stamp = None
+    return SignatureVerdict(
+        report.ok,
+        message,
+        signer.cert_sha256 if signer else None,
+        stamp.tsa_not_after.isoformat() if stamp else None,
+        stamp.algorithm if stamp else None,
+    )
 
 
 class SignatureChecker:
