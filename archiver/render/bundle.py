@@ -46,6 +46,8 @@ class RenderedDocument:
     path: Path
     pages: int
     sheets: int
+    sections: tuple[tuple[str, int, int], ...] = ()
+    """The numbered sections: (title, first sheet, last sheet); sheet 1 is the title sheet."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -141,6 +143,7 @@ class ClassRenderer:
             class_heading=_class_heading(school_class),
             running_head=f"{self.export.school.short_name}. {self.export.academic_year.name}",
             doc_title=title,
+            teacher_label="Учитель" if school_class.kind is ClassKind.CLASS else "Руководитель",
             author=self.export.school.full_name,
             date=[created.year, created.month, created.day],
         )
@@ -201,6 +204,13 @@ class ClassRenderer:
 
     def render_bundle(self, school_class: SchoolClass) -> tuple[bytes, int]:
         """The journal bundle as PDF bytes, and N (its number of numbered sheets)."""
+        pdf, total, _ = self.render_bundle_sections(school_class)
+        return pdf, total
+
+    def render_bundle_sections(
+        self, school_class: SchoolClass
+    ) -> tuple[bytes, int, tuple[tuple[str, int, int], ...]]:
+        """The journal bundle, N, and its sections with their sheet ranges (the title sheet first)."""
         title = self.bundle_title(school_class)
         doc_title = f"{title}, {self.export.academic_year.name} учебный год"
         exported = self.export.exported_at
@@ -260,7 +270,11 @@ class ClassRenderer:
             [self._attachment(school_class)],
             _signature_place(title_anchors),
         )
-        return pdf, total
+        sections = (
+            ("Титульный лист", 1, title_pages),
+            *((c.title, c.first, c.last) for c in contents),
+        )
+        return pdf, total, sections
 
     def render_final_marks(self, school_class: SchoolClass) -> tuple[bytes, int]:
         """The summary statement of final marks as PDF bytes, and its number of sheets."""
@@ -294,16 +308,21 @@ class ClassRenderer:
         school_class = self.export.classes_by_id[class_id]
         paths = document_paths(out_dir, self.export, class_id)
         written = []
-        pdf, sheets = self.render_bundle(school_class)
+        pdf, sheets, sections = self.render_bundle_sections(school_class)
         write_atomic(paths[CLASS_JOURNAL], pdf)
         written.append(
-            RenderedDocument(CLASS_JOURNAL, class_id, paths[CLASS_JOURNAL], sheets + 1, sheets)
+            RenderedDocument(
+                CLASS_JOURNAL, class_id, paths[CLASS_JOURNAL], sheets + 1, sheets, sections
+            )
         )
         if school_class.marks_recorded:
             pdf, sheets = self.render_final_marks(school_class)
             write_atomic(paths[FINAL_MARKS], pdf)
             written.append(
-                RenderedDocument(FINAL_MARKS, class_id, paths[FINAL_MARKS], sheets, sheets)
+                RenderedDocument(
+                    FINAL_MARKS, class_id, paths[FINAL_MARKS], sheets, sheets,
+                    (("Сводная ведомость итоговых отметок", 1, sheets),),
+                )
             )
         return written
 

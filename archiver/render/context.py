@@ -45,13 +45,56 @@ def ru_date_long(day: date) -> str:
     return f"{day.day} {MONTHS_GENITIVE[day.month - 1]} {day.year} г."
 
 
+def initial(name: str) -> str:
+    """«Ольга» → «О.», a double name «Мария-Луиза» → «М.-Л.»."""
+    return "-".join(f"{part[0]}." for part in name.split("-") if part)
+
+
 def short_name(full_name: str) -> str:
     """«Кузнецова Ольга Петровна» → «О. П. Кузнецова» (for signature blocks)."""
     parts = full_name.split()
     if len(parts) < 2:
         return full_name
-    initials = " ".join(f"{p[0]}." for p in parts[1:])
+    initials = " ".join(initial(p) for p in parts[1:])
     return f"{initials} {parts[0]}"
+
+
+def surname_initials(full_name: str) -> str:
+    """«Кузнецова Мария-Луиза Петровна» → «Кузнецова М.-Л. П.» (contents, headings)."""
+    parts = full_name.split()
+    if len(parts) < 2:
+        return full_name
+    return f"{parts[0]} {' '.join(initial(p) for p in parts[1:])}"
+
+
+def _collation(text: str | None) -> str:
+    """Russian dictionary order: case-insensitive, «ё» sorts with «е»."""
+    return (text or "").casefold().replace("ё", "е")
+
+
+def ordered_students(school_class: SchoolClass) -> list[Student]:
+    """The class list in alphabetical order: surname, then name, then patronymic.
+
+    Whatever the export's order; full ties keep a stable order by birth date and id.
+    """
+    return sorted(
+        school_class.students,
+        key=lambda s: (
+            _collation(s.last_name),
+            _collation(s.first_name),
+            _collation(s.middle_name),
+            s.last_name,
+            s.first_name,
+            s.middle_name or "",
+            s.birth_date or date.min,
+            s.id,
+        ),
+    )
+
+
+def left_phrase(student: Student) -> str:
+    """«выбыл(а) 12.02.2026», or nothing for a pupil who stayed."""
+    return f"выбыл(а) {ru_date(student.left)}" if student.left else ""
 
 
 def class_title(school_class: SchoolClass) -> str:
@@ -136,33 +179,78 @@ def _cell_text(marks: list[str], codes: list[str]) -> str:
     return " ".join([*codes, *marks])
 
 
+def balanced_chunks(items: Sequence[Any], most: int) -> list[Sequence[Any]]:
+    """Split into as few parts of at most ``most`` items as possible, of equal size (±1).
+
+    29 lessons in grids of 25 columns give 15 + 14, not 25 + 4.
+    """
+    if not items:
+        return [items]
+    parts = -(-len(items) // most)
+    size, extra = divmod(len(items), parts)
+    out, start = [], 0
+    for i in range(parts):
+        end = start + size + (i < extra)
+        out.append(items[start:end])
+        start = end
+    return out
+
+
+def _lesson_note(lesson: Lesson, course: Course, names: Names, notes: list[str]) -> str:
+    parts = []
+    if lesson.teacher and lesson.teacher != course.teacher:
+        parts.append(f"замена: {names.staff(lesson.teacher)}")
+    if notes:
+        parts.append("отметки: " + "; ".join(notes))
+    return "; ".join(parts)
+
+
 def course_pages(
     export: JournalExport, school_class: SchoolClass, course: Course
 ) -> dict[str, object]:
-    """Everything the Typst template prints for one course: grids and lesson tables per period."""
+    """Everything the Typst template prints for one course: grids and lesson tables per period.
+
+    A period without lessons (one that has not started in a mid-year export) prints
+    nothing. The year's and exam marks are the last columns of the last grid.
+    """
     names = Names(export)
+    students = ordered_students(school_class)
     periods = assessment_periods(export, school_class)
     marks_by_cell: dict[tuple[str, str], list[str]] = defaultdict(list)
     codes_by_cell: dict[tuple[str, str], list[str]] = defaultdict(list)
+    notes_by_lesson: dict[str, list[str]] = defaultdict(list)
     if school_class.marks_recorded:
         for mark in course.marks:
             marks_by_cell[(mark.student, mark.lesson)].append(mark.value)
+            note = (mark.note or "").strip()
+            if note and note not in notes_by_lesson[mark.lesson]:
+                notes_by_lesson[mark.lesson].append(note)
     for entry in course.attendance:
         codes_by_cell[(entry.student, entry.lesson)].append(entry.code)
     period_marks = {(m.student, m.period): m.value for m in course.period_marks}
     year_marks = {m.student: m.value for m in course.year_marks}
     exam_marks = {m.student: m.value for m in course.exam_marks}
+    with_finals = school_class.marks_recorded and bool(year_marks or exam_marks)
 
+    printed = [
+        (period, lessons)
+        for period, lessons in zip(
+            periods, split_lessons_by_period(course.lessons, periods), strict=True
+        )
+        if lessons
+        or any(key[1] == period.id for key in period_marks)
+        and period.ended_by(export.exported_at)
+    ]
     out_periods = []
-    buckets = split_lessons_by_period(course.lessons, periods)
-    for period, lessons in zip(periods, buckets, strict=True):
+    for index, (period, lessons) in enumerate(printed):
         show_period_marks = school_class.marks_recorded and period.ended_by(export.exported_at)
+        chunks = balanced_chunks(lessons, GRID_COLUMNS)
         grids = []
-        for start in range(0, max(len(lessons), 1), GRID_COLUMNS):
-            chunk = lessons[start : start + GRID_COLUMNS]
-            last = start + GRID_COLUMNS >= len(lessons)
+        for part, chunk in enumerate(chunks, start=1):
+            last = part == len(chunks)
+            finals_here = last and with_finals and index == len(printed) - 1
             rows = []
-            for n, student in enumerate(school_class.students, start=1):
+            for n, student in enumerate(students, start=1):
                 cells: list[str | None] = []
                 for lesson in chunk:
                     if not student.enrolled_on(lesson.date):
@@ -172,17 +260,33 @@ def course_pages(
                         cells.append(
                             _cell_text(marks_by_cell.get(key, []), codes_by_cell.get(key, []))
                         )
-                row: dict[str, object] = {"n": n, "name": student.full_name, "cells": cells}
+                status = ""
+                if chunk and student.left and student.left <= chunk[-1].date:
+                    status = left_phrase(student)
+                elif chunk and student.enrolled > chunk[0].date:
+                    status = f"прибыл(а) {ru_date(student.enrolled)}"
+                row: dict[str, object] = {
+                    "n": n,
+                    "name": student.full_name,
+                    "status": status,
+                    "cells": cells,
+                }
                 if last and show_period_marks:
                     row["pm"] = period_marks.get((student.id, period.id), "")
+                if finals_here:
+                    row["year"] = year_marks.get(student.id, "")
+                    row["exam"] = exam_marks.get(student.id, "")
                 rows.append(row)
             grids.append(
                 {
                     "dates": [lesson.date.strftime("%d.%m") for lesson in chunk],
                     "rows": rows,
                     "period_mark": last and show_period_marks,
-                    "part": start // GRID_COLUMNS + 1,
-                    "parts": max(1, -(-len(lessons) // GRID_COLUMNS)),
+                    "period_short": short_period(period.name),
+                    "year_mark": finals_here and bool(year_marks),
+                    "exam_mark": finals_here and bool(exam_marks),
+                    "part": part,
+                    "parts": len(chunks),
                 }
             )
         out_periods.append(
@@ -196,10 +300,8 @@ def course_pages(
                         "number": lesson.number,
                         "topic": lesson.topic,
                         "homework": lesson.homework if school_class.marks_recorded else "",
-                        "note": (
-                            f"замена: {names.staff(lesson.teacher)}"
-                            if lesson.teacher and lesson.teacher != course.teacher
-                            else ""
+                        "note": _lesson_note(
+                            lesson, course, names, notes_by_lesson.get(lesson.id, [])
                         ),
                     }
                     for lesson in lessons
@@ -207,14 +309,10 @@ def course_pages(
             }
         )
     finals: list[dict[str, str]] = []
-    if school_class.marks_recorded and (year_marks or exam_marks):
+    if with_finals and not printed:  # no grid to carry them: a table of their own
         finals = [
-            {
-                "name": s.full_name,
-                "year": year_marks.get(s.id, ""),
-                "exam": exam_marks.get(s.id, ""),
-            }
-            for s in school_class.students
+            {"name": s.full_name, "year": year_marks.get(s.id, ""), "exam": exam_marks.get(s.id, "")}
+            for s in students
         ]
     return {
         "class_name": school_class.name,
@@ -286,11 +384,11 @@ FINAL_COLUMNS_PER_TABLE = 30
 """Mark columns per table of the summary statement: wider would not fit a landscape A4 page.
 A subject's columns are never split between tables."""
 
-PERIOD_ABBREVIATIONS = {"четверть": "чет.", "полугодие": "полуг.", "триместр": "трим."}
+PERIOD_ABBREVIATIONS = {"четверть": "четв.", "полугодие": "полуг.", "триместр": "трим."}
 
 
 def short_period(name: str) -> str:
-    """«1 четверть» → «1 чет.»: column headings narrow enough for the summary statement."""
+    """«1 четверть» → «1 четв.»: column headings narrow enough for the summary statement."""
     for word, short in PERIOD_ABBREVIATIONS.items():
         name = name.replace(word, short)
     return name
