@@ -30,6 +30,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -354,6 +355,28 @@ class DocumentsOptions(_Table):
     """Templates folder; ``None``: the built-in templates."""
     retention_policies: FilePath | None = None
     """Retention policies folder; ``None``: the built-in policies."""
+    nomenclature: dict[str, str] = {}
+    """File indexes of the school's nomenclature of files by record kind («02-15»); printed
+    on the title sheet, the statement and the certification sheet («Лист-заверитель дела
+    № 02-15»). ``{class}`` in an index stands for the class's name."""
+
+    @field_validator("nomenclature")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, str]) -> dict[str, str]:
+        from archiver import kinds
+
+        known = dict.fromkeys((*kinds.KINDS, *kinds.DOCUMENT_KINDS))
+        unknown = [k for k in value if k not in known]
+        if unknown:
+            raise _problem(
+                f"неизвестный вид документа {', '.join(unknown)}; известны: {', '.join(known)}",
+                key=unknown[0],
+            )
+        return {k: v.strip() for k, v in value.items()}
+
+    def file_index(self, kind: str, class_name: str) -> str:
+        """The printed file index of a kind for a class, or «» when the school set none."""
+        return self.nomenclature.get(kind, "").replace("{class}", class_name)
 
 
 # -- journal systems (archiver pull)

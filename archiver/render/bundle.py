@@ -98,6 +98,7 @@ class ClassRenderer:
             k: load_policy(k, folders.retention_policies) for k in (CLASS_JOURNAL, FINAL_MARKS)
         }
         self.names = ctx.Names(export)
+        self.doc_options = folders
         director = export.school.director
         self.common: dict[str, Any] = {
             "school": export.school,
@@ -138,9 +139,12 @@ class ClassRenderer:
         course = school_class.courses[index]
         data = ctx.course_pages(self.export, school_class, course)
         created = self.export.exported_at
+        heading = _class_heading(school_class)
+        if data["subject"] and str(data["subject"]).casefold() in heading.casefold():
+            data["subject"] = ""  # a club named after its subject: the name once
         data.update(
             start=first_sheet,
-            class_heading=_class_heading(school_class),
+            class_heading=heading,
             running_head=f"{self.export.school.short_name}. {self.export.academic_year.name}",
             doc_title=title,
             teacher_label="Учитель" if school_class.kind is ClassKind.CLASS else "Руководитель",
@@ -170,11 +174,12 @@ class ClassRenderer:
                     school_class,
                     first,
                     students=_class_list(school_class, export),
+                    home_class=school_class.kind is not ClassKind.CLASS,
                 ),
             )
         ]
         for i, course in enumerate(school_class.courses):
-            line = f"{self.names.subject(course.subject)} ({_teacher_short(self.names.staff(course.teacher))})"
+            line = f"{self.names.subject(course.subject)} ({ctx.surname_initials(self.names.staff(course.teacher))})"
             plan.append((line, functools.partial(self._course, school_class, i, title=doc_title)))
         plan.append(
             (
@@ -195,8 +200,8 @@ class ClassRenderer:
                         "final_marks.html",
                         school_class,
                         first,
-                        fm=ctx.final_marks(export, school_class),
                         copy=True,
+                        **self._statement_context(school_class),
                     ),
                 )
             )
@@ -243,7 +248,9 @@ class ClassRenderer:
                 class_teacher=self.names.staff(school_class.class_teacher),
                 source_system=self.export.source_system,
                 exported_at=f"{ru_date(exported.date())} {exported.strftime('%H:%M')} (UTC{offset[:3]}:{offset[3:]})",
-                retention=self.policies[CLASS_JOURNAL].describe(),
+                retention=self._retention(CLASS_JOURNAL),
+                file_index=self.doc_options.file_index(CLASS_JOURNAL, school_class.name),
+                dates=[ru_date(d) for d in ctx.lesson_dates(school_class) or ()],
                 contents=[*contents, ContentsItem("Лист-заверитель", 0, 0)],
                 total_sheets=total,
             )
@@ -256,6 +263,7 @@ class ClassRenderer:
             None,
             heading=title,
             sheets_phrase=sheets_phrase(total),
+            file_index=self.doc_options.file_index(CLASS_JOURNAL, school_class.name),
         )
         info = DocumentInfo(
             title=doc_title,
@@ -282,18 +290,30 @@ class ClassRenderer:
             "final_marks.html",
             school_class,
             1,
-            fm=ctx.final_marks(self.export, school_class),
             copy=False,
+            **self._statement_context(school_class),
         )
         info = DocumentInfo(
             title=f"Сводная ведомость итоговых отметок {ctx.class_title(school_class)}, {self.export.academic_year.name} учебный год",
             author=self.export.school.full_name,
-            subject=f"Срок хранения: {self.policies[FINAL_MARKS].describe()}",
+            subject=f"Срок хранения: {self._retention(FINAL_MARKS)}",
             created=self.export.exported_at,
             keywords=f"{FINAL_MARKS}; {school_class.id}; {self.export.academic_year.name}",
         )
         pdf = assemble([part], info, [self._attachment(school_class)], _signature_place(anchors))
         return pdf, page_count(part)
+
+    def _retention(self, kind: str) -> str:
+        policy = self.policies[kind]
+        return ctx.retention_phrase(policy.years, policy.legal_basis)
+
+    def _statement_context(self, school_class: SchoolClass) -> dict[str, Any]:
+        return {
+            "fm": ctx.final_marks(self.export, school_class),
+            "statement_date": ru_date(self.export.exported_at.date()),
+            "retention": self._retention(FINAL_MARKS),
+            "file_index": self.doc_options.file_index(FINAL_MARKS, school_class.name),
+        }
 
     def _attachment(self, school_class: SchoolClass) -> Attachment:
         data = json.dumps(class_slice(self.export, school_class.id), ensure_ascii=False, indent=1)
@@ -341,15 +361,11 @@ def _class_heading(school_class: SchoolClass) -> str:
     return school_class.name
 
 
-def _teacher_short(name: str) -> str:
-    parts = name.split()
-    if len(parts) < 2:
-        return name
-    return f"{parts[0]} {' '.join(p[0] + '.' for p in parts[1:])}"
-
-
 def _class_list(school_class: SchoolClass, export: JournalExport) -> list[dict[str, object]]:
     rows = ctx.student_rows(school_class)
-    for row, student in zip(rows, school_class.students, strict=True):
+    homes = ctx.home_classes(export)
+    for row in rows:
+        student = school_class.students_by_id[str(row["id"])]
         row["enrolled_in_year"] = student.enrolled > export.academic_year.start
+        row["home_class"] = homes.get(student.id, "")
     return rows

@@ -6,6 +6,7 @@ Everything here is pure: the same class gives the same structures. Templates
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -92,16 +93,82 @@ def ordered_students(school_class: SchoolClass) -> list[Student]:
     )
 
 
+_LEFT_VERB = re.compile(r"^\s*выбы(?:л|ла|ли|л\(а\))\b[\s:,]*", re.IGNORECASE)
+_ORDER = re.compile(r"[,;]?\s*(приказ\b.*)$", re.IGNORECASE)
+
+
+def leaving(student: Student) -> tuple[str, str]:
+    """A leaver's line and the order it rests on, for the statement's two columns.
+
+    ``left_reason`` «выбыл в МАОУ «СОШ № 3», приказ № 45» → («выбыл(а) 12.02.2026 в
+    МАОУ «СОШ № 3»», «приказ № 45»): the verb once, the order in the protocol column.
+    """
+    if not student.left:
+        return "", ""
+    reason = _LEFT_VERB.sub("", student.left_reason or "").strip()
+    order = ""
+    found = _ORDER.search(reason)
+    if found:
+        order = found[1].strip().rstrip(".")
+        reason = reason[: found.start()].strip().rstrip(",;")
+    line = left_phrase(student) + (f" {reason}" if reason else "")
+    return line, order
+
+
 def left_phrase(student: Student) -> str:
     """«выбыл(а) 12.02.2026», or nothing for a pupil who stayed."""
     return f"выбыл(а) {ru_date(student.left)}" if student.left else ""
 
 
+_KIND_WORDS = {
+    ClassKind.CLUB: re.compile(r"^\s*кружок\s+", re.IGNORECASE),
+    ClassKind.EXTRACURRICULAR: re.compile(
+        r"^\s*(?:группа\s+)?(?:внеурочной\s+деятельности\s+)?(?=«)", re.IGNORECASE
+    ),
+}
+
+
 def class_title(school_class: SchoolClass) -> str:
-    """How the class is named in a document title: «5 «А» класса», or the group's own name."""
+    """How the class is named in a document title: «5 «А» класса», or the group's own name.
+
+    A group's name without the kind the title already says: «Кружок «Умелые руки»» is
+    titled «… кружка «Умелые руки»», not «… кружка Кружок «Умелые руки»».
+    """
     if school_class.kind is ClassKind.CLASS:
         return f"{school_class.name} класса"
-    return f"«{school_class.name}»" if "«" not in school_class.name else school_class.name
+    pattern = _KIND_WORDS.get(school_class.kind)
+    name = pattern.sub("", school_class.name).strip() if pattern else school_class.name
+    name = name or school_class.name
+    return f"«{name}»" if "«" not in name else name
+
+
+def retention_phrase(years: int, legal_basis: str) -> str:
+    """«5 лет, ст. 695 Перечня»: the term and, when the policy names it, the list's item."""
+    from archiver.numbers import plural_form
+
+    text = f"{years} {plural_form(years, 'год', 'года', 'лет')}"
+    basis = legal_basis.strip()
+    if basis:
+        if "перечн" not in basis.casefold():
+            basis += " Перечня"
+        text += f", {basis}"
+    return text
+
+
+def lesson_dates(school_class: SchoolClass) -> tuple[date, date] | None:
+    """The first and the last lesson date of a class (крайние даты of its journal)."""
+    days = [lesson.date for course in school_class.courses for lesson in course.lessons]
+    return (min(days), max(days)) if days else None
+
+
+def home_classes(export: JournalExport) -> dict[str, str]:
+    """Student id → the name of the class (not club or group) the pupil belongs to."""
+    found: dict[str, str] = {}
+    for school_class in export.classes:
+        if school_class.kind is ClassKind.CLASS:
+            for student in school_class.students:
+                found.setdefault(student.id, school_class.name)
+    return found
 
 
 def assessment_periods(export: JournalExport, school_class: SchoolClass) -> list[Period]:
@@ -161,9 +228,10 @@ class Names:
 def student_rows(school_class: SchoolClass) -> list[dict[str, object]]:
     """The class list: number, full name, birth date, joining and leaving dates."""
     rows = []
-    for n, student in enumerate(school_class.students, start=1):
+    for n, student in enumerate(ordered_students(school_class), start=1):
         rows.append(
             {
+                "id": student.id,
                 "n": n,
                 "name": student.full_name,
                 "birth_date": ru_date(student.birth_date) if student.birth_date else "",
@@ -194,6 +262,23 @@ def balanced_chunks(items: Sequence[Any], most: int) -> list[Sequence[Any]]:
         out.append(items[start:end])
         start = end
     return out
+
+
+GRID_PAGE_MM = 150.0
+"""Height a grid may take and still be kept on one sheet (the sheet's text area is about 165 mm)."""
+
+
+def _grid_fits(rows: list[dict[str, object]]) -> bool:
+    """Whether a grid surely fits one landscape sheet: then it is never split between two.
+
+    An estimate from its rows (a 9 pt line is 4.2 mm, a name of 30 letters fills a line
+    of the name column); a grid that may not fit is allowed to run on.
+    """
+    height = 14.0  # caption and dates
+    for row in rows:
+        lines = -(-len(str(row["name"])) // 30) + (1 if row["status"] else 0)
+        height += 1.6 + 4.2 * lines
+    return height <= GRID_PAGE_MM
 
 
 def _lesson_note(lesson: Lesson, course: Course, names: Names, notes: list[str]) -> str:
@@ -287,6 +372,7 @@ def course_pages(
                     "exam_mark": finals_here and bool(exam_marks),
                     "part": part,
                     "parts": len(chunks),
+                    "fits": _grid_fits(rows),
                 }
             )
         out_periods.append(
@@ -352,15 +438,17 @@ def attendance_summary(export: JournalExport, school_class: SchoolClass) -> dict
             if entry.code in ILLNESS_CODES:
                 illness[key] += 1
     rows = []
-    for n, student in enumerate(school_class.students, start=1):
+    for n, student in enumerate(ordered_students(school_class), start=1):
         cells = [(missed.get((student.id, m), 0), illness.get((student.id, m), 0)) for m in months]
+        total, total_illness = sum(a for a, _ in cells), sum(b for _, b in cells)
         rows.append(
-            {
+            {  # no lesson missed is an empty cell, in the months and in the totals alike
                 "n": n,
                 "name": student.full_name,
+                "status": left_phrase(student),
                 "cells": [{"missed": a or "", "illness": b or ""} for a, b in cells],
-                "total": sum(a for a, _ in cells),
-                "total_illness": sum(b for _, b in cells),
+                "total": total or "",
+                "total_illness": total_illness or "",
             }
         )
     return {
@@ -387,6 +475,23 @@ A subject's columns are never split between tables."""
 PERIOD_ABBREVIATIONS = {"четверть": "четв.", "полугодие": "полуг.", "триместр": "трим."}
 
 
+_PERIOD_NAME = re.compile(r"^\s*(\S+)\s+(четверть|полугодие|триместр)\s*$", re.IGNORECASE)
+_PERIOD_GROUP = {"четверть": "четверти", "полугодие": "полугодия", "триместр": "триместры"}
+
+
+def period_numbers(periods: Sequence[Period]) -> tuple[list[str], str]:
+    """Column headings of the periods under one group heading: («1», «2», …), «четверти».
+
+    Narrow columns that never break a word; periods named otherwise keep their short
+    names and no group heading («»).
+    """
+    found = [_PERIOD_NAME.match(p.name) for p in periods]
+    words = {m[2].casefold() for m in found if m}
+    if periods and all(found) and len(words) == 1:
+        return [m[1] for m in found if m], _PERIOD_GROUP[words.pop()]
+    return [short_period(p.name) for p in periods], ""
+
+
 def short_period(name: str) -> str:
     """«1 четверть» → «1 четв.»: column headings narrow enough for the summary statement."""
     for word, short in PERIOD_ABBREVIATIONS.items():
@@ -409,14 +514,22 @@ def final_marks(export: JournalExport, school_class: SchoolClass) -> dict[str, o
         ym = {m.student: m.value for m in course.year_marks}
         em = {m.student: m.value for m in course.exam_marks}
         columns = [short_period(p.name) for p in shown_periods] + ["год"] + (["экз."] if em else [])
+        numbers, group = period_numbers(shown_periods)
         values = {}
-        for student in school_class.students:
+        for student in ordered_students(school_class):
             row = [pm.get((student.id, p.id), "") for p in shown_periods] + [ym.get(student.id, "")]
             if em:
                 row.append(em.get(student.id, ""))
             values[student.id] = row
         subjects.append(
-            {"name": names.subject(course.subject), "columns": columns, "values": values}
+            {
+                "name": names.subject(course.subject),
+                "columns": columns,
+                "periods": numbers,
+                "group": group,
+                "finals": ["год"] + (["экз."] if em else []),
+                "values": values,
+            }
         )
     chunks: list[list[dict[str, Any]]] = [[]]
     for subject in subjects:
@@ -428,22 +541,27 @@ def final_marks(export: JournalExport, school_class: SchoolClass) -> dict[str, o
     for chunk in chunks if subjects else []:
         tables.append(
             {
-                "subjects": [{"name": s["name"], "columns": s["columns"]} for s in chunk],
+                "subjects": [
+                    {k: s[k] for k in ("name", "columns", "periods", "group", "finals")}
+                    for s in chunk
+                ],
                 "rows": [
                     {
                         "n": n,
                         "name": student.full_name,
                         "marks": [v for s in chunk for v in s["values"][student.id]],
                     }
-                    for n, student in enumerate(school_class.students, start=1)
+                    for n, student in enumerate(ordered_students(school_class), start=1)
                 ],
             }
         )
     decisions = {p.student: p for p in school_class.promotion}
     students = []
-    for n, student in enumerate(school_class.students, start=1):
+    for n, student in enumerate(ordered_students(school_class), start=1):
         total, illness = missed_totals(school_class, student)
         decision = decisions.get(student.id)
+        left, order = leaving(student)
+        protocol = (decision.protocol or "") if decision else ""
         students.append(
             {
                 "n": n,
@@ -451,13 +569,8 @@ def final_marks(export: JournalExport, school_class: SchoolClass) -> dict[str, o
                 "missed": total,
                 "missed_illness": illness,
                 "decision": decision.decision if decision else "",
-                "protocol": (decision.protocol or "") if decision else "",
-                "left": (
-                    f"выбыл(а) {ru_date(student.left)}"
-                    + (f": {student.left_reason}" if student.left_reason else "")
-                    if student.left
-                    else ""
-                ),
+                "protocol": "; ".join(p for p in (protocol, order) if p),
+                "left": left,
             }
         )
     return {
