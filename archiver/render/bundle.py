@@ -340,7 +340,11 @@ class ClassRenderer:
             write_atomic(paths[FINAL_MARKS], pdf)
             written.append(
                 RenderedDocument(
-                    FINAL_MARKS, class_id, paths[FINAL_MARKS], sheets, sheets,
+                    FINAL_MARKS,
+                    class_id,
+                    paths[FINAL_MARKS],
+                    sheets,
+                    sheets,
                     (("Сводная ведомость итоговых отметок", 1, sheets),),
                 )
             )

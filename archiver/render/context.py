@@ -397,7 +397,11 @@ def course_pages(
     finals: list[dict[str, str]] = []
     if with_finals and not printed:  # no grid to carry them: a table of their own
         finals = [
-            {"name": s.full_name, "year": year_marks.get(s.id, ""), "exam": exam_marks.get(s.id, "")}
+            {
+                "name": s.full_name,
+                "year": year_marks.get(s.id, ""),
+                "exam": exam_marks.get(s.id, ""),
+            }
             for s in students
         ]
     return {
