@@ -323,8 +323,9 @@ def course_pages(
             periods, split_lessons_by_period(course.lessons, periods), strict=True
         )
         if lessons
-        or any(key[1] == period.id for key in period_marks)
-        and period.ended_by(export.exported_at)
+        or (
+            any(key[1] == period.id for key in period_marks) and period.ended_by(export.exported_at)
+        )
     ]
     out_periods = []
     for index, (period, lessons) in enumerate(printed):
