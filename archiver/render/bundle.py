@@ -184,10 +184,11 @@ class ClassRenderer:
         plan.append(
             (
                 "Сводные данные о посещаемости",
-                lambda first: self._html(
-                    "attendance.html",
+                lambda first: self._typst_section(
+                    "attendance.typ",
                     school_class,
                     first,
+                    doc_title,
                     summary=ctx.attendance_summary(export, school_class),
                 ),
             )
@@ -196,13 +197,7 @@ class ClassRenderer:
             plan.append(
                 (
                     "Сводная ведомость итоговых отметок (копия)",
-                    lambda first: self._html(
-                        "final_marks.html",
-                        school_class,
-                        first,
-                        copy=True,
-                        **self._statement_context(school_class),
-                    ),
+                    lambda first: self._statement(school_class, first, copy=True)[0],
                 )
             )
         return plan
@@ -286,13 +281,7 @@ class ClassRenderer:
 
     def render_final_marks(self, school_class: SchoolClass) -> tuple[bytes, int]:
         """The summary statement of final marks as PDF bytes, and its number of sheets."""
-        part, anchors = self._html_with_anchors(
-            "final_marks.html",
-            school_class,
-            1,
-            copy=False,
-            **self._statement_context(school_class),
-        )
+        part, anchors = self._statement(school_class, 1, copy=False)
         info = DocumentInfo(
             title=f"Сводная ведомость итоговых отметок {ctx.class_title(school_class)}, {self.export.academic_year.name} учебный год",
             author=self.export.school.full_name,
@@ -307,13 +296,56 @@ class ClassRenderer:
         policy = self.policies[kind]
         return ctx.retention_phrase(policy.years, policy.legal_basis)
 
-    def _statement_context(self, school_class: SchoolClass) -> dict[str, Any]:
-        return {
+    def _typst_section(
+        self,
+        template: str,
+        school_class: SchoolClass,
+        first_sheet: int,
+        doc_title: str,
+        **extra: Any,
+    ) -> bytes:
+        """A bundle section laid out by Typst from ``template`` (the common heading data and ``extra``)."""
+        created = self.export.exported_at
+        heading = _class_heading(school_class)
+        return self.engines.typst(
+            template,
+            {
+                "start": first_sheet,
+                "doc_title": doc_title,
+                "author": self.export.school.full_name,
+                "date": [created.year, created.month, created.day],
+                "running_head": f"{self.export.school.short_name}. {heading}, {self.export.academic_year.name}",
+                "class_heading": heading,
+                "year_name": self.export.academic_year.name,
+                **extra,
+            },
+        )
+
+    def _statement(
+        self, school_class: SchoolClass, first_sheet: int, *, copy: bool
+    ) -> tuple[bytes, dict[str, Anchor]]:
+        """The summary statement (Typst, ``final_marks.typ``), or its copy in the bundle."""
+        school = self.export.school
+        created = self.export.exported_at
+        heading = _class_heading(school_class)
+        data = {
             "fm": ctx.final_marks(self.export, school_class),
-            "statement_date": ru_date(self.export.exported_at.date()),
+            "copy": copy,
+            "start": first_sheet,
+            "doc_title": f"Сводная ведомость итоговых отметок {ctx.class_title(school_class)}, {self.export.academic_year.name} учебный год",
+            "author": school.full_name,
+            "date": [created.year, created.month, created.day],
+            "running_head": f"{school.short_name}. {heading}, {self.export.academic_year.name}",
+            "school_full": school.full_name,
+            "class_heading": heading,
+            "year_name": self.export.academic_year.name,
+            "statement_date": ru_date(created.date()),
             "retention": self._retention(FINAL_MARKS),
             "file_index": self.doc_options.file_index(FINAL_MARKS, school_class.name),
+            "director_position": school.director.position.capitalize(),
+            "director_short": ctx.short_name(school.director.name),
         }
+        return self.engines.typst_with_anchors("final_marks.typ", data)
 
     def _attachment(self, school_class: SchoolClass) -> Attachment:
         data = json.dumps(class_slice(self.export, school_class.id), ensure_ascii=False, indent=1)

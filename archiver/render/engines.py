@@ -36,6 +36,25 @@ class Anchor:
     box: tuple[float, float, float, float]
 
 
+MM = 72 / 25.4
+
+BOX_SIZES = {"signature-mark": (92 * MM, 32 * MM)}
+"""The size in points of the boxes Typst templates label (the signature mark's room)."""
+
+
+def _points(length: str) -> float:
+    """A Typst length as queried («70.87pt») in points."""
+    return float(length.removesuffix("pt"))
+
+
+def _page_height(pdf: bytes, index: int) -> float:
+    import io
+
+    from pypdf import PdfReader
+
+    return float(PdfReader(io.BytesIO(pdf)).pages[index].mediabox.height)
+
+
 class RenderError(ArchiverError):
     """A document could not be laid out."""
 
@@ -109,6 +128,31 @@ class Engines:
 
     def typst(self, template: str, data: dict[str, Any]) -> bytes:
         """Compile a Typst template with ``data`` (as JSON in ``sys.inputs.data``) to a PDF/A-3b part."""
+        return self.typst_with_anchors(template, data, ())[0]
+
+    def typst_with_anchors(
+        self, template: str, data: dict[str, Any], names: tuple[str, ...] = ("signature-mark",)
+    ) -> tuple[bytes, dict[str, Anchor]]:
+        """Compile a Typst template; also return where each labelled box of ``names`` landed.
+
+        The template marks a box with ``#context [#metadata(here().position()) <name>]``
+        as the box's first content; the box's size is the one of :data:`BOX_SIZES`.
+        """
+        pdf = self._compile_typst(template, data)
+        anchors: dict[str, Anchor] = {}
+        for name in names:
+            found = json.loads(self._typst.query(f"<{name}>", field="value"))
+            if not found:
+                continue
+            where = found[0]
+            page = int(where["page"]) - 1
+            width, height = BOX_SIZES.get(name, (0.0, 0.0))
+            x, y = _points(where["x"]), _points(where["y"])
+            page_height = _page_height(pdf, page)
+            anchors[name] = Anchor(page, (x, page_height - y - height, x + width, page_height - y))
+        return pdf, anchors
+
+    def _compile_typst(self, template: str, data: dict[str, Any]) -> bytes:
         import typst
 
         path = self.root / template
