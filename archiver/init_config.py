@@ -40,8 +40,8 @@ path = "{secondary}"        # например, внешний диск в др�
 # templates = "templates"
 # retention_policies = "retention_policies"
 # Индексы дел по номенклатуре дел школы (печатаются на титульном листе, в ведомости
-# и на листе-заверителе; {class} — название класса):
-# nomenclature = { class_journal = "02-15", final_marks = "02-16" }
+# и на листе-заверителе; {{class}} — название класса):
+# nomenclature = {{ class_journal = "02-15", final_marks = "02-16" }}
 
 # [renewal]
 # Когда продлевать архивные метки времени (archiver renew, docs/verify.md):
