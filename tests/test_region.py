@@ -1,0 +1,290 @@
+"""``archiver region``: five generated schools on a local cluster and on a real ``dask scheduler``.
+
+Everything runs as processes: the CLI, the scheduler, the workers. Outcomes are read
+back independently: the version folders of every record series in both local
+locations, the stored PDFs' signatures (pyHanko), the lock files, the files' times.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+from archiver.lock import Holder, read_holder
+from tests.fixtures.cli import COMMAND, CliResult, cli_env, run_cli
+from tests.fixtures.region import (
+    PASSPHRASE,
+    SCHOOLS,
+    complete_versions,
+    make_region,
+    school_id,
+    versions,
+)
+
+DASK = str(Path(sys.executable).parent / "dask")
+YEAR = "2025-2026"
+IDS = [school_id(n) for n in range(1, SCHOOLS + 1)]
+
+
+def region_cli(folder: Path, *args: str) -> CliResult:
+    return run_cli(
+        "region",
+        *args,
+        "--region",
+        str(folder / "region.toml"),
+        "--json",
+        cwd=folder,
+        env=PASSPHRASE,
+        timeout=900,
+    )
+
+
+def start_run(folder: Path, *args: str) -> subprocess.Popen[str]:
+    """``archiver region year-end --json`` in the background."""
+    return subprocess.Popen(
+        [*COMMAND, "region", "year-end", "--region", str(folder / "region.toml"), "--json", *args],
+        cwd=folder,
+        env=cli_env(PASSPHRASE),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(
+    condition: object, process: subprocess.Popen[str], what: str, limit: float = 600
+) -> None:
+    """Poll ``condition()`` until true; fail if ``process`` ends first or time runs out."""
+    assert callable(condition)
+    deadline = time.monotonic() + limit
+    while not condition():
+        if process.poll() is not None:
+            out, err = process.communicate()
+            pytest.fail(f"the run ended before {what}:\n{out}\n{err}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what} within {limit} s")
+        time.sleep(0.2)
+
+
+def lock_file(folder: Path, number: int) -> Path:
+    return folder / school_id(number) / "state" / "locks" / f"perm-{number}-{YEAR}.lock"
+
+
+ALL_SERIES = (
+    "_export/journal_export",
+    "c1a/class_journal",
+    "c5a/class_journal",
+    "c5a/final_marks",
+    "club1/class_journal",
+)
+CLUB_SERIES = ("_export/journal_export", "club1/class_journal")
+
+
+def assert_archived_once(folder: Path, series: tuple[str, ...]) -> None:
+    """Every school: each record series exactly one complete version, in both rooms."""
+    for number in range(1, SCHOOLS + 1):
+        school = folder / school_id(number)
+        expected = {f"perm-{number}/{YEAR}/{s}": ["v1"] for s in series}
+        for room in ("room-1", "room-2"):
+            assert versions(school / room) == expected, (school, room)
+            assert complete_versions(school / room) == expected, (school, room)
+
+
+def assert_signed(folder: Path, number: int) -> None:
+    """The stored club journal of a school carries its director's valid signature (pyHanko)."""
+    from asn1crypto import pem
+    from asn1crypto import x509 as asn1_x509
+
+    school = folder / school_id(number)
+    stored = next(
+        (school / "room-2").glob(f"perm-{number}/{YEAR}/club1/class_journal/v1/data/*.pdf")
+    )
+    ca_bytes = (school / "keys" / "demo-ca.pem").read_bytes()
+    _, _, der = pem.unarmor(ca_bytes)
+    context = ValidationContext(trust_roots=[asn1_x509.Certificate.load(der)], allow_fetching=False)
+    with stored.open("rb") as handle:
+        signature = PdfFileReader(handle).embedded_signatures[0]  # then the B-LTA timestamp
+        status = validate_pdf_signature(signature, context, skip_diff=True)
+    assert status.intact and status.valid
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under the schools' rooms and documents: size and modification time."""
+    found = {}
+    for path in sorted(folder.glob("school-*/room-*/**/*")) + sorted(
+        folder.glob("school-*/state/year-end/**/*.pdf")
+    ):
+        if path.is_file():
+            info = path.stat()
+            found[str(path.relative_to(folder))] = (info.st_size, info.st_mtime_ns)
+    return found
+
+
+def json_lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def test_region_on_a_local_cluster(tmp_path: Path, region_exports: Path) -> None:
+    make_region(tmp_path, region_exports, classes=None)  # every class: the whole year-end
+    first = start_run(tmp_path)
+    # the last school's lock is held from its validation until its store job ends
+    wait_for(lambda: read_holder(lock_file(tmp_path, SCHOOLS)), first, "the last school's lock")
+    holder = Holder.loads(lock_file(tmp_path, SCHOOLS).read_bytes())
+    assert holder.pid == first.pid and holder.lease_until is not None
+    second = region_cli(tmp_path, "year-end", "--school", school_id(SCHOOLS))
+    out, err = first.communicate(timeout=900)
+
+    assert second.returncode == 1, second.stdout + second.stderr
+    (refused,) = second.json()["schools"]
+    assert refused["state"] == "refused"
+    assert "уже выполняется" in refused["messages"][0]
+    assert f"{holder.who} (процесс {first.pid})" in refused["messages"][0]
+
+    assert first.returncode == 0, out + err
+    report = json.loads(out)
+    assert report["ok"] and [s["id"] for s in report["schools"]] == IDS
+    assert [s["name"] for s in report["schools"]] == [f"МБОУ «Школа № {n}»" for n in range(1, 6)]
+    assert all(s["state"] == "complete" and s["jobs"]["done"] == 6 for s in report["schools"])
+    events = json_lines(err)
+    assert {e["stage"] for e in events} == {"validate", "render", "sign", "store"}
+    assert {(e["stage"], e["school"]) for e in events if e["status"] == "done"} == {
+        (stage, sid) for stage in ("validate", "render", "sign", "store") for sid in IDS
+    }
+    assert not any(lock_file(tmp_path, n).exists() for n in range(1, SCHOOLS + 1))
+    assert_archived_once(tmp_path, ALL_SERIES)
+    assert_signed(tmp_path, 3)
+
+    status = region_cli(tmp_path, "status")
+    assert status.returncode == 0, status.stderr
+    schools = status.json()["schools"]
+    assert [(s["id"], s["name"], s["complete"], s["states"]) for s in schools] == [
+        (sid, f"МБОУ «Школа № {n}»", True, {"verified": 3}) for n, sid in enumerate(IDS, 1)
+    ]
+    deadline = datetime(2026, 6, 30, tzinfo=UTC).date()
+    assert schools[0]["days_left"] == (deadline - datetime.now(UTC).date()).days
+
+    # a rerun does nothing: every job's result is published already
+    before = snapshot(tmp_path)
+    again = region_cli(tmp_path, "year-end")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert all(s["jobs"] == {"done": 0, "skipped": 6, "failed": 0} for s in again.json()["schools"])
+    assert snapshot(tmp_path) == before
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(name="scheduler")
+def scheduler_fixture(tmp_path: Path) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
+    """A ``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1, each in its own session."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    logs = tmp_path / "engine-logs"
+    logs.mkdir()
+
+    def start(name: str, *args: str) -> subprocess.Popen[bytes]:
+        with (logs / f"{name}.log").open("wb") as log:
+            return subprocess.Popen(
+                [DASK, *args],
+                env=cli_env(PASSPHRASE),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    processes = [
+        start(
+            "scheduler", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"
+        )
+    ]
+    try:
+        for i in (1, 2):
+            processes.append(
+                start(
+                    f"worker-{i}",
+                    "worker",
+                    address,
+                    "--host",
+                    "127.0.0.1",
+                    "--nworkers",
+                    "1",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--name",
+                    f"worker-{i}",
+                    *(["--resources", "signer-school-4=1"] if i == 1 else []),
+                )
+            )
+        yield address, processes
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_region_on_a_scheduler_with_a_worker_killed(
+    tmp_path: Path,
+    region_exports: Path,
+    scheduler: tuple[str, list[subprocess.Popen[bytes]]],
+) -> None:
+    address, processes = scheduler
+    # school 4 signs only where its director's key is: worker-1, started with signer-school-4
+    make_region(tmp_path, region_exports, address=address, signer_host=(4,))
+    # a lock left by a run that was killed (its process is gone) is taken over
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    stale = Holder(
+        user="operator",
+        host=socket.gethostname(),
+        pid=int(dead.stdout),
+        since=datetime.now(UTC).isoformat(timespec="seconds"),
+        token="killed-run",
+        purpose="year-end",
+    )
+    lock_file(tmp_path, 2).parent.mkdir(parents=True)
+    lock_file(tmp_path, 2).write_bytes(stale.dumps())
+
+    run = start_run(tmp_path)
+    rendered = lambda: any(tmp_path.glob("school-*/state/region-jobs/*--render--*.json"))  # noqa: E731
+    wait_for(rendered, run, "the first rendered class")
+    assert run.poll() is None  # mid-run
+    os.killpg(processes[2].pid, signal.SIGKILL)  # worker-2 and its nanny: a node gone
+    out, err = run.communicate(timeout=900)
+
+    assert run.returncode == 0, out + err
+    report = json.loads(out)
+    assert report["engine"] == address
+    assert all(s["state"] == "complete" for s in report["schools"]), report
+    assert not lock_file(tmp_path, 2).exists()
+    assert_archived_once(tmp_path, CLUB_SERIES)
+    assert_signed(tmp_path, 4)
+    sign = json.loads(
+        next((tmp_path / "school-4/state/region-jobs").glob("*--sign--*.json")).read_text()
+    )
+    assert sign["host"] == socket.gethostname()
+
+    again = region_cli(tmp_path, "year-end")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert all(s["jobs"]["done"] == 0 for s in again.json()["schools"])
+    assert_archived_once(tmp_path, CLUB_SERIES)
