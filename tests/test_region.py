@@ -288,3 +288,46 @@ def test_region_on_a_scheduler_with_a_worker_killed(
     assert again.returncode == 0, again.stdout + again.stderr
     assert all(s["jobs"]["done"] == 0 for s in again.json()["schools"])
     assert_archived_once(tmp_path, CLUB_SERIES)
+
+
+def test_a_school_whose_director_signs_waits_and_the_others_go_on(
+    tmp_path: Path, region_exports: Path
+) -> None:
+    make_region(tmp_path, region_exports, numbers=(1, 2), workers=1)
+    config = tmp_path / "school-2" / "archiver.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('mode = "unattended"', 'mode = "director"'), encoding="utf-8")
+
+    first = region_cli(tmp_path, "year-end")
+    assert first.returncode == 3, first.stdout + first.stderr  # WAITING_FOR_SIGNATURE
+    one, two = first.json()["schools"]
+    assert one["state"] == "complete"
+    assert two["state"] == "waiting_for_signature"
+    assert "ждёт подписи директора" in two["messages"][0]
+    assert not any((tmp_path / "school-2" / "room-1").iterdir())  # nothing stored unsigned
+    status = region_cli(tmp_path, "status").json()["schools"]
+    # only the club was asked for: the school's two other classes stand not rendered
+    assert [s["states"] for s in status] == [
+        {"not_rendered": 2, "verified": 1},
+        {"not_rendered": 2, "waiting_for_signature": 1},
+    ]
+
+    # the director signs the school's documents, then the same command stores them
+    signed = run_cli(
+        "sign",
+        "state/year-end",
+        "--config",
+        "archiver.toml",
+        cwd=tmp_path / "school-2",
+        env=PASSPHRASE,
+        timeout=300,
+    )
+    assert signed.returncode == 0, signed.stdout + signed.stderr
+    again = region_cli(tmp_path, "year-end")
+    assert again.returncode == 0, again.stdout + again.stderr
+    one, two = again.json()["schools"]
+    assert one["jobs"]["done"] == 0 and two["state"] == "complete"
+    for room in ("room-1", "room-2"):
+        assert complete_versions(tmp_path / "school-2" / room) == {
+            f"perm-2/{YEAR}/{s}": ["v1"] for s in CLUB_SERIES
+        }

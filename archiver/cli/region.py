@@ -163,6 +163,8 @@ def _finish(report: RegionReport, as_json: bool) -> None:
         click.echo(report.to_text(), nl=False)
     if not report.ok:
         raise SystemExit(ExitCode.PROBLEMS_FOUND)
+    if report.waiting:
+        raise SystemExit(ExitCode.WAITING_FOR_SIGNATURE)
 
 
 @region.command("validate", cls=RuCommand)

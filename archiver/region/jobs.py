@@ -59,6 +59,7 @@ JOBS_FOLDER = "region-jobs"
 DONE = "done"
 SKIPPED = "skipped"
 FAILED = "failed"
+WAITING = "waiting_for_signature"
 
 Result = dict[str, Any]
 
@@ -333,17 +334,21 @@ def _no_secret() -> str:
     raise JobError("документы не подписаны до сохранения: подпись — отдельное задание")
 
 
-def store_job(entry: SchoolEntry, validated: Result, signed: Result) -> Result:
+def store_job(entry: SchoolEntry, validated: Result, inputs: list[Result]) -> Result:
     """Store both copies, verify them and write the year-end report: :func:`run_year_end`.
 
-    Everything is rendered and signed by now, so the one-machine run goes straight to
-    storing (each record once; an interrupted one is completed) and verifying.
+    ``inputs``: the sign job's result, or (the director signs: ``mode = "director"``) the
+    render jobs' results. Everything is rendered (and signed) by now, so the one-machine
+    run goes straight to storing (each record once; an interrupted one is completed) and
+    verifying, or, with documents waiting for the director, writes the director's batch
+    and stops: ``waiting_for_signature``, not published, so that the run after the
+    director's signature stores them.
     """
     from archiver.demo.keys import demo_timestamping
     from archiver.storage.open import open_locations
     from archiver.yearend import run_year_end
 
-    blocked = _blocked(entry, "store", [validated, signed])
+    blocked = _blocked(entry, "store", [validated, *inputs])
     if blocked is not None:
         return blocked
     settings = school_settings(entry)
@@ -383,7 +388,14 @@ def store_job(entry: SchoolEntry, validated: Result, signed: Result) -> Result:
             "level": outcome.level,
             "timings": {k: round(v, 2) for k, v in outcome.timings.items()},
         }
-        if not outcome.ok:
+        if outcome.waiting:
+            found["status"] = WAITING
+            found["message"] = (
+                f"школа {entry.id}: ждёт подписи директора (документов: {outcome.waiting}); "
+                "директор подписывает их командой «archiver sign --review», затем запустите "
+                "ту же команду снова"
+            )
+        elif not outcome.ok:
             found["status"] = FAILED
             found["message"] = f"школа {entry.id}: " + "; ".join(outcome.problems[:5])
         return found

@@ -27,6 +27,7 @@ from archiver.region.jobs import (
     DONE,
     FAILED,
     SKIPPED,
+    WAITING,
     render_job,
     school_settings,
     sign_job,
@@ -35,13 +36,13 @@ from archiver.region.jobs import (
     verify_job,
 )
 from archiver.region.model import Region, SchoolEntry
+from archiver.settings import MODE_DIRECTOR
 
 __all__ = ["RegionEvent", "RegionReport", "SchoolOutcome", "run_region", "year_lock_path"]
 
 STAGES = ("validate", "render", "sign", "store")
 COMPLETE = "complete"
 REFUSED = "refused"
-WAITING = "waiting_for_signature"
 VALID = "valid"
 VERIFIED = "verified"
 OUTCOME_TEXT = {
@@ -149,6 +150,11 @@ class RegionReport:
     @property
     def ok(self) -> bool:
         return all(s.ok for s in self.schools)
+
+    @property
+    def waiting(self) -> bool:
+        """Some school waits for its director's signature (and none failed)."""
+        return self.ok and any(s.state == WAITING for s in self.schools)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -288,10 +294,12 @@ def run_region(
             school.open_jobs -= 1
             result = _result_of(future, school.entry, stage, class_id)
             status = str(result.get("status", FAILED))
-            school.outcome.jobs[status if status in (DONE, SKIPPED) else FAILED] += 1
+            school.outcome.jobs[status if status in (DONE, SKIPPED, FAILED) else DONE] += 1
             message = result.get("message")
             if status == FAILED and not result.get("blocked"):
                 school.outcome.fail(str(message))
+            elif status == WAITING:
+                school.outcome.fail(str(message), WAITING)
             tracker.finished(stage, school_id, status, class_id, message)
             if stage == "validate":
                 _validated(school, result, action)
@@ -392,6 +400,13 @@ def _start_school(
     renders = [
         submit("render", entry.id, c, render_job, entry, validated, c, priority=1) for c in classes
     ]
+    signer = settings.signature.signer
+    if signer is not None and signer.mode == MODE_DIRECTOR:
+        # separation of duties: the director signs (archiver sign --review); the store job
+        # runs the one-machine year-end, which writes the director's batch and stops
+        tracker.expect("store", entry.id, 1)
+        submit("store", entry.id, None, store_job, entry, validated, renders, priority=2)
+        return
     if entry.signer_host and not engine.has_resource(entry.resource):
         school.outcome.fail(
             f"школа {entry.id}: ждёт подписи директора — ни один исполнитель не запущен с "
@@ -405,7 +420,7 @@ def _start_school(
     tracker.expect("store", entry.id, 1)
     pinned = {"resources": {entry.resource: 1}} if entry.signer_host else {}
     signed = submit("sign", entry.id, None, sign_job, entry, validated, renders, **pinned)
-    submit("store", entry.id, None, store_job, entry, validated, signed, priority=2)
+    submit("store", entry.id, None, store_job, entry, validated, [signed], priority=2)
 
 
 def _stored(school: _School, result: dict[str, Any]) -> None:
