@@ -25,6 +25,14 @@ from archiver.region.model import Region, SchoolEntry, load_region
 from archiver.region.run import STAGE_TEXT, STAGES, RegionEvent, RegionReport
 
 BAR = 24
+SHORT = {
+    "validate": "выгрузка",
+    "render": "вёрстка",
+    "sign": "подпись",
+    "store": "архив",
+    "verify": "проверка",
+}
+"""A stage in a school's line."""
 MAX_SCHOOL_LINES = 20
 """Schools drawn one line each on a terminal; the rest are summed up in one line."""
 
@@ -117,7 +125,7 @@ class RegionDisplay:
             lines.append(f"{STAGE_TEXT[stage]:<22} {self._bar(done, total)}")
         for school in self.ids[:MAX_SCHOOL_LINES]:
             parts = [
-                f"{STAGE_TEXT[s].split()[0]} {d}/{t}"
+                f"{SHORT[s]} {d}/{t}"
                 for s in self.stages
                 if (dt := self.schools.get(school, {}).get(s)) is not None
                 for d, t in [dt]
