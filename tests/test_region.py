@@ -24,6 +24,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from archiver.lock import Holder, read_holder
+from archiver.storage.base import CRASH_ENV
 from tests.fixtures.cli import COMMAND, CliResult, cli_env, run_cli
 from tests.fixtures.region import (
     PASSPHRASE,
@@ -191,65 +192,92 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(name="scheduler")
-def scheduler_fixture(tmp_path: Path) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
-    """A ``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1, each in its own session."""
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    logs = tmp_path / "engine-logs"
-    logs.mkdir()
+class Engine:
+    """A ``dask scheduler`` on a free 127.0.0.1 port; ``dask worker`` processes started on demand."""
 
-    def start(name: str, *args: str) -> subprocess.Popen[bytes]:
-        with (logs / f"{name}.log").open("wb") as log:
-            return subprocess.Popen(
+    def __init__(self, logs: Path) -> None:
+        self.logs = logs
+        self.address = f"tcp://127.0.0.1:{free_port()}"
+        self.processes: list[subprocess.Popen[bytes]] = []
+        port = self.address.rsplit(":", 1)[1]
+        self.start(
+            "scheduler", "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"
+        )
+
+    def start(
+        self, name: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """``dask ARGS`` in a session of its own (so that its children die with it at the end)."""
+        with (self.logs / f"{name}.log").open("wb") as log:
+            process = subprocess.Popen(
                 [DASK, *args],
-                env=cli_env(PASSPHRASE),
+                env=cli_env({**PASSPHRASE, **(env or {})}),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        self.processes.append(process)
+        return process
 
-    processes = [
-        start(
-            "scheduler", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"
+    def worker(
+        self, name: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """A ``dask worker`` named ``name``, returned once the scheduler has registered it."""
+        process = self.start(
+            name,
+            "worker",
+            self.address,
+            "--host",
+            "127.0.0.1",
+            "--nthreads",
+            "1",
+            "--no-dashboard",
+            "--name",
+            name,
+            *args,
+            env=env,
         )
-    ]
-    try:
-        for i in (1, 2):
-            processes.append(
-                start(
-                    f"worker-{i}",
-                    "worker",
-                    address,
-                    "--host",
-                    "127.0.0.1",
-                    "--nworkers",
-                    "1",
-                    "--nthreads",
-                    "1",
-                    "--no-dashboard",
-                    "--name",
-                    f"worker-{i}",
-                    *(["--resources", "signer-school-4=1"] if i == 1 else []),
-                )
-            )
-        yield address, processes
-    finally:
-        for process in processes:
+        log = self.logs / f"{name}.log"
+        deadline = time.monotonic() + 120
+        while "Registered to" not in log.read_text(errors="replace"):
+            assert process.poll() is None, log.read_text(errors="replace")
+            assert time.monotonic() < deadline, f"{name} did not register"
+            time.sleep(0.2)
+        return process
+
+    def stop(self) -> None:
+        for process in self.processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
 
-def test_region_on_a_scheduler_with_a_worker_killed(
-    tmp_path: Path,
-    region_exports: Path,
-    scheduler: tuple[str, list[subprocess.Popen[bytes]]],
+@pytest.fixture(name="engine")
+def engine_fixture(tmp_path: Path) -> Iterator[Engine]:
+    logs = tmp_path / "engine-logs"
+    logs.mkdir()
+    engine = Engine(logs)
+    try:
+        yield engine
+    finally:
+        engine.stop()
+
+
+def incomplete(folder: Path) -> list[Path]:
+    """Version folders without their marker (a record whose writing was interrupted)."""
+    return [
+        v
+        for v in folder.glob("school-*/room-*/*/*/*/*/v*")
+        if v.is_dir() and not (v / "bagit.txt").exists()
+    ]
+
+
+def test_region_on_a_scheduler_with_a_worker_killed_mid_store(
+    tmp_path: Path, region_exports: Path, engine: Engine
 ) -> None:
-    address, processes = scheduler
-    # school 4 signs only where its director's key is: worker-1, started with signer-school-4
-    make_region(tmp_path, region_exports, address=address, signer_host=(4,))
+    # school 5 signs only on a worker started where its director's key is (signer-school-5)
+    make_region(tmp_path, region_exports, address=engine.address, signer_host=(5,))
     # a lock left by a run that was killed (its process is gone) is taken over
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
@@ -264,30 +292,38 @@ def test_region_on_a_scheduler_with_a_worker_killed(
     )
     lock_file(tmp_path, 2).parent.mkdir(parents=True)
     lock_file(tmp_path, 2).write_bytes(stale.dumps())
+    # the first worker SIGKILLs itself in the middle of its first store (the storage's crash
+    # hook), and has no nanny to restart it: its job must be finished by another worker
+    doomed = engine.worker("worker-1", "--no-nanny", env={CRASH_ENV: "6"})
 
     run = start_run(tmp_path)
-    rendered = lambda: any(tmp_path.glob("school-*/state/region-jobs/*--render--*.json"))  # noqa: E731
-    wait_for(rendered, run, "the first rendered class")
-    assert run.poll() is None  # mid-run
-    os.killpg(processes[2].pid, signal.SIGKILL)  # worker-2 and its nanny: a node gone
+    wait_for(lambda: doomed.poll() is not None, run, "the first worker's death")
+    assert doomed.returncode == -signal.SIGKILL
+    assert incomplete(tmp_path), "the worker died before it started writing a record"
+    engine.worker("worker-2", "--nworkers", "1")
     out, err = run.communicate(timeout=900)
 
-    assert run.returncode == 0, out + err
+    # no worker holds school 5's signer: the school is rendered and waits, the others go on
+    assert run.returncode == 3, out + err
     report = json.loads(out)
-    assert report["engine"] == address
-    assert all(s["state"] == "complete" for s in report["schools"]), report
+    assert report["engine"] == engine.address
+    states = {s["id"]: s["state"] for s in report["schools"]}
+    assert states == {**dict.fromkeys(IDS[:4], "complete"), IDS[4]: "waiting_for_signature"}
+    assert "signer-school-5" in report["schools"][4]["messages"][0]
     assert not lock_file(tmp_path, 2).exists()
-    assert_archived_once(tmp_path, CLUB_SERIES)
-    assert_signed(tmp_path, 4)
-    sign = json.loads(
-        next((tmp_path / "school-4/state/region-jobs").glob("*--sign--*.json")).read_text()
-    )
-    assert sign["host"] == socket.gethostname()
+    assert not incomplete(tmp_path)  # the interrupted record was completed, not left
 
+    # the signer's worker joins: the same command signs school 5 there and stores it
+    engine.worker("worker-3", "--nworkers", "1", "--resources", "signer-school-5=1")
     again = region_cli(tmp_path, "year-end")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert all(s["jobs"]["done"] == 0 for s in again.json()["schools"])
+    jobs = [s["jobs"] for s in again.json()["schools"]]
+    assert jobs[:4] == [{"done": 0, "skipped": 4, "failed": 0}] * 4
+    assert jobs[4] == {"done": 2, "skipped": 2, "failed": 0}  # sign and store
     assert_archived_once(tmp_path, CLUB_SERIES)
+    assert_signed(tmp_path, 5)
+    sign = (tmp_path / "school-5/state/region-jobs").glob("*--sign--*.json")
+    assert json.loads(next(sign).read_text())["worker"] == "worker-3"
 
 
 def test_a_school_whose_director_signs_waits_and_the_others_go_on(

@@ -140,6 +140,16 @@ def _load_export(entry: SchoolEntry, sha: str | None = None) -> tuple[bytes, str
     return raw, name, report
 
 
+def _worker_name() -> str | None:
+    """The engine worker's name (``dask worker --name``), or ``None`` outside a worker."""
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().name)
+    except (ImportError, ValueError):
+        return None
+
+
 def _base(
     entry: SchoolEntry, kind: str, key: str, year: str | None, class_id: str | None
 ) -> Result:
@@ -150,6 +160,7 @@ def _base(
         "class_id": class_id,
         "kind": kind,
         "host": socket.gethostname(),
+        "worker": _worker_name(),
     }
 
 
