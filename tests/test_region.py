@@ -367,3 +367,51 @@ def test_a_school_whose_director_signs_waits_and_the_others_go_on(
         assert complete_versions(tmp_path / "school-2" / room) == {
             f"perm-2/{YEAR}/{s}": ["v1"] for s in CLUB_SERIES
         }
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[[school]]\nid = "a"\nconfig = "a.toml"\n',
+            "school[1].source: обязательный параметр не задан",
+        ),
+        (
+            'colour = 1\n[[school]]\nid = "a"\nconfig = "a.toml"\nsource = "e.json"\n',
+            "colour: неизвестный параметр",
+        ),
+        (
+            '[[school]]\nid = "a"\nconfig = "a.toml"\nsource = "e.json"\n'
+            '[[school]]\nid = "a"\nconfig = "a.toml"\nsource = "e.json"\n',
+            "код школы «a» указан дважды",
+        ),
+        ('[[school]]\nid = "a b"\nconfig = "a.toml"\nsource = "e.json"\n', 'код школы "a b"'),
+        (
+            '[[school]]\nid = "b"\nconfig = "none.toml"\nsource = "e.json"\n',
+            "school «b»: config: файл настроек школы",
+        ),
+        (
+            '[engine]\naddress = "8786"\n[[school]]\nid = "a"\nconfig = "a.toml"\nsource = "e.json"\n',
+            "engine: адрес планировщика вида tcp://узел:порт",
+        ),
+        ('name = "x"\n', "не указано ни одной школы"),
+    ],
+)
+def test_a_wrong_region_file_is_refused_naming_the_key(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    (tmp_path / "a.toml").write_text("", encoding="utf-8")
+    (tmp_path / "region.toml").write_text(text, encoding="utf-8")
+    result = run_cli("region", "status", "--region", "region.toml", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "region.toml" in result.stderr and message in result.stderr, result.stderr
+    assert not (tmp_path / "state").exists()
+
+
+def test_an_unknown_school_is_refused(tmp_path: Path, region_exports: Path) -> None:
+    make_region(tmp_path, region_exports, numbers=(1,))
+    result = run_cli(
+        "region", "year-end", "--region", "region.toml", "--school", "school-9", cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert "нет школ с кодом school-9; есть: school-1" in result.stderr

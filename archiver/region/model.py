@@ -154,17 +154,17 @@ def _problems(path: Path, error: ValidationError) -> list[str]:
             else:
                 keys.append(part)
         kind = str(item["type"])
-        if kind == "missing":
+        if kind in ("missing", "too_short") and keys == ["school"]:
+            message = "не указано ни одной школы (таблицы [[school]])"
+        elif kind == "missing":
             message = "обязательный параметр не задан"
         elif kind == "extra_forbidden":
             message = "неизвестный параметр"
         elif kind == "value_error":
             message = str(item.get("ctx", {}).get("error", item["msg"]))
-        elif kind == "too_short" and keys == ["school"]:
-            message = "не указано ни одной школы (таблицы [[school]])"
         else:
             message = f"недопустимое значение {shown(item.get('input'))}"
-        where = ".".join(k for k in keys if k) or "файл"
+        where = ".".join(k for k in keys if k) or "school"  # the region's own checks: schools
         lines.append(f"{path}: {where}: {message}")
     return lines
 
