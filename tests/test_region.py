@@ -159,7 +159,7 @@ def test_region_on_a_local_cluster(tmp_path: Path, region_exports: Path) -> None
     report = json.loads(out)
     assert report["ok"] and [s["id"] for s in report["schools"]] == IDS
     assert [s["name"] for s in report["schools"]] == [f"МБОУ «Школа № {n}»" for n in range(1, 6)]
-    assert all(s["state"] == "complete" and s["jobs"]["done"] == 6 for s in report["schools"])
+    assert all(s["state"] == "complete" and s["jobs"]["done"] == 8 for s in report["schools"])
     events = json_lines(err)
     assert {e["stage"] for e in events} == {"validate", "render", "sign", "store"}
     assert {(e["stage"], e["school"]) for e in events if e["status"] == "done"} == {
@@ -182,7 +182,7 @@ def test_region_on_a_local_cluster(tmp_path: Path, region_exports: Path) -> None
     before = snapshot(tmp_path)
     again = region_cli(tmp_path, "year-end")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert all(s["jobs"] == {"done": 0, "skipped": 6, "failed": 0} for s in again.json()["schools"])
+    assert all(s["jobs"] == {"done": 0, "skipped": 8, "failed": 0} for s in again.json()["schools"])
     assert snapshot(tmp_path) == before
 
 

@@ -10,7 +10,8 @@ The jobs call the stage functions :mod:`archiver.yearend` calls on one machine:
 
 * ``validate`` (per school): :func:`~archiver.sources.export_v1.read_export`;
 * ``render`` (per class): :func:`~archiver.render.batch.render_classes`;
-* ``sign`` (per school, where its signer is): :func:`~archiver.signing.sign.sign_files`;
+* ``sign`` (per class, where the school's signer is): :func:`~archiver.signing.sign.sign_files`
+  with the school's session kept open in the worker;
 * ``store`` (per school: both copies, then the verification and the year-end report):
   :func:`~archiver.yearend.run_year_end`, which finds everything rendered and signed and
   stores each record once (an interrupted record is completed, a stored one left alone).
@@ -24,13 +25,16 @@ storage or network error, a worker that died) raises, and the engine retries it.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 import json
 import os
 import socket
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -303,29 +307,65 @@ def _school_input(validated: Result) -> str:
     return hashlib.sha256(f"{validated['export_sha256']}|{classes}".encode()).hexdigest()
 
 
-def sign_job(entry: SchoolEntry, validated: Result, renders: list[Result]) -> Result:
-    """Sign the school's unsigned documents with its signer (on the worker that holds it)."""
-    from archiver.demo.keys import demo_timestamping
-    from archiver.signing.sign import is_signed, secret_env, sign_files, signing_session
+SESSIONS_KEPT = 4
+"""Signing sessions a worker keeps open (the schools it signed for last)."""
+_sessions: OrderedDict[tuple[str, float], tuple[ExitStack, Any]] = OrderedDict()
 
-    blocked = _blocked(entry, "sign", [validated, *renders])
+
+def _close_sessions() -> None:
+    while _sessions:
+        _, (stack, _) = _sessions.popitem(last=False)
+        stack.close()
+
+
+atexit.register(_close_sessions)
+
+
+def _signer(entry: SchoolEntry, settings: Settings, secret: str) -> Any:
+    """The school's loaded signer, opened once per worker process and kept for its next jobs.
+
+    Opening a session (loading the key, starting the demo timestamping service) costs
+    ~0.2 s; a school's classes are signed by separate jobs, so a worker keeps the last
+    :data:`SESSIONS_KEPT` schools' sessions open.
+    """
+    from archiver.demo.keys import demo_timestamping
+    from archiver.signing.sign import signing_session
+
+    key = (str(entry.config), entry.config.stat().st_mtime)
+    if key in _sessions:
+        _sessions.move_to_end(key)
+        return _sessions[key][1]
+    stack = ExitStack()
+    signature = settings.signature
+    signer = stack.enter_context(signing_session(signature, secret, demo_timestamping(signature)))
+    _sessions[key] = (stack, signer)
+    while len(_sessions) > SESSIONS_KEPT:
+        _, (old, _) = _sessions.popitem(last=False)
+        old.close()
+    return signer
+
+
+def sign_job(entry: SchoolEntry, validated: Result, rendered: Result) -> Result:
+    """Sign one class's unsigned documents with the school's signer (on the worker that holds it)."""
+    from archiver.signing.sign import is_signed, secret_env, sign_files
+
+    blocked = _blocked(entry, "sign", [validated, rendered])
     if blocked is not None:
         return blocked
     settings = school_settings(entry)
     working = settings.working_dir()
-    year = str(validated["year"])
-    key = job_key(entry.id, year, None, "sign", _school_input(validated))
+    year, class_id = str(validated["year"]), str(rendered["class_id"])
+    key = job_key(entry.id, year, class_id, "sign", str(validated["export_sha256"]))
     earlier = published(working, key)
     if earlier is not None:
         return {**earlier, "status": SKIPPED}
-    result = _base(entry, "sign", key, year, None)
+    result = _base(entry, "sign", key, year, class_id)
 
     def work() -> Result:
-        signature = settings.signature
-        paths = [Path(p) for r in renders for p in r["documents"]]
+        paths = [Path(p) for p in rendered["documents"]]
         unsigned = [p for p in paths if not is_signed(p.read_bytes())]
         if unsigned:
-            variable = secret_env(signature)
+            variable = secret_env(settings.signature)
             secret = os.environ.get(variable)
             if secret is None:
                 return {
@@ -333,8 +373,7 @@ def sign_job(entry: SchoolEntry, validated: Result, renders: list[Result]) -> Re
                     "message": f"школа {entry.id}: на исполнителе {socket.gethostname()} не задан "
                     f"пароль ключа подписи (переменная окружения {variable})",
                 }
-            with signing_session(signature, secret, demo_timestamping(signature)) as signer:
-                sign_files(signer, unsigned, workers=1)
+            sign_files(_signer(entry, settings, secret), unsigned, workers=1)
         return {"documents": len(paths), "signed_now": len(unsigned)}
 
     result = _run(result, work)
@@ -348,7 +387,7 @@ def _no_secret() -> str:
 def store_job(entry: SchoolEntry, validated: Result, inputs: list[Result]) -> Result:
     """Store both copies, verify them and write the year-end report: :func:`run_year_end`.
 
-    ``inputs``: the sign job's result, or (the director signs: ``mode = "director"``) the
+    ``inputs``: the sign jobs' results, or (the director signs: ``mode = "director"``) the
     render jobs' results. Everything is rendered (and signed) by now, so the one-machine
     run goes straight to storing (each record once; an interrupted one is completed) and
     verifying, or, with documents waiting for the director, writes the director's batch

@@ -4,9 +4,9 @@ The coordinator (this process) submits each school's ``validate`` job; when it c
 back it takes the school's year lock (the same lock file a one-machine
 ``archiver year-end`` takes, with a lease the coordinator keeps renewing, so a run on
 any computer that sees the working folder is refused while this one works) and
-submits the school's ``render`` jobs (one per class), its ``sign`` job (pinned to the
-worker holding ``signer-<school>`` when the school says ``signer_host``) and its
-``store`` job. Jobs of all schools interleave on the engine. A school whose job fails
+submits the school's ``render`` and ``sign`` jobs (one each per class; signing pinned
+to the worker holding ``signer-<school>`` when the school says ``signer_host``; none
+when the director signs) and its ``store`` job. Jobs of all schools interleave on the engine. A school whose job fails
 for good is reported with the reason, the others go on. Progress goes to a callback as
 :class:`RegionEvent` s; the outcome is a :class:`RegionReport`.
 """
@@ -405,7 +405,7 @@ def _start_school(
         # separation of duties: the director signs (archiver sign --review); the store job
         # runs the one-machine year-end, which writes the director's batch and stops
         tracker.expect("store", entry.id, 1)
-        submit("store", entry.id, None, store_job, entry, validated, renders, priority=2)
+        submit("store", entry.id, None, store_job, entry, validated, renders, priority=3)
         return
     if entry.signer_host and not engine.has_resource(entry.resource):
         school.outcome.fail(
@@ -416,11 +416,14 @@ def _start_school(
         )
         tracker.note("sign", entry.id, WAITING, school.outcome.messages[-1])
         return
-    tracker.expect("sign", entry.id, 1)
+    tracker.expect("sign", entry.id, len(classes))
     tracker.expect("store", entry.id, 1)
     pinned = {"resources": {entry.resource: 1}} if entry.signer_host else {}
-    signed = submit("sign", entry.id, None, sign_job, entry, validated, renders, **pinned)
-    submit("store", entry.id, None, store_job, entry, validated, [signed], priority=2)
+    signed = [
+        submit("sign", entry.id, c, sign_job, entry, validated, r, priority=2, **pinned)
+        for c, r in zip(classes, renders, strict=True)
+    ]
+    submit("store", entry.id, None, store_job, entry, validated, signed, priority=3)
 
 
 def _stored(school: _School, result: dict[str, Any]) -> None:
