@@ -118,30 +118,41 @@ def school_settings(entry: SchoolEntry) -> Settings:
     return _settings_at(str(entry.config), mtime)
 
 
-@functools.lru_cache(maxsize=4)
-def _export_of(source: str, sha: str) -> tuple[bytes, str, ValidationReport]:
-    from archiver.sources.export_v1 import read_export
+EXPORTS_KEPT = 4
+"""Parsed exports a worker keeps (the schools it worked for last)."""
+_exports: OrderedDict[tuple[str, str], tuple[bytes, str, ValidationReport]] = OrderedDict()
+
+
+def _read_source(entry: SchoolEntry) -> tuple[bytes, str]:
+    """The export's bytes and display name (a file's base name, or the URL)."""
     from archiver.sources.http import is_url, load_source
 
-    raw, name = load_source(source)
-    name = name if is_url(source) else Path(name).name
-    return raw, name, read_export(raw, name=name)
+    raw, name = load_source(entry.source)
+    return raw, name if is_url(entry.source) else Path(name).name
 
 
-def _load_export(entry: SchoolEntry, sha: str | None = None) -> tuple[bytes, str, ValidationReport]:
-    """The export's bytes, display name and validation; :class:`JobError` if it changed."""
-    from archiver.sources.http import load_source
+def _load_export(
+    entry: SchoolEntry, sha: str | None = None, read: tuple[bytes, str] | None = None
+) -> tuple[bytes, str, ValidationReport]:
+    """The export's bytes, display name and validation, read once per worker.
 
-    if sha is None:
-        raw, _ = load_source(entry.source)
-        sha = hashlib.sha256(raw).hexdigest()
-    raw, name, report = _export_of(entry.source, sha)
-    if hashlib.sha256(raw).hexdigest() != sha:  # cached under a stale hash: read again
-        _export_of.cache_clear()
-        raw, name, report = _export_of(entry.source, sha)
-    if hashlib.sha256(raw).hexdigest() != sha:
+    ``sha``: the hash the school's validation found; :class:`JobError` when the
+    export read now is another one (changed during the run). ``read``: the bytes
+    and name read already.
+    """
+    from archiver.sources.export_v1 import read_export
+
+    if sha is not None and (entry.source, sha) in _exports:
+        _exports.move_to_end((entry.source, sha))
+        return _exports[entry.source, sha]
+    raw, name = read or _read_source(entry)
+    found = hashlib.sha256(raw).hexdigest()
+    if sha is not None and found != sha:
         raise JobError(f"школа {entry.id}: выгрузка {entry.source} изменилась во время работы")
-    return raw, name, report
+    _exports[entry.source, found] = (raw, name, read_export(raw, name=name))
+    while len(_exports) > EXPORTS_KEPT:
+        _exports.popitem(last=False)
+    return _exports[entry.source, found]
 
 
 def _worker_name() -> str | None:
@@ -217,12 +228,13 @@ def validate_job(entry: SchoolEntry) -> Result:
 
     settings = school_settings(entry)
     working = settings.working_dir()
-    raw, name, report = _load_export(entry)
-    sha = hashlib.sha256(raw).hexdigest()
+    read = _read_source(entry)
+    sha = hashlib.sha256(read[0]).hexdigest()
     key = job_key(entry.id, None, None, "validate", sha)
     earlier = published(working, key)
     if earlier is not None and earlier.get("classes_asked") == entry.classes:
         return {**earlier, "status": SKIPPED}
+    _, name, report = _load_export(entry, sha, read)
     result = _base(entry, "validate", key, None, None)
     result.update(export_sha256=sha, source_name=name, classes_asked=entry.classes)
     export = report.export
