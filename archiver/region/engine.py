@@ -55,10 +55,23 @@ class Engine:
 
 
 def _dashboard(client: Client) -> str | None:
+    """The dashboard's address, when the scheduler serves one that works.
+
+    Without ``bokeh`` on the scheduler's machine the address answers only «Dask needs
+    bokeh»: then there is no dashboard to print.
+    """
+    import urllib.request
+
     info: dict[str, Any] = client.scheduler_info(n_workers=0)
     if "dashboard" not in (info.get("services") or {}):
-        return None  # the scheduler serves no dashboard (bokeh is not installed)
+        return None
     link: str = client.dashboard_link
+    try:
+        with urllib.request.urlopen(link, timeout=3) as answer:
+            if b"needs bokeh" in answer.read(2000):
+                return None
+    except OSError:
+        return None
     return link
 
 
