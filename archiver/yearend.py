@@ -17,6 +17,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -385,11 +386,15 @@ LOCKS = "locks"
 """Folder of the lock files in the working folder (one per school and year)."""
 
 
+def year_lock_path(working_dir: Path, school_id: str, year: str) -> Path:
+    """The lock file of a school's year (``year`` as :func:`~archiver.kinds.year_folder` writes it)."""
+    return working_dir / LOCKS / f"{safe_name(school_id)}-{year}.lock"
+
+
 def year_lock(working_dir: Path, export: JournalExport, zone: Any = None) -> RunLock:
     """The lock of the school's year: one year-end run at a time (:mod:`archiver.lock`)."""
-    name = f"{safe_name(export.school.id)}-{year_folder(export)}.lock"
     return RunLock(
-        working_dir / LOCKS / name,
+        year_lock_path(working_dir, export.school.id, year_folder(export)),
         purpose="year-end",
         what=f"Архивирование «{export.school.short_name}» за {export.academic_year.name} "
         "учебный год",
@@ -405,7 +410,7 @@ def _read_run(work_dir: Path) -> dict[str, Any]:
     return data
 
 
-def _prepare_work_dir(
+def prepare_work_dir(
     export: JournalExport,
     work_dir: Path,
     raw: bytes,
@@ -470,6 +475,7 @@ def run_year_end(
     progress: ProgressCallback | None = None,
     validate_seconds: float = 0.0,
     preflight: Callable[[bool], None] | None = None,
+    lock_held: bool = False,
 ) -> YearEndReport:
     """Run render → sign → store → verify for a validated export; return the report.
 
@@ -483,6 +489,8 @@ def run_year_end(
     classes whose documents for this data are in both copies («без изменений»), and refuses
     before any work what would need ``correction``. ``preflight(signing)`` runs the checks
     of ``archiver check`` before rendering (``signing``: something will be signed).
+    ``lock_held``: the caller holds the year lock already (a region's coordinator, whose
+    engine jobs call this): it is not taken again.
     """
     export = validation.export
     if not validation.ok or export is None:
@@ -494,14 +502,14 @@ def run_year_end(
         )
     ids = select_classes(export, class_ids)
     export_sha = hashlib.sha256(raw).hexdigest()
-    with year_lock(working_dir, export, zone):
+    with nullcontext() if lock_held else year_lock(working_dir, export, zone):
         holdings = year_holdings(locations, export.school.id, year_folder(export))
         plan = plan_classes(export, export_sha, ids, holdings)
         refuse_without_correction(plan, holdings, export_sha, correction)
         if preflight is not None:
             preflight(bool(plan.todo))
         work_dir = work_folder(working_dir, export)
-        _prepare_work_dir(export, work_dir, raw, export_sha, source, plan.todo)
+        prepare_work_dir(export, work_dir, raw, export_sha, source, plan.todo)
         report = YearEndReport(
             school=export.school.full_name,
             academic_year=export.academic_year.name,
