@@ -159,11 +159,12 @@ def test_region_on_a_local_cluster(tmp_path: Path, region_exports: Path) -> None
     report = json.loads(out)
     assert report["ok"] and [s["id"] for s in report["schools"]] == IDS
     assert [s["name"] for s in report["schools"]] == [f"МБОУ «Школа № {n}»" for n in range(1, 6)]
-    assert all(s["state"] == "complete" and s["jobs"]["done"] == 8 for s in report["schools"])
+    assert all(s["state"] == "complete" and s["jobs"]["done"] == 9 for s in report["schools"])
     events = json_lines(err)
-    assert {e["stage"] for e in events} == {"validate", "render", "sign", "store"}
+    stages = ("validate", "prepare", "render", "sign", "store")
+    assert {e["stage"] for e in events} == set(stages)
     assert {(e["stage"], e["school"]) for e in events if e["status"] == "done"} == {
-        (stage, sid) for stage in ("validate", "render", "sign", "store") for sid in IDS
+        (stage, sid) for stage in stages for sid in IDS
     }
     assert not any(lock_file(tmp_path, n).exists() for n in range(1, SCHOOLS + 1))
     assert_archived_once(tmp_path, ALL_SERIES)
@@ -178,11 +179,27 @@ def test_region_on_a_local_cluster(tmp_path: Path, region_exports: Path) -> None
     deadline = datetime(2026, 6, 30, tzinfo=UTC).date()
     assert schools[0]["days_left"] == (deadline - datetime.now(UTC).date()).days
 
+    # status comes from the archive: another computer with the school's settings and storage
+    # but an empty working folder sees the school's classes stored, and names the school
+    other = tmp_path / "other-computer"
+    other.mkdir()
+    school = tmp_path / school_id(1)
+    config = (school / "archiver.toml").read_text(encoding="utf-8")
+    for name in ("room-1", "room-2", "keys"):  # the paths of the school's folder
+        config = config.replace(f'"{name}', f'"{school}/{name}')
+    (other / "archiver.toml").write_text(config, encoding="utf-8")
+    elsewhere = run_cli("status", "--json", cwd=other, timeout=300)
+    assert elsewhere.returncode == 0, elsewhere.stdout + elsewhere.stderr
+    seen = elsewhere.json()
+    assert seen["school"]["id"] == "perm-1" and seen["school"]["name"] == "МБОУ «Школа № 1»"
+    assert {c["state"] for c in seen["classes"]} <= {"stored_both", "verified"}
+    assert not (other / "state" / "year-end").exists()
+
     # a rerun does nothing: every job's result is published already
     before = snapshot(tmp_path)
     again = region_cli(tmp_path, "year-end")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert all(s["jobs"] == {"done": 0, "skipped": 8, "failed": 0} for s in again.json()["schools"])
+    assert all(s["jobs"] == {"done": 0, "skipped": 9, "failed": 0} for s in again.json()["schools"])
     assert snapshot(tmp_path) == before
 
 
@@ -318,8 +335,8 @@ def test_region_on_a_scheduler_with_a_worker_killed_mid_store(
     again = region_cli(tmp_path, "year-end")
     assert again.returncode == 0, again.stdout + again.stderr
     jobs = [s["jobs"] for s in again.json()["schools"]]
-    assert jobs[:4] == [{"done": 0, "skipped": 4, "failed": 0}] * 4
-    assert jobs[4] == {"done": 2, "skipped": 2, "failed": 0}  # sign and store
+    assert jobs[:4] == [{"done": 0, "skipped": 5, "failed": 0}] * 4
+    assert jobs[4] == {"done": 2, "skipped": 3, "failed": 0}  # sign and store
     assert_archived_once(tmp_path, CLUB_SERIES)
     assert_signed(tmp_path, 5)
     sign = (tmp_path / "school-5/state/region-jobs").glob("*--sign--*.json")

@@ -27,6 +27,7 @@ from archiver.region.run import STAGE_TEXT, STAGES, RegionEvent, RegionReport
 BAR = 24
 SHORT = {
     "validate": "выгрузка",
+    "prepare": "план",
     "render": "вёрстка",
     "sign": "подпись",
     "store": "архив",

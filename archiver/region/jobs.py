@@ -9,6 +9,8 @@ parsed ones for the school's next jobs.
 The jobs call the stage functions :mod:`archiver.yearend` calls on one machine:
 
 * ``validate`` (per school): :func:`~archiver.sources.export_v1.read_export`;
+* ``prepare`` (per school, under its lock): the classes to do from what the archive holds,
+  and the run folder (:func:`~archiver.yearend.prepare_work_dir`);
 * ``render`` (per class): :func:`~archiver.render.batch.render_classes`;
 * ``sign`` (per class, where the school's signer is): :func:`~archiver.signing.sign.sign_files`
   with the school's session kept open in the worker;
@@ -33,12 +35,12 @@ import os
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from archiver.errors import ArchiverError, ExitCode
+from archiver.errors import ArchiverError, ExitCode, UsageError
 from archiver.files import write_atomic
 from archiver.kinds import safe_name, year_folder
 from archiver.region.model import SchoolEntry
@@ -49,6 +51,7 @@ __all__ = [
     "JOBS_FOLDER",
     "JobError",
     "job_key",
+    "prepare_job",
     "published",
     "render_job",
     "sign_job",
@@ -271,6 +274,47 @@ def validate_job(entry: SchoolEntry) -> Result:
     return _publish(working, result) if result["status"] == DONE else result
 
 
+def prepare_job(entry: SchoolEntry, validated: Result) -> Result:
+    """Plan the school's classes from its archive and prepare its run folder (under its lock).
+
+    The one-machine run's first steps (:func:`~archiver.archive.holdings.plan_classes`,
+    :func:`~archiver.yearend.prepare_work_dir`): the classes to do, those left alone
+    (their documents for this data are in both copies), and those whose archived
+    documents can be taken instead of new ones (then the school runs as one job).
+    """
+    from archiver.archive.holdings import plan_classes, refuse_without_correction, year_holdings
+    from archiver.storage.open import open_locations
+    from archiver.yearend import prepare_work_dir, work_folder
+
+    blocked = _blocked(entry, "prepare", [validated])
+    if blocked is not None:
+        return blocked
+    settings = school_settings(entry)
+    working = settings.working_dir()
+    sha, year = str(validated["export_sha256"]), str(validated["year"])
+    key = job_key(entry.id, year, None, "prepare", _school_input(validated))
+    earlier = published(working, key)
+    if earlier is not None:
+        return {**earlier, "status": SKIPPED}
+    result = _base(entry, "prepare", key, year, None)
+
+    def work() -> Result:
+        raw, name, report = _load_export(entry, sha)
+        export = report.export
+        assert export is not None  # validated
+        locations = open_locations(settings.require_storage())
+        holdings = year_holdings(locations, export.school.id, year)
+        ids = [c["id"] for c in validated["classes"]]
+        plan = plan_classes(export, sha, ids, holdings)
+        refuse_without_correction(plan, holdings, sha, None)
+        prepare_work_dir(export, work_folder(working, export), raw, sha, name, plan.todo)
+        adopted = sorted({c for c, _ in plan.adopt if c in plan.todo})
+        return {"todo": plan.todo, "unchanged": plan.unchanged, "adopted": adopted}
+
+    result = _run(result, work)
+    return _publish(working, result) if result["status"] == DONE else result
+
+
 def render_job(entry: SchoolEntry, validated: Result, class_id: str) -> Result:
     """Render one class's documents (unless they are there already)."""
     from archiver.render.batch import render_classes
@@ -392,8 +436,21 @@ def sign_job(entry: SchoolEntry, validated: Result, rendered: Result) -> Result:
     return _publish(working, result) if result["status"] == DONE else result
 
 
-def _no_secret() -> str:
-    raise JobError("документы не подписаны до сохранения: подпись — отдельное задание")
+def _secret_of(settings: Settings) -> Callable[[], str]:
+    """The signer's passphrase or PIN from this worker's environment (asked only when needed)."""
+    from archiver.signing.sign import secret_env
+
+    def secret() -> str:
+        variable = secret_env(settings.signature)
+        value = os.environ.get(variable)
+        if value is None:
+            raise UsageError(
+                f"на исполнителе {socket.gethostname()} не задан пароль ключа подписи "
+                f"(переменная окружения {variable})"
+            )
+        return value
+
+    return secret
 
 
 def store_job(entry: SchoolEntry, validated: Result, inputs: list[Result]) -> Result:
@@ -432,12 +489,13 @@ def store_job(entry: SchoolEntry, validated: Result, inputs: list[Result]) -> Re
             working_dir=working,
             signature=settings.signature,
             locations=open_locations(storage),
-            secret=_no_secret,
+            secret=_secret_of(settings),
             timestamping=demo_timestamping(settings.signature),
             class_ids=[c["id"] for c in validated["classes"]],
             zone=storage.timezone,
             doc_options=settings.documents,
             workers=1,
+            lock_held=True,  # by the coordinator, for the whole school
         )
         statuses = [r.status for r in outcome.records]
         states: dict[str, int] = {}

@@ -4,9 +4,10 @@ The coordinator (this process) submits each school's ``validate`` job; when it c
 back it takes the school's year lock (the same lock file a one-machine
 ``archiver year-end`` takes, with a lease the coordinator keeps renewing, so a run on
 any computer that sees the working folder is refused while this one works) and
-submits the school's ``render`` and ``sign`` jobs (one each per class; signing pinned
-to the worker holding ``signer-<school>`` when the school says ``signer_host``; none
-when the director signs) and its ``store`` job. Jobs of all schools interleave on the engine. A school whose job fails
+submits its ``prepare`` job (what the archive holds decides the classes to do), then
+its ``render`` and ``sign`` jobs (one each per class to do; signing pinned to the
+worker holding ``signer-<school>`` when the school says ``signer_host``; none when the
+director signs) and its ``store`` job. Jobs of all schools interleave on the engine. A school whose job fails
 for good is reported with the reason, the others go on. Progress goes to a callback as
 :class:`RegionEvent` s; the outcome is a :class:`RegionReport`.
 """
@@ -17,10 +18,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from archiver.kinds import safe_name
 from archiver.lock import LockBusy, RunLock
 from archiver.region.engine import Engine
 from archiver.region.jobs import (
@@ -28,6 +27,7 @@ from archiver.region.jobs import (
     FAILED,
     SKIPPED,
     WAITING,
+    prepare_job,
     render_job,
     school_settings,
     sign_job,
@@ -37,10 +37,11 @@ from archiver.region.jobs import (
 )
 from archiver.region.model import Region, SchoolEntry
 from archiver.settings import MODE_DIRECTOR
+from archiver.yearend import year_lock_path
 
-__all__ = ["RegionEvent", "RegionReport", "SchoolOutcome", "run_region", "year_lock_path"]
+__all__ = ["RegionEvent", "RegionReport", "SchoolOutcome", "run_region"]
 
-STAGES = ("validate", "render", "sign", "store")
+STAGES = ("validate", "prepare", "render", "sign", "store")
 COMPLETE = "complete"
 REFUSED = "refused"
 VALID = "valid"
@@ -54,11 +55,6 @@ OUTCOME_TEXT = {
     WAITING: "ждёт подписи директора",
     "pending": "не завершено",
 }
-
-
-def year_lock_path(working_dir: Path, export_school_id: str, year: str) -> Path:
-    """The lock file of a school's year (the one ``archiver year-end`` takes)."""
-    return working_dir / "locks" / f"{safe_name(export_school_id)}-{year}.lock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +241,7 @@ class _School:
     outcome: SchoolOutcome
     lock: RunLock | None = None
     open_jobs: int = 0
+    validated: dict[str, Any] = field(default_factory=dict)
 
     def release(self) -> None:
         if self.lock is not None:
@@ -304,7 +301,10 @@ def run_region(
             if stage == "validate":
                 _validated(school, result, action)
                 if action == "year-end" and status != FAILED:
-                    _start_school(school, result, region, engine, tracker, submit)
+                    school.validated = result
+                    _start_school(school, result, region, tracker, submit)
+            elif stage == "prepare" and status != FAILED:
+                _plan_school(school, school.validated, result, engine, tracker, submit)
             elif stage == "render":
                 school.outcome.pages += int(result.get("pages", 0))
             elif stage == "store":
@@ -351,6 +351,7 @@ def _result_of(future: Any, entry: SchoolEntry, stage: str, class_id: str | None
 
 STAGE_TEXT = {
     "validate": "проверка выгрузки",
+    "prepare": "подготовка",
     "render": "вёрстка",
     "sign": "подпись",
     "store": "сохранение и проверка",
@@ -371,11 +372,10 @@ def _start_school(
     school: _School,
     validated: dict[str, Any],
     region: Region,
-    engine: Engine,
     tracker: _Tracker,
     submit: Callable[..., Any],
 ) -> None:
-    """Take the school's year lock and submit its render, sign and store jobs."""
+    """Take the school's year lock and submit its ``prepare`` job."""
     entry = school.entry
     settings = school_settings(entry)
     storage = settings.require_storage()
@@ -395,35 +395,65 @@ def _start_school(
         tracker.note("validate", entry.id, REFUSED, str(exc))
         return
     school.lock = lock
-    classes = [c["id"] for c in validated["classes"]]
+    tracker.expect("prepare", entry.id, 1)
+    submit("prepare", entry.id, None, prepare_job, entry, validated, priority=1)
+
+
+def _plan_school(
+    school: _School,
+    validated: dict[str, Any],
+    planned: dict[str, Any],
+    engine: Engine,
+    tracker: _Tracker,
+    submit: Callable[..., Any],
+) -> None:
+    """Submit the school's render and sign jobs (per class to do) and its store job."""
+    entry = school.entry
+    settings = school_settings(entry)
+    signer = settings.signature.signer
+    director = signer is not None and signer.mode == MODE_DIRECTOR
+    pinned = {"resources": {entry.resource: 1}} if entry.signer_host else {}
+    no_signer = entry.signer_host and not director and not engine.has_resource(entry.resource)
+    if planned.get("adopted"):
+        # a class whose archived documents are taken instead of new ones: the school's
+        # year-end runs as one job, exactly as on one machine (rare: a run cut short)
+        if no_signer:
+            _waits_for_signer(school, tracker)
+            return
+        tracker.expect("store", entry.id, 1)
+        submit("store", entry.id, None, store_job, entry, validated, [planned], **pinned)
+        return
+    classes = list(planned.get("todo", []))
     tracker.expect("render", entry.id, len(classes))
     renders = [
         submit("render", entry.id, c, render_job, entry, validated, c, priority=1) for c in classes
     ]
-    signer = settings.signature.signer
-    if signer is not None and signer.mode == MODE_DIRECTOR:
+    if no_signer:  # rendered; signed once a worker with the school's signer is connected
+        _waits_for_signer(school, tracker)
+        return
+    tracker.expect("store", entry.id, 1)
+    if director:
         # separation of duties: the director signs (archiver sign --review); the store job
         # runs the one-machine year-end, which writes the director's batch and stops
-        tracker.expect("store", entry.id, 1)
         submit("store", entry.id, None, store_job, entry, validated, renders, priority=3)
         return
-    if entry.signer_host and not engine.has_resource(entry.resource):
-        school.outcome.fail(
-            f"школа {entry.id}: ждёт подписи директора — ни один исполнитель не запущен с "
-            f"ресурсом {entry.resource} (там, где ключ директора: dask worker АДРЕС "
-            f"--resources {entry.resource}=1); после подписи запустите ту же команду снова",
-            WAITING,
-        )
-        tracker.note("sign", entry.id, WAITING, school.outcome.messages[-1])
-        return
     tracker.expect("sign", entry.id, len(classes))
-    tracker.expect("store", entry.id, 1)
-    pinned = {"resources": {entry.resource: 1}} if entry.signer_host else {}
     signed = [
         submit("sign", entry.id, c, sign_job, entry, validated, r, priority=2, **pinned)
         for c, r in zip(classes, renders, strict=True)
     ]
-    submit("store", entry.id, None, store_job, entry, validated, signed, priority=3)
+    submit("store", entry.id, None, store_job, entry, validated, [planned, *signed], priority=3)
+
+
+def _waits_for_signer(school: _School, tracker: _Tracker) -> None:
+    entry = school.entry
+    school.outcome.fail(
+        f"школа {entry.id}: ждёт подписи директора — ни один исполнитель не запущен с "
+        f"ресурсом {entry.resource} (там, где ключ директора: dask worker АДРЕС "
+        f"--resources {entry.resource}=1); после подписи запустите ту же команду снова",
+        WAITING,
+    )
+    tracker.note("sign", entry.id, WAITING, school.outcome.messages[-1])
 
 
 def _stored(school: _School, result: dict[str, Any]) -> None:

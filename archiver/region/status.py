@@ -1,7 +1,8 @@
 """Status of a region: per school, how many classes stand in each state and the days left to 30 June.
 
 Read only, in this process (no engine): for each school, what ``archiver status``
-shows (:func:`archiver.status.year_status`), counted by state. Schools are looked at
+shows (:func:`archiver.status.year_status`: from the archive itself, so the same on any
+computer with the school's settings and storage), counted by state. Schools are looked at
 in a few threads, since most of the time goes into listing the storage locations.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 from archiver.errors import ArchiverError
 from archiver.region.model import SchoolEntry
 from archiver.settings import load_settings
-from archiver.status import run_folder, year_status
+from archiver.status import year_status
 from archiver.storage.open import open_locations
 from archiver.yearend import STATE_TEXT, VERIFIED
 
@@ -82,10 +83,8 @@ def school_status(
     found = SchoolStatus(entry.id)
     try:
         settings = load_settings(entry.config)
-        working = settings.working_dir(create=False)
-        work_dir = run_folder(working, year)
         locations = open_locations(settings.require_storage())
-        status = year_status(working, work_dir, locations, today)
+        status = year_status(settings.working_dir(create=False), locations, year, today)
     except ArchiverError as exc:
         found.problem = str(exc)
         return found
