@@ -385,6 +385,25 @@ def test_a_school_whose_director_signs_waits_and_the_others_go_on(
             f"perm-2/{YEAR}/{s}": ["v1"] for s in CLUB_SERIES
         }
 
+    # the region's archives checked on the engine: every record in both copies
+    checked = region_cli(tmp_path, "verify")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert [(s["state"], s["verify"]) for s in checked.json()["schools"]] == [
+        ("verified", {"records": 2, "counts": {"ok": 2}})
+    ] * 2
+    # a damaged copy is found and named
+    stored = next((tmp_path / "school-1" / "room-2").rglob("data/*.pdf"))
+    stored.chmod(0o644)
+    stored.write_bytes(stored.read_bytes()[:-10] + b"0123456789")
+    damaged = region_cli(tmp_path, "verify", "--school", school_id(1))
+    assert damaged.returncode == 1
+    (school,) = damaged.json()["schools"]
+    assert school["state"] == "failed" and "школа school-1" in school["messages"][0]
+    # and the exports, validated again: nothing to do (their results are published)
+    valid = region_cli(tmp_path, "validate")
+    assert valid.returncode == 0
+    assert [s["state"] for s in valid.json()["schools"]] == ["valid", "valid"]
+
 
 @pytest.mark.parametrize(
     ("text", "message"),

@@ -169,7 +169,8 @@ class RegionReport:
             title = f"{school.id} ({school.name})" if school.name else school.id
             done, skipped = school.jobs[DONE], school.jobs[SKIPPED]
             counts = f"заданий выполнено {done}, уже было сделано {skipped}"
-            extra = f", классов {school.classes}, страниц {school.pages}" if school.classes else ""
+            extra = f", классов {school.classes}" if school.classes else ""
+            extra += f", страниц {school.pages}" if school.pages else ""
             lines.append(
                 f"  {title}: {OUTCOME_TEXT.get(school.state, school.state)} ({counts}{extra})"
             )
