@@ -451,3 +451,20 @@ def test_an_unknown_school_is_refused(tmp_path: Path, region_exports: Path) -> N
     )
     assert result.returncode == 2
     assert "нет школ с кодом school-9; есть: school-1" in result.stderr
+
+
+def test_a_school_that_fails_for_good_is_named_and_the_others_go_on(
+    tmp_path: Path, region_exports: Path
+) -> None:
+    make_region(tmp_path, region_exports, numbers=(1, 2, 3), workers=1)
+    (tmp_path / "school-2" / "room-2").rmdir()  # its second storage location is gone
+    result = region_cli(tmp_path, "year-end")
+    assert result.returncode == 1, result.stdout + result.stderr
+    schools = result.json()["schools"]
+    assert [s["state"] for s in schools] == ["complete", "failed", "complete"]
+    (message,) = schools[1]["messages"]
+    assert message.startswith("школа school-2: проверка перед архивированием не пройдена")
+    assert "room-2" in message
+    assert versions(tmp_path / "school-2" / "room-1") == {}  # nothing of it stored
+    failed = [e for e in json_lines(result.stderr) if e["status"] == "failed"]
+    assert [(e["stage"], e["school"]) for e in failed] == [("prepare", "school-2")]

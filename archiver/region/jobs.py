@@ -275,14 +275,16 @@ def validate_job(entry: SchoolEntry) -> Result:
 
 
 def prepare_job(entry: SchoolEntry, validated: Result) -> Result:
-    """Plan the school's classes from its archive and prepare its run folder (under its lock).
+    """Plan the school's classes from its archive, check, and prepare its run folder (under its lock).
 
     The one-machine run's first steps (:func:`~archiver.archive.holdings.plan_classes`,
-    :func:`~archiver.yearend.prepare_work_dir`): the classes to do, those left alone
+    :func:`~archiver.check.run_checks` without the key, which its sign jobs use where it
+    is, :func:`~archiver.yearend.prepare_work_dir`): the classes to do, those left alone
     (their documents for this data are in both copies), and those whose archived
     documents can be taken instead of new ones (then the school runs as one job).
     """
     from archiver.archive.holdings import plan_classes, refuse_without_correction, year_holdings
+    from archiver.check import CheckFailed, run_checks
     from archiver.storage.open import open_locations
     from archiver.yearend import prepare_work_dir, work_folder
 
@@ -307,6 +309,10 @@ def prepare_job(entry: SchoolEntry, validated: Result) -> Result:
         ids = [c["id"] for c in validated["classes"]]
         plan = plan_classes(export, sha, ids, holdings)
         refuse_without_correction(plan, holdings, sha, None)
+        if plan.todo:  # archiver check: storage, templates (the key is checked where it is)
+            checks = run_checks(settings, locations, secret=None)
+            if checks.blocking:
+                return {"status": FAILED, "message": f"школа {entry.id}: {CheckFailed(checks)}"}
         prepare_work_dir(export, work_folder(working, export), raw, sha, name, plan.todo)
         adopted = sorted({c for c, _ in plan.adopt if c in plan.todo})
         return {"todo": plan.todo, "unchanged": plan.unchanged, "adopted": adopted}
