@@ -357,7 +357,7 @@ def test_a_school_whose_director_signs_waits_and_the_others_go_on(
     assert one["state"] == "complete"
     assert two["state"] == "waiting_for_signature"
     assert "ждёт подписи директора" in two["messages"][0]
-    assert not any((tmp_path / "school-2" / "room-1").iterdir())  # nothing stored unsigned
+    assert versions(tmp_path / "school-2" / "room-1") == {}  # nothing stored unsigned
     status = region_cli(tmp_path, "status").json()["schools"]
     # only the club was asked for: the school's two other classes stand not rendered
     assert [s["states"] for s in status] == [
