@@ -87,7 +87,9 @@ def lock_file(folder: Path, number: int) -> Path:
 
 ALL_SERIES = (
     "_export/journal_export",
+    "_inventory/inventory",  # the year's inventory of files, made once every class is there
     "c1a/class_journal",
+    "c1a/final_marks",  # the statement of the council's decisions (a class without marks)
     "c5a/class_journal",
     "c5a/final_marks",
     "club1/class_journal",
@@ -159,7 +161,7 @@ def test_region_on_a_local_cluster(tmp_path: Path, region_exports: Path) -> None
     report = json.loads(out)
     assert report["ok"] and [s["id"] for s in report["schools"]] == IDS
     assert [s["name"] for s in report["schools"]] == [f"МБОУ «Школа № {n}»" for n in range(1, 6)]
-    assert all(s["state"] == "complete" and s["jobs"]["done"] == 9 for s in report["schools"])
+    assert all(s["state"] == "complete" and s["jobs"]["done"] == 10 for s in report["schools"])
     events = json_lines(err)
     stages = ("validate", "prepare", "render", "sign", "store")
     assert {e["stage"] for e in events} == set(stages)
@@ -199,7 +201,9 @@ def test_region_on_a_local_cluster(tmp_path: Path, region_exports: Path) -> None
     before = snapshot(tmp_path)
     again = region_cli(tmp_path, "year-end")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert all(s["jobs"] == {"done": 0, "skipped": 9, "failed": 0} for s in again.json()["schools"])
+    assert all(
+        s["jobs"] == {"done": 0, "skipped": 10, "failed": 0} for s in again.json()["schools"]
+    )
     assert snapshot(tmp_path) == before
 
 
@@ -335,8 +339,8 @@ def test_region_on_a_scheduler_with_a_worker_killed_mid_store(
     again = region_cli(tmp_path, "year-end")
     assert again.returncode == 0, again.stdout + again.stderr
     jobs = [s["jobs"] for s in again.json()["schools"]]
-    assert jobs[:4] == [{"done": 0, "skipped": 5, "failed": 0}] * 4
-    assert jobs[4] == {"done": 2, "skipped": 3, "failed": 0}  # sign and store
+    assert jobs[:4] == [{"done": 0, "skipped": 6, "failed": 0}] * 4
+    assert jobs[4] == {"done": 3, "skipped": 3, "failed": 0}  # sign, inventory, store
     assert_archived_once(tmp_path, CLUB_SERIES)
     assert_signed(tmp_path, 5)
     sign = (tmp_path / "school-5/state/region-jobs").glob("*--sign--*.json")

@@ -14,6 +14,8 @@ The jobs call the stage functions :mod:`archiver.yearend` calls on one machine:
 * ``render`` (per class): :func:`~archiver.render.batch.render_classes`;
 * ``sign`` (per class, where the school's signer is): :func:`~archiver.signing.sign.sign_files`
   with the school's session kept open in the worker;
+* ``inventory`` (per school, where its signer is): the year's inventory of files once every
+  class is rendered (:func:`~archiver.render.inventory.ensure_inventory`), signed;
 * ``store`` (per school: both copies, then the verification and the year-end report):
   :func:`~archiver.yearend.run_year_end`, which finds everything rendered and signed and
   stores each record once (an interrupted record is completed, a stored one left alone).
@@ -50,6 +52,7 @@ from archiver.sources.report import ValidationReport
 __all__ = [
     "JOBS_FOLDER",
     "JobError",
+    "inventory_job",
     "job_key",
     "prepare_job",
     "published",
@@ -437,6 +440,52 @@ def sign_job(entry: SchoolEntry, validated: Result, rendered: Result) -> Result:
                 }
             sign_files(_signer(entry, settings, secret), unsigned, workers=1)
         return {"documents": len(paths), "signed_now": len(unsigned)}
+
+    result = _run(result, work)
+    return _publish(working, result) if result["status"] == DONE else result
+
+
+def inventory_job(entry: SchoolEntry, validated: Result, renders: list[Result]) -> Result:
+    """Make the year's inventory of files (опись дел) once every class's documents are there, and sign it.
+
+    :func:`~archiver.render.inventory.ensure_inventory`, as the one-machine run does after
+    rendering; signed here (where the school's signer is) so that the store job never
+    needs the key. Without every class's documents it is not made (``made: false``).
+    """
+    from archiver.render.inventory import ensure_inventory
+    from archiver.signing.sign import is_signed, secret_env, sign_files
+    from archiver.yearend import documents_root, work_folder
+
+    blocked = _blocked(entry, "inventory", [validated, *renders])
+    if blocked is not None:
+        return blocked
+    settings = school_settings(entry)
+    working = settings.working_dir()
+    year = str(validated["year"])
+    key = job_key(entry.id, year, None, "inventory", _school_input(validated))
+    earlier = published(working, key)
+    if earlier is not None:
+        return {**earlier, "status": SKIPPED}
+    result = _base(entry, "inventory", key, year, None)
+
+    def work() -> Result:
+        _, _, report = _load_export(entry, str(validated["export_sha256"]))
+        export = report.export
+        assert export is not None  # validated
+        out_dir = documents_root(work_folder(working, export))
+        path, pending = ensure_inventory(export, out_dir, settings.documents)
+        if path is None:
+            return {"made": False, "pending": pending}
+        if not is_signed(path.read_bytes()):
+            variable = secret_env(settings.signature)
+            secret = os.environ.get(variable)
+            if secret is None:
+                raise UsageError(
+                    f"на исполнителе {socket.gethostname()} не задан пароль ключа подписи "
+                    f"(переменная окружения {variable})"
+                )
+            sign_files(_signer(entry, settings, secret), [path], workers=1)
+        return {"made": True, "documents": [str(path)]}
 
     result = _run(result, work)
     return _publish(working, result) if result["status"] == DONE else result

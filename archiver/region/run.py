@@ -27,6 +27,7 @@ from archiver.region.jobs import (
     FAILED,
     SKIPPED,
     WAITING,
+    inventory_job,
     prepare_job,
     render_job,
     school_settings,
@@ -438,12 +439,24 @@ def _plan_school(
         # runs the one-machine year-end, which writes the director's batch and stops
         submit("store", entry.id, None, store_job, entry, validated, renders, priority=3)
         return
-    tracker.expect("sign", entry.id, len(classes))
+    tracker.expect("sign", entry.id, len(classes) + 1)
     signed = [
         submit("sign", entry.id, c, sign_job, entry, validated, r, priority=2, **pinned)
         for c, r in zip(classes, renders, strict=True)
     ]
-    submit("store", entry.id, None, store_job, entry, validated, [planned, *signed], priority=3)
+    inventory = submit(  # counted as a sign job: the school's own document
+        "sign",
+        entry.id,
+        "inventory",
+        inventory_job,
+        entry,
+        validated,
+        renders,
+        priority=2,
+        **pinned,
+    )
+    inputs = [planned, *signed, inventory]
+    submit("store", entry.id, None, store_job, entry, validated, inputs, priority=3)
 
 
 def _waits_for_signer(school: _School, tracker: _Tracker) -> None:
