@@ -47,7 +47,7 @@ from archiver.kinds import (
     safe_name,
     year_folder,
 )
-from archiver.lock import RunLock
+from archiver.lock import year_lock
 from archiver.model import JournalExport
 from archiver.parallel import cores
 from archiver.progress import ProgressCallback, StageProgress
@@ -382,24 +382,6 @@ def _requested(out_dir: Path, export: JournalExport, docs: list[DocumentStanding
 
 
 EXPORT_COPY = "export.json"
-LOCKS = "locks"
-"""Folder of the lock files in the working folder (one per school and year)."""
-
-
-def year_lock_path(working_dir: Path, school_id: str, year: str) -> Path:
-    """The lock file of a school's year (``year`` as :func:`~archiver.kinds.year_folder` writes it)."""
-    return working_dir / LOCKS / f"{safe_name(school_id)}-{year}.lock"
-
-
-def year_lock(working_dir: Path, export: JournalExport, zone: Any = None) -> RunLock:
-    """The lock of the school's year: one year-end run at a time (:mod:`archiver.lock`)."""
-    return RunLock(
-        year_lock_path(working_dir, export.school.id, year_folder(export)),
-        purpose="year-end",
-        what=f"Архивирование «{export.school.short_name}» за {export.academic_year.name} "
-        "учебный год",
-        zone=zone,
-    )
 
 
 def _read_run(work_dir: Path) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from archiver.lock import LockBusy, RunLock
+from archiver.lock import LockBusy, RunLock, year_lock_path
 from archiver.region.engine import Engine
 from archiver.region.jobs import (
     DONE,
@@ -38,7 +38,6 @@ from archiver.region.jobs import (
 )
 from archiver.region.model import Region, SchoolEntry
 from archiver.settings import MODE_DIRECTOR
-from archiver.yearend import year_lock_path
 
 __all__ = ["RegionEvent", "RegionReport", "SchoolOutcome", "run_region"]
 
