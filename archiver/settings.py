@@ -356,9 +356,11 @@ class DocumentsOptions(_Table):
     retention_policies: FilePath | None = None
     """Retention policies folder; ``None``: the built-in policies."""
     nomenclature: dict[str, str] = {}
-    """File indexes of the school's nomenclature of files by record kind («02-15»); printed
-    on the title sheet, the statement and the certification sheet («Лист-заверитель дела
-    № 02-15»). ``{class}`` in an index stands for the class's name."""
+    """File indexes (индекс дела) of the school's nomenclature of files by record kind,
+    e.g. ``{class_journal = "02-15", final_marks = "02-16"}``; ``{class}`` in an index
+    stands for the class's name. Printed on the title sheet, the statement and the
+    certification sheet («Лист-заверитель дела № 02-15») and in the inventory of files;
+    a kind not listed takes its retention policy's ``case_index`` (:meth:`file_index`)."""
 
     @field_validator("nomenclature")
     @classmethod
@@ -374,9 +376,10 @@ class DocumentsOptions(_Table):
             )
         return {k: v.strip() for k, v in value.items()}
 
-    def file_index(self, kind: str, class_name: str) -> str:
-        """The printed file index of a kind for a class, or «» when the school set none."""
-        return self.nomenclature.get(kind, "").replace("{class}", class_name)
+    def file_index(self, kind: str, class_name: str, fallback: str = "") -> str:
+        """The printed file index of a kind for a class: the school's nomenclature, else
+        ``fallback`` (the kind's retention policy's ``case_index``), else «»."""
+        return (self.nomenclature.get(kind) or fallback).replace("{class}", class_name)
 
 
 # -- journal systems (archiver pull)

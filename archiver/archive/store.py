@@ -28,10 +28,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any
 
 from archiver import __version__
 from archiver.archive.record import (
@@ -48,16 +47,19 @@ from archiver.archive.record import (
     record_id,
     record_prefix,
 )
+from archiver.archive.results import COMPLETED, STORED, UNCHANGED, CopyResult, RecordResult
 from archiver.errors import ArchiverError, ExitCode, InputError, UsageError
 from archiver.kinds import (
     CLASS_JOURNAL,
     DOCUMENT_KINDS,
     FINAL_MARKS,
+    INVENTORY,
     JOURNAL_EXPORT,
+    keeps_statement,
     safe_name,
     year_folder,
 )
-from archiver.model import JournalExport
+from archiver.model import JournalExport, SchoolClass
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.retention import RetentionPolicy, load_policy, retain_until
 from archiver.signing.signer_of import SignerInfo, signer_of
@@ -70,14 +72,7 @@ from archiver.storage.base import (
     require_two_locations,
 )
 
-STORED = "stored"
-"""A new record, written to every location."""
-UNCHANGED = "unchanged"
-"""The same document was already stored in every location: nothing was written."""
-COMPLETED = "completed"
-"""An earlier, interrupted run had started this record; this run finished it."""
-
-DOCUMENT_PATTERNS = ("*-class-journal.pdf", "*-final-marks.pdf")
+DOCUMENT_PATTERNS = ("*-class-journal.pdf", "*-final-marks.pdf", "*-inventory.pdf")
 _VERSION = re.compile(r"^v(\d+)/(.+)$")
 
 
@@ -85,63 +80,6 @@ class RecordConflict(ArchiverError):
     """A different document is already archived for the same class, year and kind."""
 
     exit_code = ExitCode.BAD_INPUT
-
-
-@dataclass(frozen=True, slots=True)
-class CopyResult:
-    """One location's copy of a record."""
-
-    location: str
-    url: str
-    status: str
-    """``written`` (this run wrote it), ``completed`` (finished a partial copy) or ``present``."""
-    version_ids: dict[str, str] = field(default_factory=dict)
-    """S3 version id of every file of the record, by path inside the record."""
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        return {
-            "location": self.location,
-            "url": self.url,
-            "status": self.status,
-            "version_ids": self.version_ids,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class RecordResult:
-    """The outcome for one record."""
-
-    record_id: str
-    kind: str
-    class_id: str | None
-    class_name: str | None
-    version: int
-    status: str
-    source: str
-    file_name: str
-    sha256: str
-    retain_until: str
-    lock_mode: str
-    correction: str | None
-    copies: tuple[CopyResult, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready data (for ``archiver store --json``)."""
-        return {
-            "record_id": self.record_id,
-            "kind": self.kind,
-            "class_id": self.class_id,
-            "version": self.version,
-            "status": self.status,
-            "source": self.source,
-            "file_name": self.file_name,
-            "sha256": self.sha256,
-            "retain_until": self.retain_until,
-            "lock_mode": self.lock_mode,
-            "correction": self.correction,
-            "copies": [copy.to_json() for copy in self.copies],
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +100,8 @@ class _Candidate:
     def describe(self) -> str:
         if self.kind == JOURNAL_EXPORT:
             return f"выгрузка журнала {self.source}"
+        if self.kind == INVENTORY:
+            return f"опись дел ({self.source})"
         what = "журнал" if self.kind == CLASS_JOURNAL else "сводная ведомость"
         return f"{what} {self.class_name} ({self.source})"
 
@@ -238,42 +178,32 @@ def _prepare_documents(export: JournalExport, documents: Sequence[Path]) -> list
                 f"{path}: документ за {identity.academic_year} учебный год, а выгрузка — за {year}"
             )
             continue
-        school_class = export.classes_by_id.get(identity.class_id)
-        if school_class is None:
-            problems.append(f"{path}: в выгрузке нет класса «{identity.class_id}»")
-            continue
-        if identity.kind == FINAL_MARKS and not school_class.marks_recorded:
+        owner: SchoolClass | None = None  # the inventory is the school's year, not a class's
+        if identity.kind == INVENTORY and identity.class_id != export.school.id:
             problems.append(
-                f"{path}: сводная ведомость для «{school_class.name}», где отметки не ставятся"
+                f"{path}: опись дел школы «{identity.class_id}», а выгрузка — "
+                f"школы «{export.school.id}»"
             )
             continue
-        try:
-            signer = signer_of(payload, str(path))
-        except InputError as exc:
-            problems.append(str(exc))
+        if identity.kind != INVENTORY:
+            owner = export.classes_by_id.get(identity.class_id)
+            if owner is None:
+                problems.append(f"{path}: в выгрузке нет класса «{identity.class_id}»")
+                continue
+            if identity.kind == FINAL_MARKS and not keeps_statement(owner):
+                problems.append(
+                    f"{path}: сводная ведомость для «{owner.name}»: кружки и группы внеурочной "
+                    "деятельности никого не переводят, сводная ведомость для них не составляется"
+                )
+                continue
+        candidate = _signed_candidate(path, payload, identity.kind, owner, problems)
+        if candidate is None:
             continue
-        if signer is None:
-            problems.append(
-                f"{path}: документ не подписан электронной подписью; в архив принимаются "
-                "только подписанные документы (подпишите их командой «archiver sign»)"
-            )
-            continue
-        candidate = _Candidate(
-            kind=identity.kind,
-            class_id=school_class.id,
-            class_name=school_class.name,
-            source=str(path),
-            file_name=safe_name(path.name),
-            payload=payload,
-            sha256=hashlib.sha256(payload).hexdigest(),
-            signer=signer,
-            detached=detached_signature(path),
-        )
-        slot = (identity.kind, school_class.id)
+        slot = (identity.kind, owner.id if owner else "")
         previous = by_slot.get(slot)
         if previous is not None and previous.sha256 != candidate.sha256:
             problems.append(
-                f"{path}: это тот же документ класса «{school_class.id}», что и "
+                f"{path}: это тот же документ «{owner.id if owner else export.school.id}», что и "
                 f"{previous.source}, но с другим содержимым; укажите один из них"
             )
         elif previous is None:
@@ -285,7 +215,38 @@ def _prepare_documents(export: JournalExport, documents: Sequence[Path]) -> list
         )
     order = {kind: i for i, kind in enumerate(DOCUMENT_KINDS)}
     class_order = {c.id: i for i, c in enumerate(export.classes)}
-    return sorted(by_slot.values(), key=lambda c: (class_order[c.class_id or ""], order[c.kind]))
+    return sorted(  # the inventory (no class) after the classes' documents
+        by_slot.values(),
+        key=lambda c: (class_order.get(c.class_id or "", len(class_order)), order.get(c.kind, 0)),
+    )
+
+
+def _signed_candidate(
+    path: Path, payload: bytes, kind: str, owner: SchoolClass | None, problems: list[str]
+) -> _Candidate | None:
+    """The document as a candidate if it is signed (else its problem is noted)."""
+    try:
+        signer = signer_of(payload, str(path))
+    except InputError as exc:
+        problems.append(str(exc))
+        return None
+    if signer is None:
+        problems.append(
+            f"{path}: документ не подписан электронной подписью; в архив принимаются "
+            "только подписанные документы (подпишите их командой «archiver sign»)"
+        )
+        return None
+    return _Candidate(
+        kind=kind,
+        class_id=owner.id if owner else None,
+        class_name=owner.name if owner else None,
+        source=str(path),
+        file_name=safe_name(path.name),
+        payload=payload,
+        sha256=hashlib.sha256(payload).hexdigest(),
+        signer=signer,
+        detached=detached_signature(path),
+    )
 
 
 def _scan(location: Storage, series: str) -> dict[int, _VersionState]:
@@ -347,7 +308,11 @@ class _Store:
 
     def policy(self, kind: str) -> RetentionPolicy:
         if kind not in self.policies:
-            self.policies[kind] = load_policy(kind, self.policies_folder)
+            policy = load_policy(kind, self.policies_folder)
+            if kind == INVENTORY:  # kept as long as the longest-kept file it lists
+                longest = max(self.policy(k).years for k in DOCUMENT_KINDS)
+                policy = replace(policy, years=max(policy.years, longest))
+            self.policies[kind] = policy
         return self.policies[kind]
 
     def series(self, candidate: _Candidate) -> str:

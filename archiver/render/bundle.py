@@ -19,7 +19,13 @@ from typing import Any
 from pypdf import PdfReader
 
 from archiver.files import write_atomic
-from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, document_paths, export_attachment_name
+from archiver.kinds import (
+    CLASS_JOURNAL,
+    FINAL_MARKS,
+    document_paths,
+    export_attachment_name,
+    keeps_statement,
+)
 from archiver.model import ClassKind, JournalExport, SchoolClass
 from archiver.numbers import sheets_phrase
 from archiver.render import context as ctx
@@ -34,6 +40,7 @@ from archiver.render.pdf import (
 from archiver.retention import RetentionPolicy, load_policy
 from archiver.settings import DocumentsOptions
 from archiver.sources.export_v1 import class_slice
+from archiver.sources.statement_v1 import statement_attachment_name, statement_bytes
 from archiver.wording import ru_date
 
 
@@ -193,6 +200,19 @@ class ClassRenderer:
                 ),
             )
         )
+        if keeps_statement(school_class) and not school_class.marks_recorded:
+            plan.append(
+                (
+                    f"{DECISIONS_TITLE} (копия)",
+                    lambda first: self._html(
+                        "decisions.html",
+                        school_class,
+                        first,
+                        **self._decisions_context(school_class),
+                        copy=True,
+                    ),
+                )
+            )
         if school_class.marks_recorded:
             plan.append(
                 (
@@ -244,7 +264,7 @@ class ClassRenderer:
                 source_system=self.export.source_system,
                 exported_at=f"{ru_date(exported.date())} {exported.strftime('%H:%M')} (UTC{offset[:3]}:{offset[3:]})",
                 retention=self._retention(CLASS_JOURNAL),
-                file_index=self.doc_options.file_index(CLASS_JOURNAL, school_class.name),
+                file_index=self.file_index(CLASS_JOURNAL, school_class),
                 dates=[ru_date(d) for d in ctx.lesson_dates(school_class) or ()],
                 contents=[*contents, ContentsItem("Лист-заверитель", 0, 0)],
                 total_sheets=total,
@@ -258,7 +278,7 @@ class ClassRenderer:
             None,
             heading=title,
             sheets_phrase=sheets_phrase(total),
-            file_index=self.doc_options.file_index(CLASS_JOURNAL, school_class.name),
+            file_index=self.file_index(CLASS_JOURNAL, school_class),
         )
         info = DocumentInfo(
             title=doc_title,
@@ -289,8 +309,19 @@ class ClassRenderer:
             created=self.export.exported_at,
             keywords=f"{FINAL_MARKS}; {school_class.id}; {self.export.academic_year.name}",
         )
-        pdf = assemble([part], info, [self._attachment(school_class)], _signature_place(anchors))
+        pdf = assemble(
+            [part], info, [self._statement_attachment(school_class)], _signature_place(anchors)
+        )
         return pdf, page_count(part)
+
+    def file_index(self, kind: str, school_class: SchoolClass) -> str:
+        """The file index printed for a class's document of ``kind`` (the nomenclature, else
+        the policy's ``case_index``; «» when neither is set)."""
+        return self.doc_options.file_index(kind, school_class.name, self.policies[kind].case_index)
+
+    def retention(self, kind: str) -> str:
+        """«5 лет, ст. 695 Перечня»: the kind's term with its legal basis when set."""
+        return self._retention(kind)
 
     def _retention(self, kind: str) -> str:
         policy = self.policies[kind]
@@ -341,11 +372,59 @@ class ClassRenderer:
             "year_name": self.export.academic_year.name,
             "statement_date": ru_date(created.date()),
             "retention": self._retention(FINAL_MARKS),
-            "file_index": self.doc_options.file_index(FINAL_MARKS, school_class.name),
+            "file_index": self.file_index(FINAL_MARKS, school_class),
             "director_position": school.director.position.capitalize(),
             "director_short": ctx.short_name(school.director.name),
         }
         return self.engines.typst_with_anchors("final_marks.typ", data)
+
+    def _decisions_context(self, school_class: SchoolClass) -> dict[str, Any]:
+        exported = self.export.exported_at
+        return {
+            "fm": ctx.final_marks(self.export, school_class),
+            "title": DECISIONS_TITLE,
+            "retention": self._retention(FINAL_MARKS),
+            "document_date": ru_date(exported.date()),
+            "file_index": self.file_index(FINAL_MARKS, school_class),
+        }
+
+    def render_decisions(self, school_class: SchoolClass) -> tuple[bytes, int]:
+        """The summary statement of the council's decisions (a class without marks), and its sheets."""
+        part, anchors = self._html_with_anchors(
+            "decisions.html",
+            school_class,
+            1,
+            **self._decisions_context(school_class),
+            copy=False,
+        )
+        info = DocumentInfo(
+            title=f"{DECISIONS_TITLE} {ctx.class_title(school_class)}, {self.export.academic_year.name} учебный год",
+            author=self.export.school.full_name,
+            subject=f"Отметки не выставляются. Срок хранения: {self._retention(FINAL_MARKS)}",
+            created=self.export.exported_at,
+            keywords=f"{FINAL_MARKS}; {school_class.id}; {self.export.academic_year.name}",
+        )
+        pdf = assemble(
+            [part], info, [self._statement_attachment(school_class)], _signature_place(anchors)
+        )
+        return pdf, page_count(part)
+
+    def render_statement(self, school_class: SchoolClass) -> tuple[bytes, int]:
+        """The class's 25-year summary statement: of final marks, or of decisions without marks."""
+        if school_class.marks_recorded:
+            return self.render_final_marks(school_class)
+        return self.render_decisions(school_class)
+
+    def _statement_attachment(self, school_class: SchoolClass) -> Attachment:
+        """The statement's own data: only what it prints (:mod:`archiver.sources.statement_v1`)."""
+        return Attachment(
+            name=statement_attachment_name(school_class.id),
+            data=statement_bytes(self.export, school_class.id),
+            description=(
+                f"Данные сводной ведомости: {school_class.name}, {self.export.academic_year.name} "
+                "(формат archiver-class-statement, версия 1; только напечатанные в ней данные)"
+            ),
+        )
 
     def _attachment(self, school_class: SchoolClass) -> Attachment:
         data = json.dumps(class_slice(self.export, school_class.id), ensure_ascii=False, indent=1)
@@ -367,8 +446,8 @@ class ClassRenderer:
                 CLASS_JOURNAL, class_id, paths[CLASS_JOURNAL], sheets + 1, sheets, sections
             )
         )
-        if school_class.marks_recorded:
-            pdf, sheets = self.render_final_marks(school_class)
+        if keeps_statement(school_class):
+            pdf, sheets = self.render_statement(school_class)
             write_atomic(paths[FINAL_MARKS], pdf)
             written.append(
                 RenderedDocument(
@@ -377,10 +456,22 @@ class ClassRenderer:
                     paths[FINAL_MARKS],
                     sheets,
                     sheets,
-                    (("Сводная ведомость итоговых отметок", 1, sheets),),
+                    (
+                        (
+                            "Сводная ведомость итоговых отметок"
+                            if school_class.marks_recorded
+                            else DECISIONS_TITLE,
+                            1,
+                            sheets,
+                        ),
+                    ),
                 )
             )
         return written
+
+
+DECISIONS_TITLE = "Сводная ведомость решений педагогического совета"
+"""The 25-year statement of a class without marks (1st grade, I доп.)."""
 
 
 def _signature_place(anchors: dict[str, Anchor]) -> SignaturePlace:
