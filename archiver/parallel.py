@@ -24,10 +24,23 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from types import TracebackType
+from multiprocessing.reduction import ForkingPickler
+from types import MappingProxyType, TracebackType
 from typing import Any, Literal, TypeVar
 
 __all__ = ["BrokenProcessPool", "WorkerPool", "cores", "fork_map", "kill_workers"]
+
+
+def _mapping_proxy(items: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(items)
+
+
+def _reduce_mapping_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, tuple[Any, ...]]:
+    return _mapping_proxy, (dict(proxy),)
+
+
+# the model's read-only indexes (model.py) travel to "forkserver"/"spawn" workers as copies
+ForkingPickler.register(MappingProxyType, _reduce_mapping_proxy)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -65,7 +78,12 @@ def cores() -> int:
 
 
 class WorkerPool:
-    """``workers`` processes (``fork`` or ``spawn``), or this process when ``workers`` is 1.
+    """``workers`` processes (``fork``, ``forkserver`` or ``spawn``), or this process when
+    ``workers`` is 1.
+
+    Use ``forkserver`` (or ``spawn``) for work that runs a library with threads of its
+    own (Typst): a process forked after such a library ran keeps its locks and thread
+    pools but not their threads, and waits forever (see :func:`fork_map`).
 
     ``initializer(*initargs)`` prepares each worker (in this process too when it runs
     the tasks itself). A worker that dies makes :meth:`submit`'s future raise
@@ -76,7 +94,7 @@ class WorkerPool:
         self,
         workers: int,
         *,
-        start: Literal["fork", "spawn"] = "fork",
+        start: Literal["fork", "forkserver", "spawn"] = "fork",
         initializer: Callable[..., object] | None = None,
         initargs: tuple[Any, ...] = (),
     ) -> None:
@@ -150,6 +168,11 @@ def fork_map(
 
     ``first`` is a sort key for the order the items are handed to the workers (the
     longest first, so that no worker is left with a long one at the end).
+
+    Not for layout: a child forked after Typst (Rust, a thread pool of its own) ran in
+    this process inherits the pool's state without its threads and hangs at its first
+    layout; render workers are started by a fork server instead
+    (:func:`archiver.render.batch.render_classes`).
     """
     global _TASK
     workers = max(1, min(workers or cores(), len(items)))

@@ -114,8 +114,7 @@ def documents(
         nomenclature={CLASS_JOURNAL: "02-15/{class}", FINAL_MARKS: "02-16"},
     )
     out = tmp_path_factory.mktemp("archival")
-    # in this process: a fork after another test used Typst here can hang (see the report)
-    docs = render_classes(load(school), out, workers=1, doc_options=options)
+    docs = render_classes(load(school), out, workers=2, doc_options=options)
     return {(d.class_id, d.kind): d for d in docs}
 
 
