@@ -13,12 +13,11 @@ loaded once) for all the classes it renders.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import as_completed
 from pathlib import Path
 
 from archiver.errors import UsageError
 from archiver.model import JournalExport
-from concurrent.futures import as_completed
-
 from archiver.parallel import WorkerPool, cores
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.render.bundle import ClassRenderer, RenderedDocument
