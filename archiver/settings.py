@@ -345,6 +345,13 @@ class ArchiveOptions(_Table):
 
     state_dir: FilePath = Field(Path(DEFAULT_STATE_DIR), validate_default=True)
     """Working folder (year-end runs, catalog, verification bookkeeping); default ``state``."""
+    max_export_mb: Annotated[int, Field(gt=0, le=100_000)] = 200
+    """Largest journal export read (MB); a larger one is refused before it is read."""
+
+    @property
+    def max_export_bytes(self) -> int:
+        """:attr:`max_export_mb` in bytes."""
+        return self.max_export_mb * 1024 * 1024
 
 
 class DocumentsOptions(_Table):
