@@ -81,8 +81,10 @@ def year_folder(export: JournalExport) -> str:
 def document_paths(out_dir: Path, export: JournalExport, class_id: str) -> dict[str, Path]:
     """Where a class's documents go: ``DIR/<year>/<class>/<class>-<kind>.pdf``."""
     folder = out_dir / year_folder(export) / safe_name(class_id)
-    name = safe_name(class_id)
-    return {
-        CLASS_JOURNAL: folder / f"{name}-class-journal.pdf",
-        FINAL_MARKS: folder / f"{name}-final-marks.pdf",
-    }
+    return {kind: folder / document_file_name(class_id, kind) for kind in DOCUMENT_KINDS}
+
+
+def document_file_name(class_id: str, kind: str) -> str:
+    """``<class>-class-journal.pdf`` or ``<class>-final-marks.pdf``."""
+    suffix = "class-journal" if kind == CLASS_JOURNAL else "final-marks"
+    return f"{safe_name(class_id)}-{suffix}.pdf"

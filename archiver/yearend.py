@@ -33,7 +33,7 @@ from archiver.archive.holdings import (
     year_holdings,
 )
 from archiver.archive.store import RecordResult, store_records
-from archiver.archive.verify.documents import verify_run
+from archiver.archive.verify.documents import owners_of, unproven, verify_run
 from archiver.errors import InputError, UsageError
 from archiver.files import write_atomic
 from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, document_paths, safe_name, year_folder
@@ -530,6 +530,8 @@ def run_year_end(
                 if doc.path in verdicts:
                     doc.signature_ok, doc.verdict = verdicts[doc.path]
         report.classes = standings
+        if report.records:  # stored this run: every class done must end verified
+            _final_verdict(report, plan.todo)
         save_report(report)
         return report
 
@@ -586,7 +588,7 @@ def _run_stages(
 
     # sign what is unsigned
     started = time.monotonic()
-    owners = {p: c for c in ids for _, p in expected_documents(export, out_dir, c)}
+    owners = owners_of({c: [p for _, p in expected_documents(export, out_dir, c)] for c in ids})
     documents = list(owners)
     unsigned = [p for p in documents if not is_signed(p.read_bytes())]
     if unsigned and signature.signer is not None and signature.signer.mode == MODE_DIRECTOR:
@@ -647,11 +649,26 @@ def _run_stages(
         report.problems += checked.problems
         report.level = checked.level
         bad_classes, levels, verdicts = checked.bad_classes, checked.levels, checked.verdicts
+        # the verdict per document: the one on disk is the one stored and verified in both copies
+        kinds = {p: (c, k) for c in ids for k, p in expected_documents(export, out_dir, c)}
+        for path, why in unproven(kinds, report.records, checked.good_records).items():
+            report.problems.append(f"{export.classes_by_id[owners[path]].name}: {path.name} {why}")
+            bad_classes.add(owners[path])
     else:
         _nothing_to_do(progress, "verify")
         bad_classes, levels, verdicts = set(), {}, {}
     report.timings["verify"] = time.monotonic() - started
     return {c for c in ids if c not in bad_classes}, levels, verdicts
+
+
+def _final_verdict(report: YearEndReport, todo: Sequence[str] | None = None) -> None:
+    """Every class of ``todo`` (all: ``None``) not verified in both copies is a problem."""
+    for state in report.classes:
+        if todo is not None and state.class_id not in todo:
+            continue
+        line = f"{state.name}: {STATE_TEXT[state.state]}"
+        if state.state != VERIFIED and line not in report.problems:
+            report.problems.append(line)
 
 
 def _nothing_to_do(progress: ProgressCallback | None, stage: str) -> None:

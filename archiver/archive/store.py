@@ -54,6 +54,7 @@ from archiver.kinds import (
     DOCUMENT_KINDS,
     FINAL_MARKS,
     JOURNAL_EXPORT,
+    document_file_name,
     safe_name,
     year_folder,
 )
@@ -263,7 +264,7 @@ def _prepare_documents(export: JournalExport, documents: Sequence[Path]) -> list
             class_id=school_class.id,
             class_name=school_class.name,
             source=str(path),
-            file_name=safe_name(path.name),
+            file_name=document_file_name(school_class.id, identity.kind),
             payload=payload,
             sha256=hashlib.sha256(payload).hexdigest(),
             signer=signer,
