@@ -45,7 +45,10 @@ def test_a_club_named_like_a_class_gets_its_own_folder(
     assert document_paths(tmp_path, report.export, first) != document_paths(
         tmp_path, report.export, second
     )
-    assert any("похож" in str(w) and f"classes[{len(spec_doc['classes']) - 1}].id" in str(w) for w in report.warnings)
+    assert any(
+        "похож" in str(w) and f"classes[{len(spec_doc['classes']) - 1}].id" in str(w)
+        for w in report.warnings
+    )
 
 
 def test_deep_nesting_is_an_error_with_its_path(tmp_path: Path, spec_doc: dict[str, Any]) -> None:
@@ -59,9 +62,7 @@ def test_deep_nesting_is_an_error_with_its_path(tmp_path: Path, spec_doc: dict[s
     assert "classes[0].extra" in result.stderr and "вложенность" in result.stderr
 
 
-def test_moderate_nesting_is_caught_after_parsing(
-    tmp_path: Path, spec_doc: dict[str, Any]
-) -> None:
+def test_moderate_nesting_is_caught_after_parsing(tmp_path: Path, spec_doc: dict[str, Any]) -> None:
     deep: Any = {}
     for _ in range(50):
         deep = {"a": deep}

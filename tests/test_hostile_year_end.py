@@ -32,11 +32,11 @@ def test_a_club_whose_id_cleans_to_a_class_id_is_archived_separately(tmp_path: P
     (tmp_path / "run").mkdir()
     folder = setup_run(tmp_path / "run", school, 'kind = "local"\npath = "room-2"')
     (folder / "room-2").mkdir()
-    result = run(
-        folder, "year-end", "--source", "export.json", "--class", "c5a", "--class", "c5a."
-    )
+    result = run(folder, "year-end", "--source", "export.json", "--class", "c5a", "--class", "c5a.")
     assert result.returncode == 0, result.stdout + result.stderr
-    report = json.loads(next((folder / "state" / "year-end").glob("*/year-end-report.json")).read_text("utf-8"))
+    report = json.loads(
+        next((folder / "state" / "year-end").glob("*/year-end-report.json")).read_text("utf-8")
+    )
     assert [c["state"] for c in report["classes"]] == ["verified", "verified"]
     pdfs = sorted((folder / "state" / "year-end").rglob("*.pdf"))
     assert len(pdfs) == 3, pdfs  # c5a: journal + final marks; the club: its journal

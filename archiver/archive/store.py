@@ -34,6 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from archiver import __version__
+from archiver.archive.candidates import (
+    DOCUMENT_PATTERNS,
+    Candidate,
+    find_documents,
+    prepare_documents,
+)
 from archiver.archive.record import (
     MARKER,
     RECORD_FILE,
@@ -42,26 +48,20 @@ from archiver.archive.record import (
     RecordManifest,
     bag_files,
     detached_entry,
-    detached_signature,
-    identify_document,
     media_type,
     record_id,
     record_prefix,
 )
 from archiver.errors import ArchiverError, ExitCode, InputError, UsageError
 from archiver.kinds import (
-    CLASS_JOURNAL,
-    DOCUMENT_KINDS,
     FINAL_MARKS,
     JOURNAL_EXPORT,
-    document_file_name,
     safe_name,
     year_folder,
 )
 from archiver.model import JournalExport
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.retention import RetentionPolicy, load_policy, retain_until
-from archiver.signing.signer_of import SignerInfo, signer_of
 from archiver.sources.export_v1.slice import document_data_sha256
 from archiver.storage.base import (
     Lock,
@@ -78,7 +78,6 @@ UNCHANGED = "unchanged"
 COMPLETED = "completed"
 """An earlier, interrupted run had started this record; this run finished it."""
 
-DOCUMENT_PATTERNS = ("*-class-journal.pdf", "*-final-marks.pdf")
 _VERSION = re.compile(r"^v(\d+)/(.+)$")
 
 
@@ -145,28 +144,6 @@ class RecordResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    """A document (or the export) to be stored."""
-
-    kind: str
-    class_id: str | None
-    class_name: str | None
-    source: str
-    file_name: str
-    payload: bytes
-    sha256: str
-    signer: SignerInfo | None
-    detached: bytes | None = None
-    """The detached signature beside the document (``X.pdf.sig``), stored in the same record."""
-
-    def describe(self) -> str:
-        if self.kind == JOURNAL_EXPORT:
-            return f"выгрузка журнала {self.source}"
-        what = "журнал" if self.kind == CLASS_JOURNAL else "сводная ведомость"
-        return f"{what} {self.class_name} ({self.source})"
-
-
 @dataclass(slots=True)
 class _VersionState:
     """What one location holds of one version of a record."""
@@ -188,105 +165,11 @@ class _VersionState:
 
 @dataclass(slots=True)
 class _Plan:
-    candidate: _Candidate
+    candidate: Candidate
     manifest: RecordManifest
     manifest_bytes: bytes
     states: dict[str, _VersionState]
     status: str
-
-
-def find_documents(paths: Sequence[Path]) -> list[Path]:
-    """The documents to store: files as given, folders searched for rendered documents.
-
-    A folder is searched recursively for ``*-class-journal.pdf`` and ``*-final-marks.pdf``
-    (as ``archiver render`` names them).
-    """
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            inside = sorted({p for pattern in DOCUMENT_PATTERNS for p in path.rglob(pattern)})
-            if not inside:
-                raise InputError(
-                    f"в папке {path} нет документов (*-class-journal.pdf, *-final-marks.pdf)"
-                )
-            found.extend(inside)
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise InputError(f"{path}: нет такого файла или папки")
-    return list(dict.fromkeys(found))
-
-
-def _prepare_documents(export: JournalExport, documents: Sequence[Path]) -> list[_Candidate]:
-    problems: list[str] = []
-    by_slot: dict[tuple[str, str], _Candidate] = {}
-    year = export.academic_year.name
-    for path in documents:
-        try:
-            payload = path.read_bytes()
-        except OSError as exc:
-            problems.append(f"{path}: файл не читается ({exc.strerror})")
-            continue
-        identity = identify_document(payload, path.name)
-        if identity is None:
-            problems.append(
-                f"{path}: не документ archiver (ожидался журнал класса или сводная ведомость, "
-                "подготовленные командой «archiver render»)"
-            )
-            continue
-        if identity.academic_year is not None and identity.academic_year != year:
-            problems.append(
-                f"{path}: документ за {identity.academic_year} учебный год, а выгрузка — за {year}"
-            )
-            continue
-        school_class = export.classes_by_id.get(identity.class_id)
-        if school_class is None:
-            problems.append(f"{path}: в выгрузке нет класса «{identity.class_id}»")
-            continue
-        if identity.kind == FINAL_MARKS and not school_class.marks_recorded:
-            problems.append(
-                f"{path}: сводная ведомость для «{school_class.name}», где отметки не ставятся"
-            )
-            continue
-        try:
-            signer = signer_of(payload, str(path))
-        except InputError as exc:
-            problems.append(str(exc))
-            continue
-        if signer is None:
-            problems.append(
-                f"{path}: документ не подписан электронной подписью; в архив принимаются "
-                "только подписанные документы (подпишите их командой «archiver sign»)"
-            )
-            continue
-        candidate = _Candidate(
-            kind=identity.kind,
-            class_id=school_class.id,
-            class_name=school_class.name,
-            source=str(path),
-            file_name=document_file_name(school_class.id, identity.kind),
-            payload=payload,
-            sha256=hashlib.sha256(payload).hexdigest(),
-            signer=signer,
-            detached=detached_signature(path),
-        )
-        slot = (identity.kind, school_class.id)
-        previous = by_slot.get(slot)
-        if previous is not None and previous.sha256 != candidate.sha256:
-            problems.append(
-                f"{path}: это тот же документ класса «{school_class.id}», что и "
-                f"{previous.source}, но с другим содержимым; укажите один из них"
-            )
-        elif previous is None:
-            by_slot[slot] = candidate
-    if problems:
-        raise InputError(
-            "документы не приняты, в архив ничего не записано:\n"
-            + "\n".join(f"  - {p}" for p in problems)
-        )
-    order = {kind: i for i, kind in enumerate(DOCUMENT_KINDS)}
-    class_order = {c.id: i for i, c in enumerate(export.classes)}
-    return sorted(by_slot.values(), key=lambda c: (class_order[c.class_id or ""], order[c.kind]))
 
 
 def _scan(location: Storage, series: str) -> dict[int, _VersionState]:
@@ -351,7 +234,7 @@ class _Store:
             self.policies[kind] = load_policy(kind, self.policies_folder)
         return self.policies[kind]
 
-    def series(self, candidate: _Candidate) -> str:
+    def series(self, candidate: Candidate) -> str:
         return record_prefix(
             self.export.school.id, year_folder(self.export), candidate.class_id, candidate.kind
         )
@@ -359,7 +242,7 @@ class _Store:
     # -- planning
 
     def new_manifest(
-        self, candidate: _Candidate, rid: str, version: int, replaces: str | None, file_name: str
+        self, candidate: Candidate, rid: str, version: int, replaces: str | None, file_name: str
     ) -> RecordManifest:
         policy = self.policy(candidate.kind)
         year = self.export.academic_year
@@ -406,7 +289,7 @@ class _Store:
             detached_signature=detached_entry(file_name, candidate.detached),
         )
 
-    def plan(self, candidate: _Candidate) -> _Plan | str:
+    def plan(self, candidate: Candidate) -> _Plan | str:
         """The plan for one record, or the reason it is refused (a conflict)."""
         series = self.series(candidate)
         scanned = {loc.name: _scan(loc, series) for loc in self.locations}
@@ -619,11 +502,11 @@ def store_records(
     require_two_locations(locations)
     if correction is not None and not correction.strip():
         raise UsageError("причина исправления не может быть пустой")
-    candidates = _prepare_documents(export, documents)
+    candidates = prepare_documents(export, documents, hashlib.sha256(export_bytes).hexdigest())
     export_name = safe_name(Path(export_name).name)
     candidates.insert(
         0,
-        _Candidate(
+        Candidate(
             kind=JOURNAL_EXPORT,
             class_id=None,
             class_name=None,
