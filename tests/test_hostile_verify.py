@@ -41,7 +41,7 @@ def plant_forgery(site: Site) -> RecordManifest:
 def point_state_at(site: Site, manifest: RecordManifest) -> None:
     state = site.tmp / "state" / "verify-state.json"
     doc = json.loads(state.read_text("utf-8"))
-    records = doc["records"] if "records" in doc else doc
+    records = doc.get("records", doc)
     records[JOURNAL_5A]["manifest_sha256"] = hashlib.sha256(manifest.dumps()).hexdigest()
     state.write_text(json.dumps(doc), encoding="utf-8")
 
