@@ -70,6 +70,7 @@ from archiver.storage.base import (
     crash_point,
     require_two_locations,
 )
+from archiver.storage.identity import require_distinct_locations
 
 STORED = "stored"
 """A new record, written to every location."""
@@ -532,6 +533,7 @@ def store_records(
     for i, location in enumerate(locations, 1):
         location.check()
         stage.emit("location", i, len(locations), location=location.name)
+    require_distinct_locations(locations, write_markers=True)
     plans: list[_Plan] = []
     conflicts: list[str] = []
     for candidate in candidates:

@@ -34,6 +34,9 @@ from archiver.errors import ArchiverError, ExitCode, UsageError
 LOCK_MODES = ("COMPLIANCE", "GOVERNANCE")
 LOCK_STRENGTH = {"GOVERNANCE": 1, "COMPLIANCE": 2}
 """How strictly each Object Lock mode keeps an object (no lock: 0)."""
+LOCATION_MARKER = ".archiver-location.json"
+"""The location's identity marker (:mod:`archiver.storage.identity`): not an archive object,
+left out of :meth:`Storage.list_keys`."""
 CRASH_ENV = "ARCHIVER_TEST_CRASH_AFTER"
 """Test hook: the process kills itself with SIGKILL at the N-th :func:`crash_point`."""
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from archiver.files import NotCreated, fsync_folder, link_new, staged_file
 from archiver.storage.base import (
+    LOCATION_MARKER,
     Lock,
     ObjectInfo,
     PutResult,
@@ -158,6 +159,8 @@ class LocalStorage(Storage):
                 dirs[:] = [d for d in dirs if d != INCOMING]
                 rel = ""
             for name in files:
+                if not rel and name == LOCATION_MARKER:
+                    continue  # the location's marker, not an archive object
                 key = f"{rel}/{name}" if rel else name
                 if key.startswith(prefix):
                     keys.append(key)

@@ -39,6 +39,7 @@ from botocore.exceptions import (
 )
 
 from archiver.storage.base import (
+    LOCATION_MARKER,
     Lock,
     ObjectInfo,
     PutResult,
@@ -299,7 +300,7 @@ class S3Storage(Storage):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
                 for item in page.get("Contents", []):
                     full = item.get("Key", "")
-                    if full.startswith(self.prefix):
+                    if full.startswith(self.prefix) and full != self.prefix + LOCATION_MARKER:
                         keys.append(full[len(self.prefix) :])
         except (BotoCoreError, ClientError) as exc:
             raise self._fail("чтение списка объектов", exc) from exc

@@ -30,6 +30,7 @@ from archiver.errors import ArchiverError, UsageError
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.settings import CommandSigner
 from archiver.storage.base import Storage, StorageError, require_two_locations
+from archiver.storage.identity import require_distinct_locations
 
 if TYPE_CHECKING:
     from asn1crypto import x509 as asn1_x509
@@ -135,6 +136,7 @@ def verify_archive(
     try:
         listings = _list_locations(locations, report, stage)
         available = [loc for loc in locations if loc.name in listings]
+        require_distinct_locations(available, write_markers=repair)
         inspector = RecordInspector(
             locations, available, listings, deep=deep, history=history, checker=checker
         )

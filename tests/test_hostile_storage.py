@@ -1,0 +1,108 @@
+"""Two "copies" that are one place (issue 13, point 3), and storage failures named by their cause.
+
+A bind mount of the primary folder used as the secondary (root only: skipped where
+``mount`` is not allowed), and one S3 bucket reached through two endpoint addresses:
+``store`` refuses, ``verify`` does not say the archive is in order.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.archive import Archive
+from tests.fixtures.cli import run_cli
+from tests.fixtures.storage import MotoS3, SignedPdf
+
+
+@pytest.fixture
+def bind_mounted(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    nas, usb = tmp_path / "nas", tmp_path / "usb"
+    nas.mkdir()
+    usb.mkdir()
+    done = subprocess.run(["mount", "--bind", str(nas), str(usb)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"bind mounts not allowed here: {done.stderr!r}")
+    try:
+        yield nas, usb
+    finally:
+        subprocess.run(["umount", str(usb)], check=True)
+
+
+def write_config(folder: Path, primary: str, secondary: str) -> Path:
+    config = folder / "archiver.toml"
+    config.write_text(
+        f"[storage.primary]\n{primary}\n\n[storage.secondary]\n{secondary}\n", encoding="utf-8"
+    )
+    return config
+
+
+def test_a_bind_mount_of_the_primary_is_not_a_second_copy(
+    tmp_path: Path, bind_mounted: tuple[Path, Path], signed_pdf: SignedPdf
+) -> None:
+    from tests.fixtures.sites import SPEC_EXPORT
+
+    docs = tmp_path / "out" / "2025-2026" / "5a"
+    docs.mkdir(parents=True)
+    (docs / "5a-class-journal.pdf").write_bytes(signed_pdf("class_journal", "5a"))
+    (tmp_path / "export.json").write_bytes(SPEC_EXPORT.read_bytes())
+    write_config(tmp_path, 'kind = "local"\npath = "nas"', 'kind = "local"\npath = "usb"')
+    stored = run_cli("store", "out", "--source", "export.json", cwd=tmp_path)
+    assert stored.returncode == 2, stored.stdout + stored.stderr
+    assert "одно и то же место" in stored.stderr and "«secondary»" in stored.stderr
+    assert [p for p in bind_mounted[0].rglob("*") if p.is_file()] == []
+    checked = run_cli("verify", cwd=tmp_path)
+    assert checked.returncode != 0
+    assert "одно и то же место" in checked.stderr
+    assert "в порядке" not in checked.stdout
+
+
+def test_an_archive_stored_then_mounted_twice_is_not_in_order(
+    tmp_path: Path, school_years: object, signed_pdf: SignedPdf
+) -> None:
+    archive = Archive(tmp_path, school_years, signed_pdf)  # type: ignore[arg-type]
+    assert archive.run("verify").returncode == 0
+    # the secondary disk is swapped for a second name of the primary
+    other = tmp_path / "nas-again"
+    other.mkdir()
+    done = subprocess.run(["mount", "--bind", str(archive.primary_root), str(other)])
+    if done.returncode != 0:
+        pytest.skip("bind mounts not allowed here")
+    try:
+        archive.config_text_secondary = 'kind = "local"\npath = "nas-again"\n'
+        archive.write_config("")
+        checked = archive.run("verify")
+        assert checked.returncode != 0, checked.stdout
+        assert "одно и то же место" in checked.stderr
+    finally:
+        subprocess.run(["umount", str(other)], check=True)
+
+
+def test_one_bucket_through_two_endpoint_addresses(
+    tmp_path: Path,
+    moto_s3: MotoS3,
+    locked_bucket: str,
+    aws_env: dict[str, str],
+    signed_pdf: SignedPdf,
+) -> None:
+    from tests.fixtures.sites import SPEC_EXPORT
+
+    other_name = moto_s3.endpoint_url.replace("127.0.0.1", "localhost")
+    s3 = 'kind = "s3"\nbucket = "{b}"\nprefix = "a/"\nendpoint_url = "{e}"\nregion = "us-east-1"'
+    write_config(
+        tmp_path,
+        s3.format(b=locked_bucket, e=moto_s3.endpoint_url),
+        s3.format(b=locked_bucket, e=other_name),
+    )
+    docs = tmp_path / "out" / "2025-2026" / "5a"
+    docs.mkdir(parents=True)
+    (docs / "5a-class-journal.pdf").write_bytes(signed_pdf("class_journal", "5a"))
+    (tmp_path / "export.json").write_bytes(SPEC_EXPORT.read_bytes())
+    stored = run_cli("store", "out", "--source", "export.json", cwd=tmp_path, env=aws_env)
+    assert stored.returncode == 2, stored.stdout + stored.stderr
+    assert "метка места хранения" in stored.stderr
+    listed = moto_s3.client().list_objects_v2(Bucket=locked_bucket).get("Contents", [])
+    assert [o["Key"] for o in listed] == ["a/.archiver-location.json"]  # only the marker
