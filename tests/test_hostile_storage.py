@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.archive import Archive
+from tests.fixtures.archive import Archive, record
 from tests.fixtures.cli import run_cli
 from tests.fixtures.storage import MotoS3, SignedPdf
 
@@ -106,3 +106,35 @@ def test_one_bucket_through_two_endpoint_addresses(
     assert "метка места хранения" in stored.stderr
     listed = moto_s3.client().list_objects_v2(Bucket=locked_bucket).get("Contents", [])
     assert [o["Key"] for o in listed] == ["a/.archiver-location.json"]  # only the marker
+
+
+# -- point 10: local copies whose modes were lifted; get --out into a storage location
+
+Y1_JOURNAL = record("2025/2026", "c5a", "class_journal")
+
+
+def test_verify_reports_local_files_made_writable_or_unreadable(archive: Archive) -> None:
+    payload = archive.payload(archive.primary_root, Y1_JOURNAL)
+    payload.chmod(0o644)
+    found = archive.run("verify")
+    assert found.returncode == 1, found.stdout + found.stderr
+    assert "открыт для записи (права 0644)" in found.stdout, found.stdout
+    assert str(archive.primary_root) in found.stdout
+    payload.chmod(0o000)
+    found = archive.run("verify", "--json")
+    assert found.returncode == 1
+    record = next(r for r in found.json()["records"] if r["record_id"] == Y1_JOURNAL)
+    assert record["status"] == "unreadable", record
+    assert "закрыт для чтения (права 0000)" in archive.run("verify").stdout
+    payload.chmod(0o444)
+    assert archive.run("verify").returncode == 0
+
+
+def test_get_out_inside_a_storage_location_is_refused(archive: Archive) -> None:
+    folder = archive.record_path(archive.primary_root, Y1_JOURNAL)
+    for out in (folder / "copy.pdf", archive.secondary_root / "copy.pdf"):  # type: ignore[operator]
+        got = archive.run("get", Y1_JOURNAL, "--out", str(out), "--reason", "проверка")
+        assert got.returncode == 2, got.stdout + got.stderr
+        assert "внутри места хранения архива" in got.stderr
+        assert not out.exists()
+    assert archive.run("verify").returncode == 0

@@ -50,6 +50,7 @@ from archiver.render.engines import Engines
 from archiver.retention import load_policy
 from archiver.settings import Settings, SignatureSettings
 from archiver.signing.sign import DocumentSigner, TimestampingService, signing_session
+from archiver.storage.identity import refuse_inside_locations
 from archiver.storage.locations import Locations
 from archiver.storage.open import open_locations
 
@@ -128,6 +129,7 @@ def get_document(
     """Hand out a record's document: hash-checked, logged, then written to the new file ``out``."""
     reason = check_reason(reason)
     refuse_existing(out)
+    refuse_inside_locations(out, archive.locations.all)
     rid = check_record_id(record_id)
     fetched = fetch_record(archive.locations, rid)
     manifest = fetched.manifest
@@ -215,6 +217,7 @@ def make_extract(
     """
     reason = check_reason(reason)
     refuse_existing(out)
+    refuse_inside_locations(out, archive.locations.all)
     rebuilt = refresh_catalog(archive)
     school, records = _pick_school(archive, student_id, school_id)
     data = gather(

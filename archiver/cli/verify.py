@@ -35,7 +35,7 @@ RECORD_TEXT = {
     RecordStatus.DAMAGED: "повреждена одна копия (восстановить: --repair)",
     RecordStatus.UNRECOVERABLE: "нет исправной копии",
     RecordStatus.UNREADABLE: "копия не читается",
-    RecordStatus.UNPROTECTED: "копия не защищена блокировкой",
+    RecordStatus.UNPROTECTED: "копия не защищена от изменения",
     RecordStatus.SIGNATURE_INVALID: "подпись документа не прошла проверку",
     RecordStatus.LOST: "записи нет ни в одном хранилище",
     RecordStatus.REPAIRED: "восстановлена",
@@ -46,7 +46,7 @@ COPY_TEXT = {
     CopyStatus.CHANGED: "изменена",
     CopyStatus.MISSING: "нет записи",
     CopyStatus.UNREADABLE: "не читается",
-    CopyStatus.UNPROTECTED: "не защищена блокировкой",
+    CopyStatus.UNPROTECTED: "не защищена от изменения",
 }
 UNTRACKED_TEXT = {
     "unknown": "посторонний объект, не входит ни в одну запись",

@@ -94,6 +94,8 @@ class ObjectInfo:
     """SHA-256 (hex) the location computed and keeps for the object, if it does."""
     read_only: bool = False
     """Whether the object can no longer be modified in place (file mode, or a lock)."""
+    mode: int | None = None
+    """Permission bits of a file on a local disk (``None`` elsewhere)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,10 +25,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from archiver.errors import ArchiverError, ExitCode
+from archiver.errors import ArchiverError, ExitCode, UsageError
 from archiver.storage.base import LOCATION_MARKER, Lock, Storage
 
-__all__ = ["LOCATION_MARKER", "SameLocationError", "location_marker", "require_distinct_locations"]
+__all__ = [
+    "LOCATION_MARKER",
+    "SameLocationError",
+    "location_marker",
+    "refuse_inside_locations",
+    "require_distinct_locations",
+]
 
 MARKER_FORMAT = "archiver-location/1"
 
@@ -141,3 +147,25 @@ def _message(a: Storage, b: Storage, why: str) -> str:
         f"хранилища «{a.name}» ({a.where}) и «{b.name}» ({b.where}) — одно и то же место: "
         f"{why}. Две копии архива должны храниться в разных местах (регламент, п. 3.8 и 5.5)"
     )
+
+
+def refuse_inside_locations(path: Path, locations: Sequence[Storage]) -> None:
+    """:class:`UsageError` when ``path`` would be written inside a local storage location.
+
+    A file added to a sealed record's folder would show up as an object of no record;
+    compared by device and inode, so another name of the folder is caught as well.
+    """
+    from archiver.storage.local import LocalStorage
+
+    folder = path.parent if str(path.parent) else Path(".")
+    chain = _local_chain(folder)
+    for location in locations:
+        if not isinstance(location, LocalStorage):
+            continue
+        root = _local_chain(location.root)[:1]
+        if root and root[0] in chain:
+            raise UsageError(
+                f"файл {path} оказался бы внутри места хранения архива «{location.name}» "
+                f"({location.where}); в хранилище archiver пишет только записи архива, "
+                "укажите путь вне его"
+            )

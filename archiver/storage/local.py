@@ -129,7 +129,12 @@ class LocalStorage(Storage):
             raise StorageError(f"хранилище «{self.name}»: {path}: {_reason(exc)}") from exc
         if not stat_module.S_ISREG(st.st_mode):
             raise StorageError(f"хранилище «{self.name}»: {path} — не файл")
-        return ObjectInfo(key=key, size=st.st_size, read_only=not st.st_mode & 0o222)
+        return ObjectInfo(
+            key=key,
+            size=st.st_size,
+            read_only=not st.st_mode & 0o222,
+            mode=stat_module.S_IMODE(st.st_mode),
+        )
 
     def read(self, key: str) -> StoredObject:
         path = self._path(key)

@@ -153,6 +153,16 @@ def _file_problem(
     if s.sha512 is not None and e.sha512 is not None and s.sha512 != e.sha512:
         message = "sha512 не совпадает с описанием записи"
         return FileProblem(e.path, Problem.CHANGED, message, e.sha256, s.sha256)
+    if s.info is not None and s.info.mode is not None:
+        if not s.info.mode & 0o444:
+            message = f"файл закрыт для чтения (права {s.info.mode:04o}); верните права 0444"
+            return FileProblem(e.path, Problem.UNREADABLE, message, e.sha256, s.sha256)
+        if s.info.mode & 0o222:
+            message = (
+                f"файл открыт для записи (права {s.info.mode:04o}): его может изменить любая "
+                "программа; верните режим только для чтения (chmod 0444)"
+            )
+            return FileProblem(e.path, Problem.LOCK, message, e.sha256, s.sha256)
     if location.enforces_retention and s.info is not None and weaker_lock(s.info, lock):
         until = s.info.retain_until.isoformat() if s.info.retain_until else "нет"
         message = (
