@@ -35,7 +35,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from archiver.errors import ArchiverError, ExitCode
-from archiver.wording import expected_type, shown, type_name
+from archiver.wording import expected_type, shown, toml_error, type_name
 
 DEFAULT_CONFIG = "archiver.toml"
 DEFAULT_STATE_DIR = "state"
@@ -525,7 +525,7 @@ def load_settings(path: Path | None = None) -> Settings:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: файл настроек не в кодировке UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: ошибка в файле настроек: {exc}") from exc
+        raise ConfigError(f"{path}: ошибка в файле настроек: {toml_error(str(exc))}") from exc
     try:
         settings = Settings.model_validate(data, context={"folder": path.parent})
     except ValidationError as exc:

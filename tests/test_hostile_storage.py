@@ -138,3 +138,90 @@ def test_get_out_inside_a_storage_location_is_refused(archive: Archive) -> None:
         assert "внутри места хранения архива" in got.stderr
         assert not out.exists()
     assert archive.run("verify").returncode == 0
+
+
+# -- point 9: each failure named by its real cause
+
+
+def test_toml_syntax_errors_in_russian(tmp_path: Path) -> None:
+    config = tmp_path / "archiver.toml"
+    for text, expected in (
+        ("[storage.primary]\nkind = local\n", "строка 2, столбец 8: неверное значение"),
+        ("[storage.primary\n", "строка 1, столбец 17: в заголовке раздела не хватает «]»"),
+        ('[archive]\nstate_dir = "C:\\папка"\n', "обратная косая черта"),
+        ("[archive]\n[archive]\n", "раздел [archive] объявлен дважды"),
+    ):
+        config.write_text(text, encoding="utf-8")
+        result = run_cli("verify", "--config", str(config), cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert expected in result.stderr, result.stderr
+        assert "Expected" not in result.stderr and "Invalid" not in result.stderr
+
+
+def test_a_read_only_disk_is_reported_as_read_only(tmp_path: Path, signed_pdf: SignedPdf) -> None:
+    from tests.fixtures.sites import SPEC_EXPORT
+
+    (tmp_path / "nas").mkdir()
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(usb)])
+    if done.returncode != 0:
+        pytest.skip("mounting is not allowed here")
+    try:
+        docs = tmp_path / "out" / "2025-2026" / "5a"
+        docs.mkdir(parents=True)
+        (docs / "5a-class-journal.pdf").write_bytes(signed_pdf("class_journal", "5a"))
+        (tmp_path / "export.json").write_bytes(SPEC_EXPORT.read_bytes())
+        write_config(tmp_path, 'kind = "local"\npath = "nas"', 'kind = "local"\npath = "usb"')
+        stored = run_cli("store", "out", "--source", "export.json", cwd=tmp_path)
+        assert stored.returncode == 70, stored.stdout + stored.stderr
+        assert "только для чтения" in stored.stderr
+        assert "нет прав" not in stored.stderr
+    finally:
+        subprocess.run(["umount", str(usb)], check=True)
+
+
+@pytest.fixture
+def authenticating_s3(tmp_path: Path) -> Iterator[str]:
+    """A moto server that checks access keys (``INITIAL_NO_AUTH_ACTION_COUNT=0``)."""
+    import os
+    import socket
+    import sys
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def test_an_unknown_s3_key_is_named_as_such(
+    tmp_path: Path, authenticating_s3: str, aws_env: dict[str, str]
+) -> None:
+    (tmp_path / "nas").mkdir()
+    write_config(
+        tmp_path,
+        'kind = "local"\npath = "nas"',
+        f'kind = "s3"\nbucket = "archive"\nendpoint_url = "{authenticating_s3}"\n'
+        'region = "us-east-1"',
+    )
+    env = {**aws_env, "AWS_ACCESS_KEY_ID": "AKIAUNKNOWNKEY000000"}
+    checked = run_cli("verify", cwd=tmp_path, env=env)
+    assert checked.returncode != 0
+    assert "InvalidAccessKeyId" in checked.stderr + checked.stdout, checked.stderr
+    assert "доступ запрещён" not in checked.stderr + checked.stdout

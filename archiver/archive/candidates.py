@@ -19,6 +19,7 @@ from pathlib import Path
 from archiver.archive.embedded import embedded_facts, identity_problems
 from archiver.archive.record import detached_signature, identify_document
 from archiver.errors import InputError
+from archiver.files import os_reason
 from archiver.kinds import (
     CLASS_JOURNAL,
     DOCUMENT_KINDS,
@@ -107,7 +108,7 @@ def prepare_documents(
         try:
             payload = path.read_bytes()
         except OSError as exc:
-            problems.append(f"{path}: файл не читается ({exc.strerror})")
+            problems.append(f"{path}: файл не читается ({os_reason(exc)})")
             continue
         identity = identify_document(payload, path.name)
         if identity is None:

@@ -26,7 +26,7 @@ from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
-from archiver.files import NotCreated, fsync_folder, link_new, staged_file
+from archiver.files import NotCreated, fsync_folder, link_new, os_reason, staged_file
 from archiver.storage.base import (
     LOCATION_MARKER,
     Lock,
@@ -54,7 +54,7 @@ def _reason(exc: OSError) -> str:
         return "нет прав на запись"
     if exc.errno == errno.EROFS:
         return "диск доступен только для чтения"
-    return exc.strerror or str(exc)
+    return os_reason(exc)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -93,6 +93,15 @@ class LocalStorage(Storage):
             raise StorageError(
                 f"хранилище «{self.name}»: папка {self.root} не найдена "
                 "(диск или сетевая папка подключены?)"
+            )
+        try:
+            read_only = bool(os.statvfs(self.root).f_flag & os.ST_RDONLY)
+        except OSError:
+            read_only = False
+        if read_only:
+            raise StorageError(
+                f"хранилище «{self.name}»: диск с папкой {self.root} подключён только для "
+                "чтения; запись в архив невозможна"
             )
         if not os.access(self.root, os.W_OK | os.X_OK):
             raise StorageError(f"хранилище «{self.name}»: нет прав на запись в папку {self.root}")

@@ -214,16 +214,45 @@ class S3Storage(Storage):
         if isinstance(exc, EndpointConnectionError):
             return StorageError(f"{prefix}: нет связи с {self.endpoint_url or 'S3'} ({exc})")
         if isinstance(exc, ClientError):
-            code = _error_code(exc)
+            code = self._real_code(exc)
             message = exc.response.get("Error", {}).get("Message", "")
             if code in ("NoSuchBucket",) or (code == "404" and action == "проверка корзины"):
                 return StorageError(f"{prefix}: корзина «{self.bucket}» не найдена")
             if code in ("AccessDenied", "403", "AllAccessDisabled"):
                 return StorageError(f"{prefix}: доступ запрещён (проверьте права ключа доступа)")
-            if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch"):
-                return StorageError(f"{prefix}: ключ доступа S3 не принят сервисом ({code})")
+            if code == "InvalidAccessKeyId":
+                return StorageError(
+                    f"{prefix}: сервис не знает такого ключа доступа S3 (InvalidAccessKeyId); "
+                    "проверьте AWS_ACCESS_KEY_ID или профиль (profile) хранилища"
+                )
+            if code == "SignatureDoesNotMatch":
+                return StorageError(
+                    f"{prefix}: секретный ключ не подходит к ключу доступа S3 "
+                    "(SignatureDoesNotMatch); проверьте AWS_SECRET_ACCESS_KEY"
+                )
+            if code in ("ExpiredToken", "InvalidToken", "TokenRefreshRequired"):
+                return StorageError(
+                    f"{prefix}: временный ключ доступа S3 истёк или неверен ({code})"
+                )
             return StorageError(f"{prefix}: ошибка S3 {code}: {message}".rstrip(": "))
         return StorageError(f"{prefix}: {exc}")
+
+    def _real_code(self, exc: ClientError) -> str:
+        """The error code; for a bare 403 of a HEAD request, the one a GET request tells.
+
+        HEAD responses have no body, so an unknown key, a wrong secret and a missing
+        permission all come back as «403»: a small listing request names the cause.
+        """
+        code = _error_code(exc)
+        if code != "403":
+            return code
+        try:
+            self.client.list_objects_v2(Bucket=self.bucket, MaxKeys=1)
+        except ClientError as probe:
+            return _error_code(probe)
+        except BotoCoreError:
+            return code
+        return code
 
     def check(self) -> None:
         """The bucket must exist, be versioned and have Object Lock enabled."""

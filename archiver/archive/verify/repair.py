@@ -29,7 +29,7 @@ from archiver.archive.verify.report import (
     now_text,
 )
 from archiver.archive.verify.signatures import SignatureChecker, signature_problem
-from archiver.files import OutputError
+from archiver.files import OutputError, os_reason
 from archiver.storage.base import Lock, Storage, StorageError
 
 __all__ = ["REPAIR_LOG", "RepairLog", "repair_record"]
@@ -54,7 +54,7 @@ class RepairLog:
                     os.fsync(handle.fileno())
             except OSError as exc:
                 raise OutputError(
-                    f"не удалось дописать журнал восстановлений {self.path}: {exc.strerror}"
+                    f"не удалось дописать журнал восстановлений {self.path}: {os_reason(exc)}"
                 ) from exc
 
 

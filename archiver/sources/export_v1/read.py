@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from archiver.files import os_reason
 from archiver.sources.export_v1.build import to_model
 from archiver.sources.export_v1.checks import SemanticChecker
 from archiver.sources.export_v1.limits import (
@@ -133,7 +134,7 @@ def read_export(
             return report
         except OSError as exc:
             report.errors.append(
-                Problem("", "unreadable", f"файл {path} не читается: {exc.strerror}")
+                Problem("", "unreadable", f"файл {path} не читается: {os_reason(exc)}")
             )
             return report
     if len(raw) > max_bytes:
