@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.archive import Archive, record
+from tests.fixtures.archive import Archive, make_writable, record
 from tests.fixtures.cli import run_cli
 from tests.fixtures.storage import MotoS3, SignedPdf
 
@@ -225,3 +225,29 @@ def test_an_unknown_s3_key_is_named_as_such(
     assert checked.returncode != 0
     assert "InvalidAccessKeyId" in checked.stderr + checked.stdout, checked.stderr
     assert "доступ запрещён" not in checked.stderr + checked.stdout
+
+
+# -- point 8: the signature workers die
+
+
+def test_dead_signature_workers_are_reported(
+    tmp_path: Path, archive: Archive, test_pki: object
+) -> None:
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        "import os, sys\n"
+        "if '--multiprocessing-fork' in sys.argv:\n"
+        "    os._exit(1)  # a worker that cannot start (no access to its files, no memory)\n",
+        encoding="utf-8",
+    )
+    archive.write_config(f'[signature]\ntrust_roots = ["{test_pki.root_cert_path}"]\n')  # type: ignore[attr-defined]
+    payload = archive.payload(archive.primary_root, Y1_JOURNAL)
+    make_writable(payload)
+    payload.write_bytes(b"damaged")  # a repair has to check the donor's signature
+    payload.chmod(0o444)
+    for args in (["--deep"], ["--repair"], ["--deep", "--repair"]):
+        result = archive.run("verify", *args, env={"PYTHONPATH": str(hook)})
+        assert result.returncode == 70, (args, result.returncode, result.stdout, result.stderr)
+        assert "проверк" in result.stderr and "подпис" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
