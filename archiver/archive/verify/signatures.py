@@ -7,8 +7,8 @@ forked child of a threaded process is not safe) and get the trust roots once.
 from __future__ import annotations
 
 import tempfile
-from contextlib import suppress
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
