@@ -251,3 +251,72 @@ def test_dead_signature_workers_are_reported(
         assert result.returncode == 70, (args, result.returncode, result.stdout, result.stderr)
         assert "проверк" in result.stderr and "подпис" in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
+
+
+# -- point 6: the tail of the access log
+
+
+def _three_gets(archive: Archive) -> None:
+    for i in range(3):
+        out = archive.tmp / "out" / f"{i}.pdf"
+        out.parent.mkdir(exist_ok=True)
+        got = archive.run("get", Y1_JOURNAL, "--out", str(out), "--reason", "запрос")
+        assert got.returncode == 0, got.stderr
+
+
+def _remove(path: Path) -> None:
+    make_writable(path)
+    if path.is_dir():
+        for child in path.iterdir():
+            make_writable(child)
+            child.unlink()
+        path.rmdir()
+    else:
+        path.unlink()
+
+
+def test_the_last_entry_removed_from_both_local_copies_is_found(archive: Archive) -> None:
+    _three_gets(archive)
+    assert archive.run("log", "verify").returncode == 0
+    for root in (archive.primary_root, archive.secondary_root):
+        _remove(archive.log_file(root, 3))  # type: ignore[arg-type]
+    result = archive.run("log", "verify")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "конец журнала доступа удалён" in result.stdout and "№ 3" in result.stdout
+
+
+def test_the_last_entry_edited_in_both_local_copies_is_found(archive: Archive) -> None:
+    _three_gets(archive)
+    for root in (archive.primary_root, archive.secondary_root):
+        path = archive.log_file(root, 3)  # type: ignore[arg-type]
+        data = path.read_bytes().replace("запрос".encode(), "ЗАПРОС".encode())
+        make_writable(path)
+        path.write_bytes(data)
+    result = archive.run("log", "verify")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "запись № 3 журнала доступа изменена" in result.stdout
+
+
+def test_the_whole_log_removed_from_both_local_copies_is_found(archive: Archive) -> None:
+    _three_gets(archive)
+    for root in (archive.primary_root, archive.secondary_root):
+        _remove(root / "_access-log")  # type: ignore[operator]
+    result = archive.run("log", "verify")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "журнала нет ни в одном хранилище" in result.stdout
+
+
+def test_delete_markers_do_not_hide_the_s3_log(s3_archive: Archive) -> None:
+    archive = s3_archive
+    _three_gets(archive)
+    client = archive.secondary.client  # type: ignore[attr-defined]
+    bucket = archive.secondary.bucket  # type: ignore[attr-defined]
+    for seq in (2, 3):
+        client.delete_object(Bucket=bucket, Key=f"journal/_access-log/{seq:08d}.json")
+    _remove(archive.log_file(archive.primary_root, 3))
+    (archive.tmp / "state" / "access-log-head.json").unlink()  # no local anchor: S3 alone
+    result = archive.run("log", "verify")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "запись № 3" in result.stdout and "скрыта (удалена маркером удаления)" in result.stdout
+    assert "запись № 2" in result.stdout
+    assert "хранилище «primary»: записи № 3 нет" in result.stdout

@@ -81,7 +81,7 @@ class Archive:
     def access_log(self) -> AccessLog:
         """The access log in the archive's locations."""
         policy = load_policy(POLICY_KIND, self.settings.documents.retention_policies)
-        return AccessLog(self.locations, policy, self.zone)
+        return AccessLog(self.locations, policy, self.zone, self.working_dir)
 
 
 def open_archive(settings: Settings) -> Archive:

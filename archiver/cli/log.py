@@ -52,7 +52,7 @@ def log_verify(cli: CliContext, as_json: bool) -> None:
     Код выхода 1, если журнал нарушен или хранилище недоступно.
     """
     archive = open_archive(cli.settings)
-    report = verify_log(archive.locations)
+    report = verify_log(archive.locations, archive.working_dir)
     if as_json:
         echo_json(report.to_json())
         if not report.ok:

@@ -191,6 +191,15 @@ class Storage(ABC):
             )
         return PutResult(info=existing.info, created=False)
 
+    def locked_originals(self, prefix: str) -> dict[str, StoredObject]:
+        """The first version of every key under ``prefix``, where the location keeps versions.
+
+        On S3 with Object Lock a delete marker or a newer version can hide an object, but
+        its locked first version stays: this returns it (also for keys whose current
+        version is a delete marker). A location without versions returns ``{}``.
+        """
+        return {}
+
     @abstractmethod
     def destroy(self, prefix: str, retain_until: datetime, now: datetime) -> int:
         """Disposal only: remove every object (on S3: every version) of the record folder ``prefix``.

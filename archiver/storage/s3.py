@@ -461,6 +461,34 @@ class S3Storage(Storage):
                     f"{lock.mode} до {lock.retain_until.isoformat()}); ничего не записано"
                 )
 
+    def locked_originals(self, prefix: str) -> dict[str, StoredObject]:
+        """The oldest version of every key under ``prefix`` (delete markers ignored)."""
+        oldest: dict[str, tuple[Any, str]] = {}
+        try:
+            paginator = self.client.get_paginator("list_object_versions")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for version in page.get("Versions", []):
+                    full, vid = str(version.get("Key", "")), version.get("VersionId")
+                    if not full.startswith(self.prefix) or not vid:
+                        continue
+                    key = full[len(self.prefix) :]
+                    when = version.get("LastModified")
+                    if key not in oldest or when < oldest[key][0]:
+                        oldest[key] = (when, str(vid))
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail(f"чтение версий объектов {prefix}", exc) from exc
+        found: dict[str, StoredObject] = {}
+        for key, (_, vid) in sorted(oldest.items()):
+            try:
+                response = self.client.get_object(
+                    Bucket=self.bucket, Key=self._key(key), VersionId=vid
+                )
+                data = response["Body"].read()
+            except (BotoCoreError, ClientError) as exc:
+                raise self._fail(f"чтение версии {vid} объекта {key}", exc) from exc
+            found[key] = StoredObject(data=data, info=self._info(key, response))
+        return found
+
     def restore(self, key: str, data: bytes, lock: Lock, expected_sha256: str) -> PutResult:
         """A new, locked version over a damaged current one (or a delete marker)."""
         digest = hashlib.sha256(data).digest()
