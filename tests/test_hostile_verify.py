@@ -78,3 +78,16 @@ def test_repair_never_takes_a_forged_copy_named_by_the_state_file(site: Site) ->
     human = verify(site, "--repair")[0]
     assert "нет исправной копии" in human.stdout + human.stderr
     assert s3_versions(site) == versions
+
+    # the deep check proves the S3 copy right: the forged local copy is named, then repaired
+    deep, report = verify(site, "--deep", "--json")
+    assert deep.returncode == 1
+    assert statuses(report)[JOURNAL_5A] == "damaged"
+    copies = next(r["copies"] for r in report["records"] if r["record_id"] == JOURNAL_5A)
+    assert copies == {"primary": "changed", "secondary": "ok"}, copies
+    fixed, report = verify(site, "--deep", "--repair", "--json")
+    assert statuses(report)[JOURNAL_5A] == "repaired", report
+    assert {r["location"] for r in report["repairs"]} == {"primary"}
+    local = site.nas / JOURNAL_5A / "data" / "5a-class-journal.pdf"
+    assert local.read_bytes() == genuine
+    assert s3_versions(site) == versions

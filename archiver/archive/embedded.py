@@ -16,9 +16,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from archiver.archive.record import identify_document
+from archiver.archive.record import RecordManifest, identify_document, record_id, record_prefix
+from archiver.kinds import JOURNAL_EXPORT, safe_name
 
-__all__ = ["EmbeddedFacts", "embedded_facts", "identity_problems"]
+__all__ = ["EmbeddedFacts", "embedded_facts", "identity_problems", "record_identity_problem"]
 
 ATTACHMENT_PREFIX = "journal-export-"
 
@@ -126,3 +127,36 @@ def identity_problems(
                 f"от {exported_at}"
             )
     return problems
+
+
+def record_identity_problem(rid: str, manifest: RecordManifest, payload: bytes) -> str | None:
+    """What says the document is not this record's (``None``: its identity fits)."""
+    year = safe_name(manifest.academic_year.replace("/", "-"))
+    expected = record_id(
+        record_prefix(manifest.school_id, year, manifest.class_id, manifest.kind), manifest.version
+    )
+    if expected != rid:
+        return f"описание записи указывает на запись {expected}, а лежит в {rid}"
+    if manifest.kind != JOURNAL_EXPORT and manifest.signer_cert_sha256 is None:
+        return "по описанию записи документ не подписан"
+    if manifest.kind == JOURNAL_EXPORT:
+        try:
+            doc = json.loads(payload.decode("utf-8"))
+            school = doc["school"]["id"]
+            name = doc["academic_year"]["name"]
+        except (ValueError, KeyError, TypeError):
+            return "выгрузка журнала не читается как JSON с school.id и academic_year.name"
+        if school != manifest.school_id or name != manifest.academic_year:
+            return (
+                f"выгрузка журнала — школы «{school}» за {name}, а запись — школы "
+                f"«{manifest.school_id}» за {manifest.academic_year}"
+            )
+        return None
+    problems = identity_problems(
+        embedded_facts(payload),
+        kind=manifest.kind,
+        school_id=manifest.school_id,
+        academic_year=manifest.academic_year,
+        class_id=manifest.class_id,
+    )
+    return "; ".join(problems) if problems else None

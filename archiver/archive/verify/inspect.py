@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from archiver.archive.embedded import record_identity_problem
 from archiver.archive.record import (
     RECORD_FILE,
     TAG_FILES,
@@ -109,6 +110,8 @@ class Inspection:
     verdicts: dict[str, SignatureVerdict] = field(default_factory=dict)
     """Signature verdict per payload sha256 (deep)."""
     bytes_read: int = 0
+    proven: bool = False
+    """The trusted manifest was proven by the archive itself (deep: signature and identity)."""
 
 
 def mismatches(expected: list[ExpectedFile], files: dict[str, Observed]) -> list[str]:
@@ -264,7 +267,7 @@ class RecordInspector:
                     and manifest.sha256 not in inspection.verdicts
                 ):
                     inspection.verdicts[manifest.sha256] = self.checker.check(pdf)
-        trusted = self._choose_manifest(rid, candidates, seen, inspection)
+        trusted = self._choose_manifest(rid, candidates, seen, inspection, payloads)
         inspection.trusted = trusted
         if trusted is None:
             payload_paths = {p for m, _ in candidates.values() for p in m.data_paths}
@@ -338,6 +341,7 @@ class RecordInspector:
         candidates: dict[str, Manifest],
         seen: dict[str, dict[str, Observed]],
         inspection: Inspection,
+        payloads: dict[str, bytes],
     ) -> Manifest | None:
         """The manifest to check the copies against (module docstring), or ``None``."""
         notes = inspection.report.notes
@@ -346,6 +350,23 @@ class RecordInspector:
             return None
         if len(candidates) == 1:
             return next(iter(candidates.values()))
+        if self.deep:  # proof from the archive itself goes before the (unprotected) history
+            proven = [
+                sha
+                for sha, (m, b) in candidates.items()
+                if (verdict := inspection.verdicts.get(m.sha256)) is not None
+                and signature_problem(m, verdict) is None
+                and (pdf := payloads.get(m.sha256)) is not None
+                and record_identity_problem(rid, m, pdf) is None
+                and any(not mismatches(expected_files(m, b), f) for f in seen.values() if f)
+            ]
+            if len(proven) == 1:
+                inspection.proven = True
+                notes.append(
+                    "описания записи в хранилищах различаются; верным признано то, чей "
+                    "документ прошёл проверку подписи и чьи данные соответствуют записи"
+                )
+                return candidates[proven[0]]
         known = self.history.known_manifest(rid)
         if known is not None and known[0] in candidates:
             notes.append(
@@ -434,6 +455,13 @@ class RecordInspector:
         sha = hashlib.sha256(manifest_bytes).hexdigest()
         known = self.history.known_manifest(rid)
         changed_since = known is not None and known[0] != sha
+        if changed_since and known is not None and inspection.proven:
+            report.notes.append(
+                f"состояние проверок (verify-state.json) называет другое описание записи "
+                f"(sha256 {short(known[0])}), но верное доказано подписью и данными документа; "
+                "файл состояния не защищён — возможно, его изменили"
+            )
+            changed_since = False
         if changed_since and known is not None:
             report.notes.append(
                 f"описание записи отличается от проверенного {known[1][:10]} "

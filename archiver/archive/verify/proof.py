@@ -24,22 +24,15 @@ and the report says «нет исправной копии».
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 from pathlib import Path
 
-from archiver.archive.embedded import embedded_facts, identity_problems
-from archiver.archive.record import (
-    RECORD_FILE,
-    RecordError,
-    RecordManifest,
-    record_id,
-    record_prefix,
-)
+from archiver.archive.embedded import record_identity_problem as identity_problem
+from archiver.archive.record import RECORD_FILE, RecordError, RecordManifest
 from archiver.archive.verify.inspect import Inspection
 from archiver.archive.verify.report import CopyReport, CopyStatus
 from archiver.archive.verify.signatures import SignatureChecker, signature_problem
-from archiver.kinds import JOURNAL_EXPORT, safe_name
+from archiver.kinds import JOURNAL_EXPORT
 from archiver.storage.base import Storage, StorageError
 
 __all__ = ["BINDING_FILES", "contradiction", "identity_problem"]
@@ -53,39 +46,6 @@ BINDING_FILES = (
 )
 """Files of a bag that fix the document's hash: one of them agreeing ties two copies."""
 CATALOG_FILE = "catalog.sqlite"
-
-
-def identity_problem(rid: str, manifest: RecordManifest, payload: bytes) -> str | None:
-    """What says the document is not this record's (``None``: its identity fits)."""
-    year = safe_name(manifest.academic_year.replace("/", "-"))
-    expected = record_id(
-        record_prefix(manifest.school_id, year, manifest.class_id, manifest.kind), manifest.version
-    )
-    if expected != rid:
-        return f"описание записи указывает на запись {expected}, а лежит в {rid}"
-    if manifest.kind != JOURNAL_EXPORT and manifest.signer_cert_sha256 is None:
-        return "по описанию записи документ не подписан"
-    if manifest.kind == JOURNAL_EXPORT:
-        try:
-            doc = json.loads(payload.decode("utf-8"))
-            school = doc["school"]["id"]
-            name = doc["academic_year"]["name"]
-        except (ValueError, KeyError, TypeError):
-            return "выгрузка журнала не читается как JSON с school.id и academic_year.name"
-        if school != manifest.school_id or name != manifest.academic_year:
-            return (
-                f"выгрузка журнала — школы «{school}» за {name}, а запись — школы "
-                f"«{manifest.school_id}» за {manifest.academic_year}"
-            )
-        return None
-    problems = identity_problems(
-        embedded_facts(payload),
-        kind=manifest.kind,
-        school_id=manifest.school_id,
-        academic_year=manifest.academic_year,
-        class_id=manifest.class_id,
-    )
-    return "; ".join(problems) if problems else None
 
 
 def _catalog_agrees(state_folder: Path | None, rid: str, sha256: str) -> bool:

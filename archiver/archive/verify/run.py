@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -210,6 +211,9 @@ def _inspect_all(
             if record_history:
                 trusted = inspection.trusted if record.status in _TRUSTED else None
                 history.update(record.record_id, report.level, record.status, now_text(), trusted)
+                if inspection.proven and trusted is not None:  # proof outranks the state file
+                    entry = history.records[record.record_id]
+                    entry["manifest_sha256"] = hashlib.sha256(trusted[1]).hexdigest()
             stage.step(record.record_id, status=record.status)
             if time.monotonic() - last_save > _SAVE_EVERY:
                 history.save()
