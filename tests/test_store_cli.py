@@ -248,11 +248,12 @@ def test_usage_errors(site: Site) -> None:
 # -- crashes
 
 
-# Crash points of a run storing the export and one journal (50 per record): 1 half of the
-# first file in a temporary file; 3 first file under its final name, temporary file left;
-# 30 every file in the folder, one on S3; 48 the folder's marker written, S3's not (the
-# record is complete in one location only); 75 half-way through the second record.
-@pytest.mark.parametrize("crash_after", [1, 3, 30, 48, 75])
+# Crash points of a run storing the export and one journal (50 per record, after the 4 of
+# the locations' identity markers): 1 half of the location marker in a temporary file; 7
+# first file under its final name, temporary file left; 34 every file in the folder, one on
+# S3; 52 the folder's marker written, S3's not (the record is complete in one location
+# only); 79 half-way through the second record.
+@pytest.mark.parametrize("crash_after", [1, 7, 34, 52, 79])
 def test_killed_run_is_completed_by_the_next(site: Site, crash_after: int) -> None:
     """SIGKILL at a point of the run: no partial object under a final name, copies agree;
     running the same command again finishes the archive, changing nothing already written."""
