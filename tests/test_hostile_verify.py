@@ -86,7 +86,7 @@ def test_repair_never_takes_a_forged_copy_named_by_the_state_file(site: Site) ->
     copies = next(r["copies"] for r in report["records"] if r["record_id"] == JOURNAL_5A)
     assert copies == {"primary": "changed", "secondary": "ok"}, copies
     fixed, report = verify(site, "--deep", "--repair", "--json")
-    assert statuses(report)[JOURNAL_5A] == "repaired", report
+    assert fixed.returncode == 1 and statuses(report)[JOURNAL_5A] == "repaired", report
     assert {r["location"] for r in report["repairs"]} == {"primary"}
     local = site.nas / JOURNAL_5A / "data" / "5a-class-journal.pdf"
     assert local.read_bytes() == genuine
