@@ -91,3 +91,26 @@ def test_repair_never_takes_a_forged_copy_named_by_the_state_file(site: Site) ->
     local = site.nas / JOURNAL_5A / "data" / "5a-class-journal.pdf"
     assert local.read_bytes() == genuine
     assert s3_versions(site) == versions
+
+
+def test_a_forgery_is_not_restored_over_an_s3_copy_hidden_by_delete_markers(site: Site) -> None:
+    manifest = RecordManifest.loads((site.nas / JOURNAL_5A / RECORD_FILE).read_bytes())
+    pdf = site.signed_pdf("class_journal", "5a", note="другое содержимое")  # signed, same class
+    forged = dataclasses.replace(
+        manifest,
+        size=len(pdf),
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        sha512=hashlib.sha512(pdf).hexdigest(),
+    )
+    for file in bag_files(forged, forged.dumps(), pdf):
+        local_edit(site, f"{JOURNAL_5A}/{file.path}", file.data)
+    listed = site.s3.list_objects_v2(Bucket=site.bucket, Prefix=f"{PREFIX}{JOURNAL_5A}/")
+    for item in listed["Contents"]:
+        site.s3.delete_object(Bucket=site.bucket, Key=item["Key"])  # delete markers only
+    versions = s3_versions(site)
+    repaired, report = verify(site, "--repair", "--json")
+    assert repaired.returncode == 1, repaired.stdout + repaired.stderr
+    assert statuses(report)[JOURNAL_5A] == "repair_refused", report
+    notes = next(r["notes"] for r in report["records"] if r["record_id"] == JOURNAL_5A)
+    assert any("нет исправной копии" in n and "заблокированная исходная" in n for n in notes)
+    assert s3_versions(site) == versions  # no version written over the hidden genuine one

@@ -10,7 +10,9 @@ byte, the donor copy must be proven right by what the archive holds:
    matches that manifest;
 2. its document's signature is valid by the configured trust roots and made with
    the certificate the manifest names (checked by :mod:`archiver.archive.verify.repair`);
-3. and the copy to be replaced does not contradict it: it is missing altogether, or
+3. and the copy to be replaced does not contradict it: where the location keeps versions
+   (S3), its first, locked version of ``archive-record.json`` is the donor's (a different
+   one refuses the repair, even when a delete marker hides it); otherwise it is missing altogether, or
    one of its files that fixes the document's hash (``archive-record.json``, the
    BagIt manifests and tag manifests) agrees with the donor's manifest, or the
    catalog (``catalog.sqlite``) recorded the same document hash for the record, or
@@ -94,8 +96,16 @@ def contradiction(
 ) -> str | None:
     """Why ``copy`` may not be overwritten from the trusted manifest's donor (``None``: it may)."""
     assert inspection.trusted is not None
-    manifest, _ = inspection.trusted
+    manifest, manifest_bytes = inspection.trusted
     rid = inspection.report.record_id
+    original = target.locked_originals(f"{rid}/").get(f"{rid}/{RECORD_FILE}")
+    if original is not None:  # S3: the first, locked version outranks what is current now
+        if original.data == manifest_bytes:
+            return None
+        return (
+            f"в хранилище «{target.name}» заблокированная исходная версия описания записи "
+            f"({target.url(f'{rid}/{RECORD_FILE}')}) описывает другой документ"
+        )
     if copy.status == CopyStatus.MISSING:
         return None  # nothing there to overwrite
     broken = {p.path for p in copy.problems}
