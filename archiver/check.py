@@ -159,8 +159,10 @@ def check_distinct(report: CheckReport, locations: Sequence[Storage]) -> None:
         return
     try:
         require_distinct_locations(locations, write_markers=True)
-    except (SameLocationError, StorageError) as exc:
+    except SameLocationError as exc:
         report.add("Две копии", False, str(exc))
+    except StorageError:
+        pass  # an unusable location is reported by its own check above
 
 
 def _timestamp_answers(url: str) -> None:
