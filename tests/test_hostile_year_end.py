@@ -51,7 +51,8 @@ def test_a_club_whose_id_cleans_to_a_class_id_is_archived_separately(tmp_path: P
 
 
 def test_a_class_not_verified_in_both_copies_is_a_problem(tmp_path: Path) -> None:
-    report = YearEndReport("Школа", "2025/2026", "export.json", "0" * 64, tmp_path, "now")
+    started = "2026-06-20T10:00:00+05:00"
+    report = YearEndReport("Школа", "2025/2026", "export.json", "0" * 64, tmp_path, started)
     report.classes = [
         ClassStanding("c5a", "5 «А»", VERIFIED),
         ClassStanding("club1", "Кружок «Умелые руки»", SIGNED),
