@@ -148,7 +148,7 @@ def check_distinct(report: CheckReport, locations: Sequence[Storage]) -> None:
     The settings already refuse the same folder or bucket named twice; this compares
     where the opened locations are, then the places themselves
     (:func:`archiver.storage.identity.require_distinct_locations`: device and inode,
-    and each location's marker, written here when missing).
+    and each location's marker where one was written by a store).
     """
     from archiver.storage.base import StorageError
     from archiver.storage.identity import SameLocationError, require_distinct_locations
@@ -158,7 +158,7 @@ def check_distinct(report: CheckReport, locations: Sequence[Storage]) -> None:
         report.add("Две копии", False, "оба хранилища указывают на одно место: " + places[0])
         return
     try:
-        require_distinct_locations(locations, write_markers=True)
+        require_distinct_locations(locations)  # check writes nothing: markers compared if there
     except SameLocationError as exc:
         report.add("Две копии", False, str(exc))
     except StorageError:

@@ -68,18 +68,6 @@ def test_documents_of_the_demo_school_are_refused_as_another_schools(
     assert stored_files(tmp_path) == []
 
 
-def test_a_document_of_another_export_time_is_refused(
-    tmp_path: Path, demo_doc: dict[str, Any], statement: bytes
-) -> None:
-    later = copy.deepcopy(demo_doc)
-    later["exported_at"] = "2026-06-29T10:00:00+05:00"
-    folder = setup(tmp_path, later, statement)
-    result = run_cli("store", str(folder), "--source", "export.json", cwd=tmp_path)
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "свёрстан по выгрузке от" in result.stderr
-    assert stored_files(tmp_path) == []
-
-
 def test_a_run_folder_of_another_export_is_refused(
     tmp_path: Path, demo_doc: dict[str, Any], statement: bytes
 ) -> None:

@@ -132,8 +132,7 @@ def prepare_documents(
             school_id=export.school.id,
             academic_year=year,
             class_id=school_class.id,
-            exported_at=export.exported_at.isoformat(),
-        )
+        )  # not the export time: a class left unchanged by a correction keeps its archived document
         mismatch += _run_problems(path, export_sha256)
         if mismatch:
             problems.append(
