@@ -41,6 +41,8 @@ path = "{secondary}"        # например, внешний диск в др�
 # Свои шаблоны документов и политики хранения школы (по умолчанию — встроенные):
 # templates = "templates"
 # retention_policies = "retention_policies"
+# Индексы дел по номенклатуре дел школы (печатаются в описи дел года):
+# nomenclature = {{ class_journal = "02-15", final_marks = "02-16" }}
 
 # [renewal]
 # Когда продлевать архивные метки времени (archiver renew, docs/verify.md):

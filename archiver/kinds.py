@@ -13,14 +13,17 @@ import re
 import unicodedata
 from pathlib import Path
 
-from archiver.model import JournalExport
+from archiver.model import ClassKind, JournalExport, SchoolClass
 
 CLASS_JOURNAL = "class_journal"
 """A class's print bundle (journal), kept 5 years."""
 FINAL_MARKS = "final_marks"
-"""A class's summary statement of final marks, kept 25 years."""
+"""A class's summary statement, kept 25 years: of final marks, or of the teachers' council
+decisions for a class without marks (see :func:`keeps_statement`)."""
 JOURNAL_EXPORT = "journal_export"
 """The journal export itself, as received."""
+INVENTORY = "inventory"
+"""The inventory of a school's files of one year (опись дел), kept as long as the longest it lists."""
 EXTRACT_KIND = "student_extract"
 """A student's extract (выписка): made on request, handed out, not stored as a record."""
 DOCUMENT_KINDS = (CLASS_JOURNAL, FINAL_MARKS)
@@ -29,11 +32,20 @@ DISPOSAL_ACT = "disposal_act"
 """An approved act «о выделении к уничтожению …» (``archiver dispose approve``)."""
 PD_DESTRUCTION_ACT = "pd_destruction_act"
 """The act on the destruction of personal data with its log extract (``dispose execute``)."""
-KINDS = (CLASS_JOURNAL, FINAL_MARKS, JOURNAL_EXPORT, DISPOSAL_ACT, PD_DESTRUCTION_ACT)
+KINDS = (
+    CLASS_JOURNAL,
+    FINAL_MARKS,
+    JOURNAL_EXPORT,
+    INVENTORY,
+    DISPOSAL_ACT,
+    PD_DESTRUCTION_ACT,
+)
 """Kinds stored as archive records."""
 
 EXPORT_FOLDER = "_export"
 """Class folder of the journal export's records (``safe_name`` never starts with ``_``)."""
+INVENTORY_FOLDER = "_inventory"
+"""Class folder of the year's inventory records (not a class, like :data:`EXPORT_FOLDER`)."""
 LOG_FOLDER = "_access-log"
 """Folder of the access log in every location (not a school: ``safe_name`` never starts with ``_``)."""
 
@@ -68,6 +80,15 @@ def safe_name(text: str) -> str:
     return f"{short or 'id'}~{digest}"
 
 
+def keeps_statement(school_class: SchoolClass) -> bool:
+    """Whether a class gets a 25-year summary statement (a ``final_marks`` record).
+
+    Every class proper does: of final marks, or, where no marks are recorded (1st grade,
+    I доп.), of the teachers' council decisions. Clubs and groups promote nobody.
+    """
+    return school_class.kind is ClassKind.CLASS
+
+
 def export_attachment_name(class_id: str) -> str:
     """The name of the class's journal data embedded in each of its documents."""
     return f"journal-export-{safe_name(class_id)}.json"
@@ -88,3 +109,8 @@ def document_file_name(class_id: str, kind: str) -> str:
     """``<class>-class-journal.pdf`` or ``<class>-final-marks.pdf``."""
     suffix = "class-journal" if kind == CLASS_JOURNAL else "final-marks"
     return f"{safe_name(class_id)}-{suffix}.pdf"
+
+
+def inventory_path(out_dir: Path, export: JournalExport) -> Path:
+    """Where the year's inventory goes: ``DIR/<year>/<school>-inventory.pdf``."""
+    return out_dir / year_folder(export) / f"{safe_name(export.school.id)}-inventory.pdf"

@@ -43,9 +43,11 @@ from types import TracebackType
 from typing import Any
 
 from archiver.errors import ArchiverError, ExitCode
+from archiver.kinds import safe_name, year_folder
+from archiver.model import JournalExport
 from archiver.wording import local_time
 
-__all__ = ["Holder", "LockBusy", "RunLock", "read_holder"]
+__all__ = ["LOCKS", "Holder", "LockBusy", "RunLock", "read_holder", "year_lock", "year_lock_path"]
 
 TAKEOVER_GRACE = 30.0
 """Seconds after which a takeover marker left by a killed taker is ignored."""
@@ -340,3 +342,26 @@ class RunLock:
         traceback: TracebackType | None,
     ) -> None:
         self.release()
+
+
+# -- the lock of a school's year
+
+
+LOCKS = "locks"
+"""Folder of the lock files in the working folder (one per school and year)."""
+
+
+def year_lock_path(working_dir: Path, school_id: str, year: str) -> Path:
+    """The lock file of a school's year (``year`` as :func:`~archiver.kinds.year_folder` writes it)."""
+    return working_dir / LOCKS / f"{safe_name(school_id)}-{year}.lock"
+
+
+def year_lock(working_dir: Path, export: JournalExport, zone: tzinfo | None = None) -> RunLock:
+    """The lock of the school's year: one year-end run at a time (``archiver year-end``, a region)."""
+    return RunLock(
+        year_lock_path(working_dir, export.school.id, year_folder(export)),
+        purpose="year-end",
+        what=f"Архивирование «{export.school.short_name}» за {export.academic_year.name} "
+        "учебный год",
+        zone=zone,
+    )

@@ -361,6 +361,10 @@ class DocumentsOptions(_Table):
     """Templates folder; ``None``: the built-in templates."""
     retention_policies: FilePath | None = None
     """Retention policies folder; ``None``: the built-in policies."""
+    nomenclature: dict[str, str] = {}
+    """File indices (индекс дела) from the school's nomenclature by record kind, e.g.
+    ``{class_journal = "02-15", final_marks = "02-16"}``: printed in the inventory of files;
+    ``{class}`` in an index stands for the class's name."""
 
 
 # -- journal systems (archiver pull)

@@ -17,6 +17,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,12 +37,22 @@ from archiver.archive.store import RecordResult, store_records
 from archiver.archive.verify.documents import owners_of, unproven, verify_run
 from archiver.errors import InputError, UsageError
 from archiver.files import write_atomic
-from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, document_paths, safe_name, year_folder
-from archiver.lock import RunLock
+from archiver.kinds import (
+    CLASS_JOURNAL,
+    FINAL_MARKS,
+    INVENTORY,
+    document_paths,
+    inventory_path,
+    keeps_statement,
+    safe_name,
+    year_folder,
+)
+from archiver.lock import year_lock
 from archiver.model import JournalExport
 from archiver.parallel import cores
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.render.batch import render_classes, select_classes
+from archiver.render.inventory import ensure_inventory
 from archiver.settings import MODE_DIRECTOR, DocumentsOptions, Pkcs12Signer, SignatureSettings
 from archiver.signing.review import make_batch, read_request, write_request
 from archiver.signing.sign import (
@@ -154,6 +165,8 @@ class YearEndReport:
     """The school's time zone (``[storage] timezone``) for the times in the text."""
     waiting: int = 0
     """Documents waiting for the director's signature (the run stopped before storing)."""
+    inventory: str | None = None
+    """Where the year's inventory of files (опись дел) stands (a class's states), once made."""
 
     @property
     def ok(self) -> bool:
@@ -195,6 +208,7 @@ class YearEndReport:
                 }
                 for c in self.classes
             ],
+            "inventory": self.inventory,
             "records": [r.to_json() for r in self.records],
             "warnings": self.warnings,
             "problems": self.problems,
@@ -235,6 +249,7 @@ class YearEndReport:
             CLASS_JOURNAL: "журналы",
             FINAL_MARKS: "сводные ведомости",
             "journal_export": "выгрузка",
+            INVENTORY: "опись дел",
         }
         for kind, dates in until.items():
             lines.append(f"  хранить до: {kinds.get(kind, kind)} — {', '.join(sorted(dates))}")
@@ -246,6 +261,7 @@ class YearEndReport:
                 lines.append(f"  {c.name}: {c.text}")
                 continue
             lines.append(f"  {c.name}: {c.text} (документов {len(c.documents)}, страниц {sheets})")
+        lines.append(f"  Опись дел: {STATE_TEXT.get(self.inventory or '', 'не составлена')}")
         if self.warnings:
             lines.append("")
             lines.append(f"Предупреждения ({len(self.warnings)}):")
@@ -291,7 +307,7 @@ def expected_documents(
     """The documents a class must have: the journal bundle, and the summary statement if marked."""
     paths = document_paths(out_dir, export, class_id)
     kinds = [CLASS_JOURNAL]
-    if export.classes_by_id[class_id].marks_recorded:
+    if keeps_statement(export.classes_by_id[class_id]):
         kinds.append(FINAL_MARKS)
     return [(kind, paths[kind]) for kind in kinds]
 
@@ -366,20 +382,6 @@ def _requested(out_dir: Path, export: JournalExport, docs: list[DocumentStanding
 
 
 EXPORT_COPY = "export.json"
-LOCKS = "locks"
-"""Folder of the lock files in the working folder (one per school and year)."""
-
-
-def year_lock(working_dir: Path, export: JournalExport, zone: Any = None) -> RunLock:
-    """The lock of the school's year: one year-end run at a time (:mod:`archiver.lock`)."""
-    name = f"{safe_name(export.school.id)}-{year_folder(export)}.lock"
-    return RunLock(
-        working_dir / LOCKS / name,
-        purpose="year-end",
-        what=f"Архивирование «{export.school.short_name}» за {export.academic_year.name} "
-        "учебный год",
-        zone=zone,
-    )
 
 
 def _read_run(work_dir: Path) -> dict[str, Any]:
@@ -390,7 +392,7 @@ def _read_run(work_dir: Path) -> dict[str, Any]:
     return data
 
 
-def _prepare_work_dir(
+def prepare_work_dir(
     export: JournalExport,
     work_dir: Path,
     raw: bytes,
@@ -455,6 +457,7 @@ def run_year_end(
     progress: ProgressCallback | None = None,
     validate_seconds: float = 0.0,
     preflight: Callable[[bool], None] | None = None,
+    lock_held: bool = False,
 ) -> YearEndReport:
     """Run render → sign → store → verify for a validated export; return the report.
 
@@ -468,6 +471,8 @@ def run_year_end(
     classes whose documents for this data are in both copies («без изменений»), and refuses
     before any work what would need ``correction``. ``preflight(signing)`` runs the checks
     of ``archiver check`` before rendering (``signing``: something will be signed).
+    ``lock_held``: the caller holds the year lock already (a region's coordinator, whose
+    engine jobs call this): it is not taken again.
     """
     export = validation.export
     if not validation.ok or export is None:
@@ -479,14 +484,14 @@ def run_year_end(
         )
     ids = select_classes(export, class_ids)
     export_sha = hashlib.sha256(raw).hexdigest()
-    with year_lock(working_dir, export, zone):
+    with nullcontext() if lock_held else year_lock(working_dir, export, zone):
         holdings = year_holdings(locations, export.school.id, year_folder(export))
         plan = plan_classes(export, export_sha, ids, holdings)
         refuse_without_correction(plan, holdings, export_sha, correction)
         if preflight is not None:
             preflight(bool(plan.todo))
         work_dir = work_folder(working_dir, export)
-        _prepare_work_dir(export, work_dir, raw, export_sha, source, plan.todo)
+        prepare_work_dir(export, work_dir, raw, export_sha, source, plan.todo)
         report = YearEndReport(
             school=export.school.full_name,
             academic_year=export.academic_year.name,
@@ -584,11 +589,21 @@ def _run_stages(
         for kind, _ in expected_documents(export, out_dir, c)
         if (c, kind) not in plan.adopt
     )
+    made = inventory_path(out_dir, export).is_file()
+    inventory, pending = ensure_inventory(export, out_dir, doc_options)
+    report.rendered_now += inventory is not None and not made
+    if pending:
+        report.warnings.append(
+            f"опись дел за год не составлена: не сверстаны документы классов {', '.join(pending)} "
+            "(запустите year-end для всех классов)"
+        )
     report.timings["render"] = time.monotonic() - started
 
     # sign what is unsigned
     started = time.monotonic()
     owners = owners_of({c: [p for _, p in expected_documents(export, out_dir, c)] for c in ids})
+    if inventory is not None:
+        owners[inventory] = ""  # the school's, not a class's
     documents = list(owners)
     unsigned = [p for p in documents if not is_signed(p.read_bytes())]
     if unsigned and signature.signer is not None and signature.signer.mode == MODE_DIRECTOR:
@@ -658,6 +673,10 @@ def _run_stages(
         _nothing_to_do(progress, "verify")
         bad_classes, levels, verdicts = set(), {}, {}
     report.timings["verify"] = time.monotonic() - started
+    if inventory is not None:
+        stored = any(r.kind == INVENTORY and r.copies for r in report.records)
+        ok = stored and "" not in bad_classes
+        report.inventory = VERIFIED if ok else STORED_BOTH if stored else SIGNED
     return {c for c in ids if c not in bad_classes}, levels, verdicts
 
 

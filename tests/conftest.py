@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.sites",
     "tests.fixtures.journal_systems",
     "tests.fixtures.school",
+    "tests.fixtures.region",
 ]

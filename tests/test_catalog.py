@@ -64,8 +64,9 @@ def test_rebuild_indexes_records_students_and_marks(archive: Archive) -> None:
     result = archive.run("catalog", "rebuild", "--json")
     assert result.returncode == 0, result.stderr
     summary = result.json()
-    # per year: export + journals + statements; 2025/2026: 1a, 5a (+fm), club; 2026/2027: 6a (+fm), club
-    assert summary["records"] == 4 + 1 + 3 + 1
+    # per year: export + journals + statements; 2025/2026: 1a (+decisions), 5a (+fm), club;
+    # 2026/2027: 6a (+fm), club
+    assert summary["records"] == 5 + 1 + 3 + 1
     assert summary["years"] == 2
     assert summary["location"] == "primary"
     assert summary["problems"] == []
@@ -103,7 +104,7 @@ def test_rebuild_is_idempotent_and_atomic(archive: Archive) -> None:
     inode = archive.catalog.stat().st_ino
     second_run = archive.run("catalog", "rebuild")
     assert second_run.returncode == 0, second_run.stderr
-    assert "Каталог построен: записей 9, учебных лет 2" in second_run.stdout
+    assert "Каталог построен: записей 10, учебных лет 2" in second_run.stdout
     assert catalog_rows(archive.catalog) == first
     assert archive.catalog.stat().st_ino != inode  # a new file renamed into place
     assert sorted(p.name for p in archive.catalog.parent.iterdir()) == ["catalog.sqlite"]
@@ -440,6 +441,11 @@ def test_extract_sees_a_year_stored_after_the_catalog_was_built(archive: Archive
 
 # -- twenty years on: the exports and the bundles (5 years) are gone, the statements (25) stay
 
+FIRST_GRADER = "s0001"
+"""Борисова, 1 «А» (no marks recorded): the council's decision is her only long-term record."""
+LEAVER = "s0011"
+"""Афанасьева, 5 «А», left on 9 April 2026: period marks, no year marks."""
+
 
 def dispose(archive: Archive, record_id: str) -> None:
     """Remove a record from both local locations, as disposal at the end of its term would."""
@@ -451,9 +457,9 @@ def dispose(archive: Archive, record_id: str) -> None:
         shutil.rmtree(folder)
 
 
-def extract_data(archive: Archive, out: Path) -> Any:
-    """``archiver extract`` of Артём: the data file embedded in the one-page extract."""
-    result = archive.run("extract", "--student", ARTEM, "--out", str(out), "--reason", "запрос")
+def extract_data(archive: Archive, out: Path, student: str = ARTEM) -> Any:
+    """``archiver extract`` of Артём (or ``student``): the data file embedded in the one-page extract."""
+    result = archive.run("extract", "--student", student, "--out", str(out), "--reason", "запрос")
     assert result.returncode == 0, result.stderr
     reader = PdfReader(io.BytesIO(out.read_bytes()))
     assert len(reader.pages) == 1
@@ -470,6 +476,8 @@ def test_find_and_extract_after_the_exports_are_disposed(
     archive = Archive(tmp_path, school_years, signed_pdf, statements=True)
     before = extract_data(archive, tmp_path / "before.pdf")
     assert {s["kind"] for s in before["sources"]} == {"journal_export"}
+    first_grader = extract_data(archive, tmp_path / "before-1a.pdf", FIRST_GRADER)
+    leaver = extract_data(archive, tmp_path / "before-leaver.pdf", LEAVER)
 
     gone = [record(Y1, None, "journal_export"), record(Y2, None, "journal_export")]
     gone += [record(Y1, c, "class_journal") for c in ("c1a", "c5a", "club1")]
@@ -480,15 +488,16 @@ def test_find_and_extract_after_the_exports_are_disposed(
     rebuilt = archive.run("catalog", "rebuild", "--json")
     assert rebuilt.returncode == 0, rebuilt.stderr
     summary = rebuilt.json()
-    assert summary["records"] == 2 and summary["years"] == 2 and summary["problems"] == []
+    # the statements of 5 «А», 6 «А» and the 1st class's statement of decisions
+    assert summary["records"] == 3 and summary["years"] == 2 and summary["problems"] == []
     assert any("вложенных в их документы" in n for n in summary["notes"])
     found = archive.run("find", "КАЗАКОВ артем", "--json").json()
     (artem,) = found
-    assert artem["birth_date"] is not None
+    assert artem["birth_date"] is None  # the statements print no birth date, so they keep none
     assert [(c["academic_year"], c["class_id"]) for c in artem["classes"]] == [
         (Y1, "c5a"),
         (Y2, "c6a"),
-    ]  # the club and the unmarked 1st class had no statement: nothing of them is left
+    ]  # the club promotes nobody and has no statement: nothing of it is left
     assert artem["classes"][0]["data_record"] == record(Y1, "c5a", "final_marks")
     assert artem["classes"][0]["records"]["journal_export"] is None
 
@@ -506,6 +515,32 @@ def test_find_and_extract_after_the_exports_are_disposed(
     logged = archive.run("log", "show", "--json")
     assert logged.returncode == 0, logged.stderr
     assert "final_marks" in logged.stdout
+
+    # the 1st grader (no marks): found and promoted, from the statement of decisions
+    (pupil,) = archive.run("find", "Борисова", "--json").json()
+    assert pupil["student_id"] == FIRST_GRADER
+    assert pupil["classes"][0]["data_record"] == record(Y1, "c1a", "final_marks")
+    out = tmp_path / "after-1a.pdf"
+    after_1a = extract_data(archive, out, FIRST_GRADER)
+    assert without_sources(after_1a["years"]) == without_sources(first_grader["years"])
+    assert after_1a["years"][0]["decision"] == "переведена во 2 класс"
+    text = pdf_text(out.read_bytes())
+    assert "переведена во 2 класс" in text and "протокол педсовета № 7 от 27.05.2026" in text
+    assert "сводная ведомость решений педагогического совета (вложенные в неё данные)" in " ".join(
+        text.split()
+    )
+
+    # the pupil who left in April: every period mark she got, and when she left
+    out = tmp_path / "after-leaver.pdf"
+    after_leaver = extract_data(archive, out, LEAVER)
+    assert without_sources(after_leaver["years"]) == without_sources(leaver["years"])
+    marks = after_leaver["years"][0]["marks"]
+    assert sum(len(m["periods"]) for m in marks) >= len(marks)  # a period mark per subject at least
+    assert all(m["year"] is None for m in marks)
+    text = pdf_text(out.read_bytes())
+    assert "выбыл(а) 09.04.2026" in text
+    for mark in marks:
+        assert " · ".join(p["value"] for p in mark["periods"]) in text
 
 
 # -- the same with an S3 location

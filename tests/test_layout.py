@@ -32,6 +32,7 @@ STAGES = (
     "yearend",
     "status",
     "demo",
+    "region",
     "cli",
 )
 """The stages in order; each may import the ones before it.

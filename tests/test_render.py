@@ -22,6 +22,7 @@ from archiver.render.batch import render_classes
 from archiver.render.bundle import RenderedDocument
 from archiver.render.pdf import Attachment, DocumentInfo, assemble
 from archiver.sources.export_v1 import read_export
+from archiver.sources.statement_v1 import read_statement
 
 
 def load(doc: dict[str, Any]) -> JournalExport:
@@ -68,6 +69,7 @@ def marks_in(export: JournalExport, class_id: str) -> Iterator[tuple[str, str]]:
 def test_documents_per_class(rendered: dict[tuple[str, str], RenderedDocument]) -> None:
     assert sorted(rendered) == [
         ("1a", CLASS_JOURNAL),
+        ("1a", FINAL_MARKS),  # the statement of decisions (no marks)
         ("5a", CLASS_JOURNAL),
         ("5a", FINAL_MARKS),
         ("club1", CLASS_JOURNAL),
@@ -140,10 +142,11 @@ def test_marks_students_and_period_marks(
 def test_unmarked_class_has_no_marks_or_homework(
     rendered: dict[tuple[str, str], RenderedDocument],
 ) -> None:
-    assert ("1a", FINAL_MARKS) not in rendered
     body = "\n".join(texts(rendered[("1a", CLASS_JOURNAL)].path))
     assert "Итог" not in body and "Домашнее задание" not in body
-    assert "Сводная ведомость" not in body
+    assert (
+        "Сводная ведомость итоговых отметок" not in body
+    )  # its decisions: tests/test_statements.py
     assert "Рисуем осень" in body and "Орлова Фёкла Ивановна у" in body
 
 
@@ -191,6 +194,9 @@ def test_pdfa_identity_fonts_and_embedded_json(
         spec = spec.get_object()
         assert spec["/AFRelationship"] == "/Source"
         data = spec["/EF"]["/F"].get_object().get_data()
+        if doc.kind == FINAL_MARKS:  # the statement's own data (tests/test_statements.py)
+            assert [c.id for c in read_statement(data).classes] == [doc.class_id]
+            continue
         sliced = read_export(data)
         assert sliced.ok and [c.id for c in sliced.export.classes] == [doc.class_id]  # type: ignore[union-attr]
 

@@ -110,7 +110,7 @@ def test_signature_reason_names_the_document(
                 PdfFileReader(handle).embedded_signatures[0].sig_object["/Reason"]
             )
     assert reasons[signed_lta] == "Заверение распечатки электронного журнала"
-    assert reasons[path] == "Заверение сводной ведомости итоговых отметок"
+    assert reasons[path] == "Заверение сводной ведомости"
 
 
 def test_signed_file_stays_pdfa_with_visible_mark(signed_lta: Path) -> None:

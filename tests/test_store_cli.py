@@ -236,9 +236,9 @@ def test_usage_errors(site: Site) -> None:
     wrong_year.write_bytes(site.signed_pdf("class_journal", "5a", year="2024/2025"))
     result = site.run(str(wrong_year))
     assert result.returncode == 2 and "документ за 2024/2025 учебный год" in result.stderr
-    no_marks = site.write_doc("final_marks", "1a")
-    result = site.run(str(no_marks), str(site.tmp / "other"))
-    assert result.returncode == 2 and "где отметки не ставятся" in result.stderr
+    club = site.write_doc("final_marks", "club1")  # a club promotes nobody: no statement
+    result = site.run(str(club), str(site.tmp / "other"))
+    assert result.returncode == 2 and "никого не переводят" in result.stderr
     assert "документ за 2024/2025 учебный год" in result.stderr  # every problem is listed
     help_text = site.run("--help")
     assert "Сохранить подписанные документы и выгрузку в архив" in help_text.stdout

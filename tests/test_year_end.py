@@ -392,3 +392,56 @@ BEFORE, AFTER = "2026-06-20T04:00:00.000000+00:00", "2026-07-01T00:00:00.000000+
 )
 def test_verified_classes(checks: dict[str, dict[str, str]], expected: set[str]) -> None:
     assert verified_classes(REPORT, checks) == expected  # type: ignore[arg-type]
+
+
+def test_whole_year_with_its_inventory_of_files(tmp_path: Path, school: Path) -> None:
+    """Every class of the year: the 1st class's statement of decisions and the inventory are made,
+    signed, stored and verified like the other documents, and status shows the inventory."""
+    from pypdf import PdfReader
+
+    folder = setup_run(tmp_path, school, 'kind = "local"\npath = "room-2"')
+    (folder / "room-2").mkdir()
+    (folder / "archiver.toml").write_text(
+        (folder / "archiver.toml").read_text("utf-8")
+        + '\n[documents]\nnomenclature = { class_journal = "02-15", final_marks = "02-16" }\n',
+        encoding="utf-8",
+    )
+    result = run(folder, "year-end", "--source", "export.json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = report_of(folder)
+    assert report["ok"], report["problems"]
+    assert report["inventory"] == "verified"
+    docs = documents(folder)
+    school_id = json.loads((school / "export.json").read_text("utf-8"))["school"]["id"]
+    assert sorted(docs) == sorted(
+        [
+            "c1a-class-journal.pdf",
+            "c1a-final-marks.pdf",  # the statement of decisions: no marks in 1st grade
+            "c5a-class-journal.pdf",
+            "c5a-final-marks.pdf",
+            "club1-class-journal.pdf",
+            f"{school_id}-inventory.pdf",
+        ]
+    )
+    text = next((folder / "state" / "year-end").glob("*/year-end-report.txt")).read_text("utf-8")
+    assert "хранить до: опись дел — 2052-01-01" in text
+    assert "Опись дел: сохранён в двух копиях и проверен" in text
+    for room in ("room-1", "room-2"):
+        (manifest_path,) = (folder / room).rglob("_inventory/inventory/v1/archive-record.json")
+        manifest = json.loads(manifest_path.read_text("utf-8"))
+        assert manifest["retention"]["years"] == 25
+        assert manifest["retention"]["retain_until"] == "2052-01-01T00:00:00+05:00"
+        assert manifest["signature"]["signer"]
+        (payload,) = manifest_path.parent.glob("data/*.pdf")
+        assert hashlib.sha256(payload.read_bytes()).hexdigest() == docs[payload.name]
+    # the inventory lists the five files with their indices and sheets, signed by the director
+    (inventory,) = (folder / "state" / "year-end").rglob("*-inventory.pdf")
+    reader = PdfReader(inventory)
+    page = " ".join(reader.pages[0].extract_text().split())
+    assert "Опись дел" in page and "В данную опись внесено 5 (пять) дел с № 1 по № 5" in page
+    assert "1 02-15" in page and "2 02-16" in page
+    with inventory.open("rb") as handle:
+        assert PdfFileReader(handle).embedded_signatures
+    verified = run(folder, "verify", "--json")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert f"{school_id}/2025-2026/_inventory/inventory/v1" in verified.stdout

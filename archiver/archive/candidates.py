@@ -1,8 +1,9 @@
 """What the store operation is asked to store: the documents found, each checked first.
 
 A document is accepted only when it is a rendered archiver document of this export:
-its own identity (Keywords and embedded journal data, :mod:`archiver.archive.embedded`)
-names the export's school, academic year, one of its classes and the export's time;
+its own identity (Keywords and embedded data, :mod:`archiver.archive.embedded`)
+names the export's school, academic year and one of its classes (the year's
+inventory: the school and year, no class);
 it is signed; and, when it lies in a year-end run's folder, that run was made from
 this very export (``run.json``). Every problem of every document is reported at once,
 before anything is written.
@@ -24,15 +25,18 @@ from archiver.kinds import (
     CLASS_JOURNAL,
     DOCUMENT_KINDS,
     FINAL_MARKS,
+    INVENTORY,
     JOURNAL_EXPORT,
     document_file_name,
+    keeps_statement,
+    safe_name,
 )
-from archiver.model import JournalExport
+from archiver.model import JournalExport, SchoolClass
 from archiver.signing.signer_of import SignerInfo, signer_of
 
 __all__ = ["DOCUMENT_PATTERNS", "Candidate", "find_documents", "prepare_documents"]
 
-DOCUMENT_PATTERNS = ("*-class-journal.pdf", "*-final-marks.pdf")
+DOCUMENT_PATTERNS = ("*-class-journal.pdf", "*-final-marks.pdf", "*-inventory.pdf")
 RUN_FILE = "run.json"
 """A year-end run's record of the export its documents were made from (``archiver.yearend``)."""
 
@@ -55,6 +59,8 @@ class Candidate:
     def describe(self) -> str:
         if self.kind == JOURNAL_EXPORT:
             return f"выгрузка журнала {self.source}"
+        if self.kind == INVENTORY:
+            return f"опись дел ({self.source})"
         what = "журнал" if self.kind == CLASS_JOURNAL else "сводная ведомость"
         return f"{what} {self.class_name} ({self.source})"
 
@@ -62,8 +68,8 @@ class Candidate:
 def find_documents(paths: Sequence[Path]) -> list[Path]:
     """The documents to store: files as given, folders searched for rendered documents.
 
-    A folder is searched recursively for ``*-class-journal.pdf`` and ``*-final-marks.pdf``
-    (as ``archiver render`` names them).
+    A folder is searched recursively for ``*-class-journal.pdf``, ``*-final-marks.pdf``
+    and ``*-inventory.pdf`` (as ``archiver render`` and ``year-end`` name them).
     """
     found: list[Path] = []
     for path in paths:
@@ -71,7 +77,8 @@ def find_documents(paths: Sequence[Path]) -> list[Path]:
             inside = sorted({p for pattern in DOCUMENT_PATTERNS for p in path.rglob(pattern)})
             if not inside:
                 raise InputError(
-                    f"в папке {path} нет документов (*-class-journal.pdf, *-final-marks.pdf)"
+                    f"в папке {path} нет документов "
+                    "(*-class-journal.pdf, *-final-marks.pdf, *-inventory.pdf)"
                 )
             found.extend(inside)
         elif path.is_file():
@@ -122,57 +129,47 @@ def prepare_documents(
                 f"{path}: документ за {identity.academic_year} учебный год, а выгрузка — за {year}"
             )
             continue
-        school_class = export.classes_by_id.get(identity.class_id)
-        if school_class is None:
-            problems.append(f"{path}: в выгрузке нет класса «{identity.class_id}»")
+        owner: SchoolClass | None = None  # the inventory is the school's year, not a class's
+        if identity.kind == INVENTORY and identity.class_id != export.school.id:
+            problems.append(
+                f"{path}: опись дел школы «{identity.class_id}», а выгрузка — "
+                f"школы «{export.school.id}»"
+            )
             continue
+        if identity.kind != INVENTORY:
+            owner = export.classes_by_id.get(identity.class_id)
+            if owner is None:
+                problems.append(f"{path}: в выгрузке нет класса «{identity.class_id}»")
+                continue
         mismatch = identity_problems(
             embedded_facts(payload),
             kind=identity.kind,
             school_id=export.school.id,
             academic_year=year,
-            class_id=school_class.id,
+            class_id=owner.id if owner else None,
         )  # not the export time: a class left unchanged by a correction keeps its archived document
         mismatch += _run_problems(path, export_sha256)
         if mismatch:
+            whose = f"класс «{owner.id}»" if owner else "опись дел"
             problems.append(
                 f"{path}: документ не относится к этой выгрузке "
-                f"(школа «{export.school.id}», {year}, класс «{school_class.id}»): "
-                + "; ".join(mismatch)
+                f"(школа «{export.school.id}», {year}, {whose}): " + "; ".join(mismatch)
             )
             continue
-        if identity.kind == FINAL_MARKS and not school_class.marks_recorded:
+        if owner is not None and identity.kind == FINAL_MARKS and not keeps_statement(owner):
             problems.append(
-                f"{path}: сводная ведомость для «{school_class.name}», где отметки не ставятся"
+                f"{path}: сводная ведомость для «{owner.name}»: кружки и группы внеурочной "
+                "деятельности никого не переводят, сводная ведомость для них не составляется"
             )
             continue
-        try:
-            signer = signer_of(payload, str(path))
-        except InputError as exc:
-            problems.append(str(exc))
+        candidate = _signed_candidate(path, payload, identity.kind, owner, export, problems)
+        if candidate is None:
             continue
-        if signer is None:
-            problems.append(
-                f"{path}: документ не подписан электронной подписью; в архив принимаются "
-                "только подписанные документы (подпишите их командой «archiver sign»)"
-            )
-            continue
-        candidate = Candidate(
-            kind=identity.kind,
-            class_id=school_class.id,
-            class_name=school_class.name,
-            source=str(path),
-            file_name=document_file_name(school_class.id, identity.kind),
-            payload=payload,
-            sha256=hashlib.sha256(payload).hexdigest(),
-            signer=signer,
-            detached=detached_signature(path),
-        )
-        slot = (identity.kind, school_class.id)
+        slot = (identity.kind, owner.id if owner else "")
         previous = by_slot.get(slot)
         if previous is not None and previous.sha256 != candidate.sha256:
             problems.append(
-                f"{path}: это тот же документ класса «{school_class.id}», что и "
+                f"{path}: это тот же документ «{owner.id if owner else export.school.id}», что и "
                 f"{previous.source}, но с другим содержимым; укажите один из них"
             )
         elif previous is None:
@@ -184,4 +181,44 @@ def prepare_documents(
         )
     order = {kind: i for i, kind in enumerate(DOCUMENT_KINDS)}
     class_order = {c.id: i for i, c in enumerate(export.classes)}
-    return sorted(by_slot.values(), key=lambda c: (class_order[c.class_id or ""], order[c.kind]))
+    return sorted(  # the inventory (no class) after the classes' documents
+        by_slot.values(),
+        key=lambda c: (class_order.get(c.class_id or "", len(class_order)), order.get(c.kind, 0)),
+    )
+
+
+def _signed_candidate(
+    path: Path,
+    payload: bytes,
+    kind: str,
+    owner: SchoolClass | None,
+    export: JournalExport,
+    problems: list[str],
+) -> Candidate | None:
+    """The document as a candidate if it is signed (else its problem is noted)."""
+    try:
+        signer = signer_of(payload, str(path))
+    except InputError as exc:
+        problems.append(str(exc))
+        return None
+    if signer is None:
+        problems.append(
+            f"{path}: документ не подписан электронной подписью; в архив принимаются "
+            "только подписанные документы (подпишите их командой «archiver sign»)"
+        )
+        return None
+    return Candidate(
+        kind=kind,
+        class_id=owner.id if owner else None,
+        class_name=owner.name if owner else None,
+        source=str(path),
+        file_name=(
+            document_file_name(owner.id, kind)
+            if owner
+            else f"{safe_name(export.school.id)}-inventory.pdf"
+        ),
+        payload=payload,
+        sha256=hashlib.sha256(payload).hexdigest(),
+        signer=signer,
+        detached=detached_signature(path),
+    )

@@ -3,9 +3,10 @@
 «Выписка из сводной ведомости итоговых отметок»: what a school issues when a former
 pupil asks, years later, for their marks. It is built from archived journal data, each
 record read with its sha256 checked against the record's manifest: the year's export
-(a ``journal_export`` record) while it is kept (5 years), afterwards the class's slice
-of the export embedded in the summary statement of final marks (kept 25 years; see
-:func:`archiver.archive.retrieve.journal_data`). Never from the local catalog, which only
+(a ``journal_export`` record) while it is kept (5 years), afterwards the data embedded in
+the class's summary statement (kept 25 years: of final marks, or of the council's decisions
+for a class without marks; see :func:`archiver.archive.retrieve.journal_data`). A pupil who
+left mid-year gets every period mark they got and a line saying when they left and where to. Never from the local catalog, which only
 says which records to read.
 
 The document is a PDF/A-3b page laid out by WeasyPrint from ``templates/extract.html``
@@ -31,6 +32,7 @@ from archiver.render.bundle import page_count
 from archiver.render.context import short_name
 from archiver.render.engines import Engines
 from archiver.render.pdf import Attachment, DocumentInfo, SignaturePlace, assemble
+from archiver.sources.statement_v1 import assessed, printed_periods
 from archiver.storage.locations import Locations
 from archiver.wording import ru_date
 
@@ -44,6 +46,8 @@ SOURCE_TEXT = {
     CLASS_JOURNAL: "распечатка журнала (вложенные в неё данные)",
 }
 """How the extract names the record its data was read from."""
+DECISIONS_SOURCE_TEXT = "сводная ведомость решений педагогического совета (вложенные в неё данные)"
+"""A class without marks: its statement is of the council's decisions."""
 
 
 class ExtractError(ArchiverError):
@@ -63,6 +67,8 @@ class YearColumn:
     marks_recorded: bool
     marks: dict[str, tuple[str | None, str | None]]
     """Subject name → (year mark, exam mark)."""
+    periods: dict[str, list[tuple[str, str]]]
+    """Subject name → the period marks the student got: (period name, mark), in period order."""
     decision: str
     protocol: str
     left: str
@@ -81,7 +87,15 @@ class YearColumn:
             "grade": self.grade,
             "marks_recorded": self.marks_recorded,
             "marks": [
-                {"subject": subject, "year": year, "exam": exam}
+                {
+                    "subject": subject,
+                    "year": year,
+                    "exam": exam,
+                    "periods": [
+                        {"period": period, "value": value}
+                        for period, value in self.periods.get(subject, [])
+                    ],
+                }
                 for subject, (year, exam) in self.marks.items()
             ],
             "decision": self.decision,
@@ -146,6 +160,21 @@ class ExtractData:
         }
 
 
+PREPOSITIONS = ("в ", "во ", "на ", "к ", "из ")
+
+
+def leaving_text(left: date, reason: str | None) -> str:
+    """«выбыл(а) 12.02.2026 в МАОУ «СОШ № 3», приказ № 45»: the verb once, the reason as given."""
+    text = f"выбыл(а) {ru_date(left)}"
+    rest = (reason or "").strip()
+    verb, _, after = rest.partition(" ")
+    if verb.lower().startswith("выбыл"):
+        rest = after.strip()
+    if not rest:
+        return text
+    return f"{text} {rest}" if rest.lower().startswith(PREPOSITIONS) else f"{text}: {rest}"
+
+
 def _column(
     export: JournalExport,
     class_id: str,
@@ -159,21 +188,24 @@ def _column(
     student = school_class.students_by_id[student_id]
     subjects = {s.id: s.name for s in export.subjects}
     marks: dict[str, tuple[str | None, str | None]] = {}
+    periods: dict[str, list[tuple[str, str]]] = {}
+    printed = printed_periods(export, school_class)  # as the summary statement prints them
     if school_class.marks_recorded:
         for course in school_class.courses:
-            if not (course.period_marks or course.year_marks or course.exam_marks):
+            if not assessed(course):
                 continue  # taught but not assessed (speech therapy, rhythm)
             year = next((m.value for m in course.year_marks if m.student == student_id), None)
             exam = next((m.value for m in course.exam_marks if m.student == student_id), None)
+            got = {m.period: m.value for m in course.period_marks if m.student == student_id}
             name = subjects.get(course.subject, course.subject)
             if name not in marks or year is not None or exam is not None:
                 marks[name] = (year, exam)
+            if got:
+                periods[name] = [(p.name, got[p.id]) for p in printed if p.id in got]
     promotion = next((p for p in school_class.promotion if p.student == student_id), None)
     left = ""
     if student.left is not None:
-        left = f"выбыл(а) {ru_date(student.left)}"
-        if student.left_reason:
-            left += f": {student.left_reason}"
+        left = leaving_text(student.left, student.left_reason)
     return YearColumn(
         academic_year=export.academic_year.name,
         class_id=school_class.id,
@@ -181,6 +213,7 @@ def _column(
         grade=school_class.grade,
         marks_recorded=school_class.marks_recorded,
         marks=marks,
+        periods=periods,
         decision=promotion.decision if promotion else "",
         protocol=(promotion.protocol or "") if promotion else "",
         left=left,
@@ -277,13 +310,21 @@ def template_context(
     """What ``templates/extract.html`` prints."""
     marked = [c for c in data.columns if c.marks_recorded]
     rows: list[dict[str, Any]] = []
-    has_exams = False
+    has_exams = has_periods = False
     for subject in data.subjects:
         cells: list[dict[str, str | None]] = []
         for column in marked:
             year, exam = column.marks.get(subject, (None, None))
-            cells.append({"year": year or "—", "exam": exam})
+            got = [value for _, value in column.periods.get(subject, [])]
+            cells.append(
+                {
+                    "year": year or ("" if got else "—"),
+                    "exam": exam,
+                    "periods": " · ".join(got),
+                }
+            )
             has_exams = has_exams or exam is not None
+            has_periods = has_periods or bool(got)
         rows.append({"subject": subject, "cells": cells})
     decisions = [
         {
@@ -302,6 +343,11 @@ def template_context(
         for c in data.columns
         if c.final_marks_record and c.final_marks_record not in read
     ]
+    unmarked = {  # statements of decisions (a class without marks) read for the extract
+        c.data_record_id
+        for c in data.columns
+        if c.data_kind == FINAL_MARKS and not c.marks_recorded
+    }
     years = data.years
     period = years[0] if len(years) == 1 else f"{years[0]} – {years[-1]}"
     return {
@@ -324,11 +370,19 @@ def template_context(
         ],
         "rows": rows,
         "has_exams": has_exams,
+        "has_periods": has_periods,
+        "leaving": [
+            f"{c.left} (из {c.class_name} класса, {c.academic_year} учебный год)"
+            for c in data.columns
+            if c.left
+        ],
         "has_gaps": any(cell["year"] == "—" for row in rows for cell in row["cells"]),
         "decisions": decisions,
         "has_unmarked": any(not c.marks_recorded for c in data.columns),
         "sources": [
             {**source, "text": SOURCE_TEXT.get(source["kind"], source["kind"])}
+            if source["record_id"] not in unmarked
+            else {**source, "text": DECISIONS_SOURCE_TEXT}
             for source in data.sources
         ],
         "statements": statements,

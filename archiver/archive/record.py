@@ -33,7 +33,15 @@ from typing import Any
 
 from archiver import __version__
 from archiver.errors import ArchiverError, ExitCode
-from archiver.kinds import CLASS_JOURNAL, DOCUMENT_KINDS, EXPORT_FOLDER, FINAL_MARKS, safe_name
+from archiver.kinds import (
+    CLASS_JOURNAL,
+    DOCUMENT_KINDS,
+    EXPORT_FOLDER,
+    FINAL_MARKS,
+    INVENTORY,
+    INVENTORY_FOLDER,
+    safe_name,
+)
 
 __all__ = [
     "BAGIT_TXT",
@@ -73,6 +81,7 @@ MEDIA_TYPES = {".pdf": "application/pdf", ".json": "application/json"}
 _FILE_PATTERNS = {
     CLASS_JOURNAL: re.compile(r"^(?P<cls>.+)-class-journal\.pdf$"),
     FINAL_MARKS: re.compile(r"^(?P<cls>.+)-final-marks\.pdf$"),
+    INVENTORY: re.compile(r"^(?P<cls>.+)-inventory\.pdf$"),
 }
 
 
@@ -87,7 +96,7 @@ class RecordError(ArchiverError):
 
 @dataclass(frozen=True, slots=True)
 class DocumentIdentity:
-    """What a rendered document is: its kind, class and academic year."""
+    """What a rendered document is: its kind, class (the school, for an inventory) and year."""
 
     kind: str
     class_id: str
@@ -118,7 +127,7 @@ def identify_document(pdf: bytes, file_name: str) -> DocumentIdentity | None:
     keywords = _pdf_keywords(pdf)
     if keywords:
         parts = [part.strip() for part in keywords.split(";")]
-        if len(parts) == 3 and parts[0] in DOCUMENT_KINDS and parts[1]:
+        if len(parts) == 3 and parts[0] in (*DOCUMENT_KINDS, INVENTORY) and parts[1]:
             return DocumentIdentity(parts[0], parts[1], parts[2] or None)
     for kind, pattern in _FILE_PATTERNS.items():
         match = pattern.match(file_name)
@@ -318,8 +327,11 @@ class RecordManifest:
 
 
 def record_prefix(school_id: str, year_folder: str, class_id: str | None, kind: str) -> str:
-    """The folder of a record series: ``<school>/<year>/<class or _export>/<kind>``."""
-    folder = safe_name(class_id) if class_id is not None else EXPORT_FOLDER
+    """The folder of a record series: ``<school>/<year>/<class, _export or _inventory>/<kind>``."""
+    if class_id is not None:
+        folder = safe_name(class_id)
+    else:
+        folder = INVENTORY_FOLDER if kind == INVENTORY else EXPORT_FOLDER
     return f"{safe_name(school_id)}/{year_folder}/{folder}/{kind}"
 
 

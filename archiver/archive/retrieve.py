@@ -36,6 +36,7 @@ from archiver.kinds import (
 )
 from archiver.model import JournalExport
 from archiver.sources.export_v1 import read_export
+from archiver.sources.statement_v1 import StatementError, read_statement, statement_attachment_name
 from archiver.storage.base import Storage, StorageError, check_key
 from archiver.storage.locations import Locations
 
@@ -217,11 +218,13 @@ EMBEDDING_KINDS = (FINAL_MARKS, CLASS_JOURNAL)
 def journal_data(fetched: FetchedRecord) -> JournalExport:
     """The journal data of a fetched record, read and validated as an export (format v1).
 
-    A ``journal_export`` record is the export itself. A class document (the summary
-    statement of final marks, kept 25 years, or the journal bundle) carries its
-    class's slice of the export as an embedded file; that slice is what is left of
-    the year's data once the export and the bundles have reached the end of their
-    5 years.
+    A ``journal_export`` record is the export itself. The journal bundle carries its
+    class's slice of the export as an embedded file. The summary statement (kept 25
+    years) carries only its own data (:mod:`archiver.sources.statement_v1`: pupils,
+    period, year and exam marks, decisions; no lessons), read as a one-class export
+    without lessons: that is what is left of the year once the export and the bundles
+    have reached the end of their 5 years. (Statements made before that format carry
+    the class's slice of the export, which is read instead.)
     """
     manifest = fetched.manifest
     rid = manifest.record_id
@@ -230,9 +233,14 @@ def journal_data(fetched: FetchedRecord) -> JournalExport:
     elif manifest.kind in EMBEDDING_KINDS and manifest.class_id is not None:
         attachment = export_attachment_name(manifest.class_id)
         try:
-            embedded = PdfReader(io.BytesIO(fetched.payload)).attachments.get(attachment)
+            attachments = PdfReader(io.BytesIO(fetched.payload)).attachments
+            own = statement_attachment_name(manifest.class_id)
+            statement = attachments.get(own) if manifest.kind == FINAL_MARKS else None
+            embedded = attachments.get(attachment)
         except (PyPdfError, ValueError, KeyError, TypeError) as exc:
             raise ArchivedDataError(f"документ записи {rid} не читается как PDF: {exc}") from exc
+        if statement:
+            return _statement_export(statement[0], f"{rid} → {own}", manifest)
         if not embedded:
             raise ArchivedDataError(
                 f"в документе записи {rid} нет вложенных данных журнала ({attachment})"
@@ -250,6 +258,22 @@ def journal_data(fetched: FetchedRecord) -> JournalExport:
     ):
         raise ArchivedDataError(
             f"данные журнала записи {rid} относятся к другому году или классу "
+            f"({export.academic_year.name}), чем сама запись ({manifest.academic_year})"
+        )
+    return export
+
+
+def _statement_export(data: bytes, name: str, manifest: RecordManifest) -> JournalExport:
+    """A summary statement's own data (what it prints) as a one-class export without lessons."""
+    try:
+        export = read_statement(data, name)
+    except StatementError as exc:
+        raise ArchivedDataError(str(exc)) from exc
+    if export.academic_year.name != manifest.academic_year or (
+        manifest.class_id is not None and manifest.class_id not in export.classes_by_id
+    ):
+        raise ArchivedDataError(
+            f"данные ведомости {name} относятся к другому году или классу "
             f"({export.academic_year.name}), чем сама запись ({manifest.academic_year})"
         )
     return export

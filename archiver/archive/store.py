@@ -28,10 +28,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any
 
 from archiver import __version__
 from archiver.archive.candidates import (
@@ -52,9 +51,12 @@ from archiver.archive.record import (
     record_id,
     record_prefix,
 )
+from archiver.archive.results import COMPLETED, STORED, UNCHANGED, CopyResult, RecordResult
 from archiver.errors import ArchiverError, ExitCode, InputError, UsageError
 from archiver.kinds import (
+    DOCUMENT_KINDS,
     FINAL_MARKS,
+    INVENTORY,
     JOURNAL_EXPORT,
     safe_name,
     year_folder,
@@ -72,13 +74,6 @@ from archiver.storage.base import (
 )
 from archiver.storage.identity import require_distinct_locations
 
-STORED = "stored"
-"""A new record, written to every location."""
-UNCHANGED = "unchanged"
-"""The same document was already stored in every location: nothing was written."""
-COMPLETED = "completed"
-"""An earlier, interrupted run had started this record; this run finished it."""
-
 _VERSION = re.compile(r"^v(\d+)/(.+)$")
 
 
@@ -86,63 +81,6 @@ class RecordConflict(ArchiverError):
     """A different document is already archived for the same class, year and kind."""
 
     exit_code = ExitCode.BAD_INPUT
-
-
-@dataclass(frozen=True, slots=True)
-class CopyResult:
-    """One location's copy of a record."""
-
-    location: str
-    url: str
-    status: str
-    """``written`` (this run wrote it), ``completed`` (finished a partial copy) or ``present``."""
-    version_ids: dict[str, str] = field(default_factory=dict)
-    """S3 version id of every file of the record, by path inside the record."""
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        return {
-            "location": self.location,
-            "url": self.url,
-            "status": self.status,
-            "version_ids": self.version_ids,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class RecordResult:
-    """The outcome for one record."""
-
-    record_id: str
-    kind: str
-    class_id: str | None
-    class_name: str | None
-    version: int
-    status: str
-    source: str
-    file_name: str
-    sha256: str
-    retain_until: str
-    lock_mode: str
-    correction: str | None
-    copies: tuple[CopyResult, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready data (for ``archiver store --json``)."""
-        return {
-            "record_id": self.record_id,
-            "kind": self.kind,
-            "class_id": self.class_id,
-            "version": self.version,
-            "status": self.status,
-            "source": self.source,
-            "file_name": self.file_name,
-            "sha256": self.sha256,
-            "retain_until": self.retain_until,
-            "lock_mode": self.lock_mode,
-            "correction": self.correction,
-            "copies": [copy.to_json() for copy in self.copies],
-        }
 
 
 @dataclass(slots=True)
@@ -232,7 +170,11 @@ class _Store:
 
     def policy(self, kind: str) -> RetentionPolicy:
         if kind not in self.policies:
-            self.policies[kind] = load_policy(kind, self.policies_folder)
+            policy = load_policy(kind, self.policies_folder)
+            if kind == INVENTORY:  # kept as long as the longest-kept file it lists
+                longest = max(self.policy(k).years for k in DOCUMENT_KINDS)
+                policy = replace(policy, years=max(policy.years, longest))
+            self.policies[kind] = policy
         return self.policies[kind]
 
     def series(self, candidate: Candidate) -> str:

@@ -17,12 +17,13 @@ from archiver.cli.options import (
     config_option,
 )
 from archiver.cli.output import echo_json, print_logged, warn
-from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, JOURNAL_EXPORT
+from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, INVENTORY, JOURNAL_EXPORT
 
 KIND_TEXT = {
     CLASS_JOURNAL: "журнал класса",
-    FINAL_MARKS: "сводная ведомость итоговых отметок",
+    FINAL_MARKS: "сводная ведомость (итоговых отметок или решений педсовета)",
     JOURNAL_EXPORT: "выгрузка электронного журнала",
+    INVENTORY: "опись дел за год",
 }
 
 

@@ -46,6 +46,7 @@ COMMANDS = {
     "renew": "archiver.cli.renew:renew",
     "dispose": "archiver.cli.dispose:dispose",
     "hold": "archiver.cli.hold:hold",
+    "region": "archiver.cli.region:region",
 }
 """Command name → ``module:attribute``, imported when the command is used (or help lists it).
 

@@ -34,6 +34,11 @@ def status(cli: CliContext, year: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(
             {
+                "school": {
+                    "id": export.school.id,
+                    "name": export.school.short_name,
+                    "full_name": export.school.full_name,
+                },
                 "academic_year": export.academic_year.name,
                 "deadline": found.deadline.isoformat(),
                 "next_step": found.next_step,

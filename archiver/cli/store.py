@@ -20,7 +20,7 @@ from archiver.cli.i18n import RuCommand
 from archiver.cli.options import DOCUMENTS_ARGUMENT, JSON_OPTION, config_option
 from archiver.cli.output import accepted_export, echo_json
 from archiver.cli.progress import ProgressDisplay
-from archiver.kinds import CLASS_JOURNAL, JOURNAL_EXPORT
+from archiver.kinds import CLASS_JOURNAL, INVENTORY, JOURNAL_EXPORT
 from archiver.progress import STEP, ProgressEvent
 from archiver.sources.export_v1 import read_export
 from archiver.sources.http import load_source
@@ -37,6 +37,8 @@ COPY_TEXT = {"written": "записано", "completed": "дописано", "pr
 def _what(result: RecordResult) -> str:
     if result.kind == JOURNAL_EXPORT:
         return f"выгрузка журнала {result.file_name}"
+    if result.kind == INVENTORY:
+        return f"опись дел {result.file_name}"
     what = "журнал" if result.kind == CLASS_JOURNAL else "сводная ведомость"
     return f"{what} {result.class_name}"
 

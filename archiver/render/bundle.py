@@ -19,7 +19,13 @@ from typing import Any
 from pypdf import PdfReader
 
 from archiver.files import write_atomic
-from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, document_paths, export_attachment_name
+from archiver.kinds import (
+    CLASS_JOURNAL,
+    FINAL_MARKS,
+    document_paths,
+    export_attachment_name,
+    keeps_statement,
+)
 from archiver.model import ClassKind, JournalExport, SchoolClass
 from archiver.numbers import sheets_phrase
 from archiver.render import context as ctx
@@ -34,6 +40,7 @@ from archiver.render.pdf import (
 from archiver.retention import RetentionPolicy, load_policy
 from archiver.settings import DocumentsOptions
 from archiver.sources.export_v1 import class_slice
+from archiver.sources.statement_v1 import statement_attachment_name, statement_bytes
 from archiver.wording import ru_date
 
 
@@ -184,6 +191,19 @@ class ClassRenderer:
                 ),
             )
         )
+        if keeps_statement(school_class) and not school_class.marks_recorded:
+            plan.append(
+                (
+                    f"{DECISIONS_TITLE} (копия)",
+                    lambda first: self._html(
+                        "decisions.html",
+                        school_class,
+                        first,
+                        **self._decisions_context(school_class),
+                        copy=True,
+                    ),
+                )
+            )
         if school_class.marks_recorded:
             plan.append(
                 (
@@ -278,8 +298,53 @@ class ClassRenderer:
             created=self.export.exported_at,
             keywords=f"{FINAL_MARKS}; {school_class.id}; {self.export.academic_year.name}",
         )
-        pdf = assemble([part], info, [self._attachment(school_class)], _signature_place(anchors))
+        pdf = assemble([part], info, [self._statement(school_class)], _signature_place(anchors))
         return pdf, page_count(part)
+
+    def _decisions_context(self, school_class: SchoolClass) -> dict[str, Any]:
+        exported = self.export.exported_at
+        return {
+            "fm": ctx.final_marks(self.export, school_class),
+            "title": DECISIONS_TITLE,
+            "retention": self.policies[FINAL_MARKS].describe(),
+            "document_date": ru_date(exported.date()),
+        }
+
+    def render_decisions(self, school_class: SchoolClass) -> tuple[bytes, int]:
+        """The summary statement of the council's decisions (a class without marks), and its sheets."""
+        part, anchors = self._html_with_anchors(
+            "decisions.html",
+            school_class,
+            1,
+            **self._decisions_context(school_class),
+            copy=False,
+        )
+        info = DocumentInfo(
+            title=f"{DECISIONS_TITLE} {ctx.class_title(school_class)}, {self.export.academic_year.name} учебный год",
+            author=self.export.school.full_name,
+            subject=f"Отметки не выставляются. Срок хранения: {self.policies[FINAL_MARKS].describe()}",
+            created=self.export.exported_at,
+            keywords=f"{FINAL_MARKS}; {school_class.id}; {self.export.academic_year.name}",
+        )
+        pdf = assemble([part], info, [self._statement(school_class)], _signature_place(anchors))
+        return pdf, page_count(part)
+
+    def render_statement(self, school_class: SchoolClass) -> tuple[bytes, int]:
+        """The class's 25-year summary statement: of final marks, or of decisions without marks."""
+        if school_class.marks_recorded:
+            return self.render_final_marks(school_class)
+        return self.render_decisions(school_class)
+
+    def _statement(self, school_class: SchoolClass) -> Attachment:
+        """The statement's own data: only what it prints (:mod:`archiver.sources.statement_v1`)."""
+        return Attachment(
+            name=statement_attachment_name(school_class.id),
+            data=statement_bytes(self.export, school_class.id),
+            description=(
+                f"Данные сводной ведомости: {school_class.name}, {self.export.academic_year.name} "
+                "(формат archiver-class-statement, версия 1; только напечатанные в ней данные)"
+            ),
+        )
 
     def _attachment(self, school_class: SchoolClass) -> Attachment:
         data = json.dumps(class_slice(self.export, school_class.id), ensure_ascii=False, indent=1)
@@ -299,13 +364,17 @@ class ClassRenderer:
         written.append(
             RenderedDocument(CLASS_JOURNAL, class_id, paths[CLASS_JOURNAL], sheets + 1, sheets)
         )
-        if school_class.marks_recorded:
-            pdf, sheets = self.render_final_marks(school_class)
+        if keeps_statement(school_class):
+            pdf, sheets = self.render_statement(school_class)
             write_atomic(paths[FINAL_MARKS], pdf)
             written.append(
                 RenderedDocument(FINAL_MARKS, class_id, paths[FINAL_MARKS], sheets, sheets)
             )
         return written
+
+
+DECISIONS_TITLE = "Сводная ведомость решений педагогического совета"
+"""The 25-year statement of a class without marks (1st grade, I доп.)."""
 
 
 def _signature_place(anchors: dict[str, Anchor]) -> SignaturePlace:

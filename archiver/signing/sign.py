@@ -40,7 +40,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from archiver.errors import ArchiverError, ExitCode
 from archiver.files import os_reason, write_atomic
-from archiver.kinds import CLASS_JOURNAL, EXTRACT_KIND, FINAL_MARKS
+from archiver.kinds import CLASS_JOURNAL, EXTRACT_KIND, FINAL_MARKS, INVENTORY
 from archiver.parallel import fork_map
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.render.pdf import SIGNATURE_FIELD, TITLE_SIGNATURE_BOX
@@ -348,7 +348,8 @@ dictionaries (not required by PAdES since ETSI EN 319 142-1 v1.1.1) are left out
 
 REASONS = {
     CLASS_JOURNAL: "Заверение распечатки электронного журнала",
-    FINAL_MARKS: "Заверение сводной ведомости итоговых отметок",
+    FINAL_MARKS: "Заверение сводной ведомости",
+    INVENTORY: "Заверение описи дел",
     EXTRACT_KIND: "Заверение выписки из сводной ведомости итоговых отметок",
 }
 """The signature's reason (``/Reason``) per kind of document (the first part of Keywords)."""
