@@ -641,6 +641,7 @@ def _run_stages(
             zone=zone,
             policies_folder=doc_options.retention_policies if doc_options else None,
             progress=progress,
+            trust_roots=signature.trust_roots,
         )
     else:
         _nothing_to_do(progress, "store")
