@@ -77,11 +77,6 @@ def list_command(
     проверка — archiver verify). Заменённые исправлением версии помечены «заменён
     версией vN от ДД.ММ.ГГГГ (причина)». Код выхода 1, если какой-то копии нет или
     она повреждена.
-
-    \b
-    Примеры:
-      archiver list --year 2025/2026 --class 5а
-      archiver list --kind final_marks --json
     """
     archive = open_archive(cli.settings)
     records, notes = list_records(

@@ -76,11 +76,6 @@ def log_verify(cli: CliContext, repair: bool, as_json: bool) -> None:
     отстала, но не нарушена. С --repair недостающие записи дописываются, а
     повреждённые заменяются копией из хранилища с ненарушенной цепочкой (S3 —
     предпочтительно). Код выхода 1, если журнал нарушен или хранилище недоступно.
-
-    \b
-    Примеры:
-      archiver log verify
-      archiver log verify --repair
     """
     archive = open_archive(cli.settings)
     result = assess(archive.locations, verify_log(archive.locations))
@@ -162,11 +157,6 @@ def log_show(cli: CliContext, as_json: bool) -> None:
     Журнал хранит номера записей и id обучающихся; их названия и ФИО показываются
     по каталогу (он обновляется сам). В --json — записи журнала как они хранятся,
     с добавленными "names": {"student": ФИО, "record": название}.
-
-    \b
-    Примеры:
-      archiver log show
-      archiver log show --json
     """
     archive = open_archive(cli.settings)
     location, entries = archive.access_log().entries()
