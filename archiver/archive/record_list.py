@@ -130,9 +130,8 @@ def _copy_state(location: Storage, manifest: RecordManifest) -> CopyState:
     rid = manifest.record_id
     key = f"{rid}/{manifest.payload_path}"
     url = location.url(key)
-    s3 = isinstance(location, S3Storage)
-    bucket = location.bucket if s3 else None
-    object_key = url.removeprefix(f"s3://{bucket}/") if s3 else None
+    bucket = location.bucket if isinstance(location, S3Storage) else None
+    object_key = url.removeprefix(f"s3://{bucket}/") if bucket is not None else None
 
     def state(name: str, info: ObjectInfo | None = None, detail: str = "") -> CopyState:
         version = info.version_id if info is not None else None

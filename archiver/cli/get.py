@@ -80,7 +80,7 @@ def get(
     if handed.superseded is not None:
         newer = handed.superseded
         click.echo(
-            f"    Внимание: эта версия {newer.text(archive.zone)}; "
+            f"    Внимание: этот документ {newer.text(archive.zone)}; "
             f"действующая версия: {newer.record_id}"
         )
     print_logged(handed.logged)

@@ -125,13 +125,12 @@ def _dss_certs(pdf: bytes) -> list[bytes]:
     from pypdf.errors import PyPdfError
 
     try:
-        root = PdfReader(io.BytesIO(pdf)).trailer["/Root"]
-        dss = root.get("/DSS")
+        root: Any = PdfReader(io.BytesIO(pdf)).trailer["/Root"].get_object()
+        dss: Any = root.get("/DSS")
         if dss is None:
             return []
-        return [
-            bytes(stream.get_object().get_data()) for stream in dss.get_object().get("/Certs", [])
-        ]
+        streams: Any = dss.get_object().get("/Certs", [])
+        return [bytes(stream.get_object().get_data()) for stream in streams]
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError):
         return []
 
