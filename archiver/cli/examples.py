@@ -20,6 +20,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "archiver demo-data --out школа-2025.json",
         "archiver demo-data --year 2024 --out школа-2024.json",
     ),
+    "pull": (
+        "archiver pull epos --out выгрузка.json --token-file токен.txt",
+        "archiver pull dnevnik --out выгрузка.json --year 2025/2026",
+    ),
     "render": (
         "archiver render выгрузка.json --out документы",
         "archiver render выгрузка.json --out документы --class c5a",
