@@ -18,7 +18,7 @@ from pathlib import Path
 
 import bagit
 
-from tests.fixtures.archive import Archive, record
+from tests.fixtures.archive import Archive, Year, record
 from tests.fixtures.pki import PkiEnvironment
 
 Y1 = "2025/2026"
@@ -110,3 +110,54 @@ def test_an_unsigned_export_record_explains_its_check(archive: Archive) -> None:
     assert not (folder / "certs").exists()
     verified = archive.run("verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_b_lta_record_keeps_the_tsa_chain_and_checks_out_long_term(
+    tmp_path: Path, school_years: tuple[Year, Year], test_pki: PkiEnvironment
+) -> None:
+    from archiver.archive.store import store_records
+    from archiver.settings import SignatureSettings
+    from archiver.signing.sign import DocumentSigner, load_pkcs12
+    from archiver.sources.export_v1 import read_export
+    from archiver.storage.local import LocalStorage
+    from tests.fixtures.storage import tiny_pdf
+
+    year = school_years[0]
+    export = read_export(year.export, name=year.name).export
+    assert export is not None
+    settings = SignatureSettings(
+        signer=None, level="B-LTA", tsa_url=test_pki.tsa_url, trust_roots=(test_pki.root_cert_path,)
+    )
+    signer = DocumentSigner(load_pkcs12(test_pki.director_p12, test_pki.p12_passphrase), settings)
+    document = tmp_path / "docs" / "c5a-final-marks.pdf"
+    document.parent.mkdir()
+    document.write_bytes(signer.sign_bytes(tiny_pdf(f"final_marks; c5a; {Y1}")))
+    roots = [tmp_path / "nas", tmp_path / "usb"]
+    for root in roots:
+        root.mkdir()
+    store_records(
+        export,
+        year.export,
+        "export.json",
+        [document],
+        [LocalStorage("primary", roots[0]), LocalStorage("secondary", roots[1])],
+        trust_roots=[test_pki.root_cert_path],
+    )
+    copied = tmp_path / "copied"
+    shutil.copytree(roots[1] / record(Y1, "c5a", "final_marks"), copied)
+    tsa = (copied / "certs" / "tsa-chain.pem").read_bytes()
+    assert test_pki.cert_pem("tsa").strip() in tsa
+    assert test_pki.root_cert_pem.strip() in (copied / "certs" / "roots.pem").read_bytes()
+    readme = (copied / "README.txt").read_text(encoding="utf-8")
+    (adesverify,) = [
+        c for c in readme_commands(readme, "pyhanko-venv/bin/pyhanko") if c[2] == "adesverify"
+    ]
+    assert "certs/tsa-chain.pem" in adesverify
+    adesverify[0] = str(PYHANKO)
+    done = subprocess.run(
+        adesverify, cwd=copied, env=clean_env(), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "The TSA certificate is trusted." in done.stdout, done.stdout
+    assert "The signer's certificate is trusted." in done.stdout
+    assert "The signature is judged VALID." in done.stdout
