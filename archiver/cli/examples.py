@@ -97,6 +97,36 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "archiver log verify",
         "archiver log verify --repair",
     ),
+    "renew": (
+        "archiver renew",
+        "archiver renew --before 2031-01-01 --apply",
+    ),
+    "dispose": (
+        "archiver dispose draft",
+        "archiver dispose execute 2032-1 --apply",
+    ),
+    "dispose draft": (
+        "archiver dispose draft",
+        'archiver dispose draft --as-of 2032-01-10 --operator "Петрова А. В."',
+    ),
+    "dispose approve": ('archiver dispose approve 2032-1 --protocol "№ 3 от 15.01.2032"',),
+    "dispose execute": (
+        "archiver dispose execute 2032-1",
+        "archiver dispose execute 2032-1 --apply",
+    ),
+    "hold": (
+        'archiver hold add --pupil s0014 --reason "запрос суда № 2-123/2032"',
+        "archiver hold list",
+    ),
+    "hold add": (
+        'archiver hold add demo-perm-si/2025-2026/c5a/final_marks/v1 --reason "апелляция"',
+        'archiver hold add --class c5a --year 2025/2026 --reason "запрос суда"',
+    ),
+    "hold list": (
+        "archiver hold list",
+        "archiver hold list --json",
+    ),
+    "hold remove": ('archiver hold remove 12 --reason "решение суда вступило в силу"',),
     "verify": (
         "archiver verify",
         "archiver verify --deep --repair",
