@@ -84,7 +84,7 @@ def readme_text(manifest: RecordManifest, chains: CertificateChains | None) -> s
         "",
         "ФАЙЛЫ",
         f"  {doc}",
-        f"      сам документ: {_KIND_TEXT.get(m.kind, m.kind)}",
+        f"      сам документ: {_KIND_TEXT.get(m.kind, m.title)}",
         *(
             [
                 f"  {m.signature_path}",
