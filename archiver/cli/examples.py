@@ -52,6 +52,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "archiver keys demo-tsa ключи",
         "archiver keys demo-tsa ключи --port 8080",
     ),
+    "check": (
+        "archiver check",
+        "archiver check --no-signer --json",
+    ),
     "year-end": (
         "archiver year-end --source выгрузка.json",
         'archiver year-end --source выгрузка.json --class c5a --correction "исправлена отметка"',
