@@ -118,6 +118,17 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "archiver dispose execute 2032-1",
         "archiver dispose execute 2032-1 --apply",
     ),
+    "region": (
+        "archiver region year-end --region region.toml",
+        "archiver region status --region region.toml --json",
+    ),
+    "region validate": ("archiver region validate --region region.toml --school school-17",),
+    "region year-end": (
+        "archiver region year-end --region region.toml",
+        "archiver region year-end --region region.toml --school school-17 --school school-21",
+    ),
+    "region status": ("archiver region status --region region.toml --year 2025",),
+    "region verify": ("archiver region verify --region region.toml --json",),
     "hold": (
         'archiver hold add --pupil s0014 --reason "запрос суда № 2-123/2032"',
         "archiver hold list",
