@@ -55,12 +55,7 @@ from archiver.render.batch import render_classes, select_classes
 from archiver.render.inventory import ensure_inventory
 from archiver.settings import MODE_DIRECTOR, DocumentsOptions, Pkcs12Signer, SignatureSettings
 from archiver.signing.review import make_batch, read_request, write_request
-from archiver.signing.sign import (
-    TimestampingService,
-    is_signed,
-    sign_files,
-    signing_session,
-)
+from archiver.signing.sign import TimestampingService, is_signed, sign_files, signing_session
 from archiver.sources.export_v1.slice import document_data_sha256
 from archiver.sources.report import ValidationReport
 from archiver.storage.base import Storage
@@ -643,6 +638,7 @@ def _run_stages(
             zone=zone,
             policies_folder=doc_options.retention_policies if doc_options else None,
             progress=progress,
+            trust_roots=signature.trust_roots,
         )
     else:
         _nothing_to_do(progress, "store")

@@ -118,7 +118,7 @@ def test_verify_finds_and_repairs(site: Site) -> None:
     journal_key = f"{JOURNAL_5A}/data/5a-class-journal.pdf"
     journal = (site.nas / journal_key).read_bytes()
     marks = {key: s3_get(site, key) for key in s3_keys(site, MARKS_5A + "/")}
-    assert len(marks) == 8
+    assert len(marks) == 11  # the bag: payload, 7 tag files, README.txt and 2 certificate files
     # 1. a flipped byte in the local copy of 5a's journal
     local_edit(site, journal_key, flipped(journal))
     # 2. the S3 copy of 5a's summary statement deleted (delete markers on every object)

@@ -143,8 +143,14 @@ def entry_bytes(
     lock: Lock,
     *,
     entry_id: str | None = None,
+    unavailable: list[str] | None = None,
 ) -> bytes:
-    """The exact bytes of one entry: indented UTF-8 JSON, Cyrillic as is, one final newline."""
+    """The exact bytes of one entry: indented UTF-8 JSON, Cyrillic as is, one final newline.
+
+    ``unavailable``: the locations the entry could not be written to (named in the
+    entry, so that a copy lacking it later is known to have fallen behind, not to
+    have lost it).
+    """
     user = os_user()
     doc = {
         "format": ENTRY_FORMAT,
@@ -168,6 +174,8 @@ def entry_bytes(
         },
         "software": {"name": "archiver", "version": __version__},
     }
+    if unavailable:
+        doc["unavailable"] = list(unavailable)
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
@@ -249,7 +257,8 @@ class AccessLog:
             seq = top + 1
             at = (now or datetime.now(self.zone)).astimezone(self.zone)
             lock = self.lock_for(at)
-            data = entry_bytes(seq, prev, at, request, lock)
+            missing = [loc.name for loc in self.locations.all if loc not in usable]
+            data = entry_bytes(seq, prev, at, request, lock, unavailable=missing)
             key = entry_key(seq)
             first, *rest = usable
             try:
@@ -516,6 +525,8 @@ def _now_text() -> str:
 def _tail_problems(head: Head, report: LogCheckReport) -> list[LogProblem]:
     """The last entry seen before must still be there, with the same bytes."""
     found = report.heads.get(head.seq)
+    if found is None and not all(c.available for c in report.chains):
+        return []  # may be in the copy unavailable now (written while the other was away)
     if found is None:
         top = max((c.last_seq for c in report.chains), default=0)
         return [

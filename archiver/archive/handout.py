@@ -45,6 +45,7 @@ from archiver.archive.retrieve import (
     refuse_existing,
     write_new_file,
 )
+from archiver.archive.versions import Supersession, newer_version
 from archiver.errors import UsageError
 from archiver.render.engines import Engines
 from archiver.retention import load_policy
@@ -116,6 +117,8 @@ class HandedDocument:
     out: Path
     fetched: FetchedRecord
     logged: AppendResult
+    superseded: Supersession | None = None
+    """The newer version of the record, when the one handed out was replaced by a correction."""
 
     @property
     def url(self) -> str:
@@ -141,9 +144,10 @@ def get_document(
         output={"path": str(out.resolve()), "sha256": manifest.sha256, "size": manifest.size},
         sources=[{"record_id": rid, "sha256": manifest.sha256, "location": fetched.location.name}],
     )
+    superseded = newer_version(fetched.location, manifest)
     logged = archive.access_log().append(request)
     write_new_file(out, fetched.payload)
-    return HandedDocument(rid, out, fetched, logged)
+    return HandedDocument(rid, out, fetched, logged, superseded)
 
 
 @dataclass(frozen=True, slots=True)

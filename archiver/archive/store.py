@@ -25,6 +25,7 @@ step per record), results are returned.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Sequence
@@ -33,6 +34,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from archiver import __version__
+from archiver.archive.bag_readme import bag_texts_of
 from archiver.archive.candidates import (
     DOCUMENT_PATTERNS,
     Candidate,
@@ -64,6 +66,7 @@ from archiver.kinds import (
 from archiver.model import JournalExport
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.retention import RetentionPolicy, load_policy, retain_until
+from archiver.signing.chains import load_certificates
 from archiver.sources.export_v1.slice import document_data_sha256
 from archiver.storage.base import (
     Lock,
@@ -157,7 +160,9 @@ class _Store:
         now: datetime,
         stage: StageProgress,
         export_sha256: str,
+        roots: Sequence[bytes] = (),
     ) -> None:
+        self.roots = list(roots)
         self.export = export
         self.locations = list(locations)
         self.correction = correction
@@ -195,7 +200,7 @@ class _Store:
             if candidate.class_name is not None
             else self.export.school.short_name
         )
-        return RecordManifest(
+        manifest = RecordManifest(
             record_id=rid,
             version=version,
             kind=candidate.kind,
@@ -231,6 +236,9 @@ class _Store:
             ),
             detached_signature=detached_entry(file_name, candidate.detached),
         )
+        signed = candidate.signer is not None
+        texts = bag_texts_of(manifest, candidate.payload, self.roots, signed=signed)
+        return dataclasses.replace(manifest, bag_texts=texts)
 
     def plan(self, candidate: Candidate) -> _Plan | str:
         """The plan for one record, or the reason it is refused (a conflict)."""
@@ -430,6 +438,7 @@ def store_records(
     policies_folder: Path | None = None,
     now: datetime | None = None,
     progress: ProgressCallback | None = None,
+    trust_roots: Sequence[Path] = (),
 ) -> list[RecordResult]:
     """Store the export and the signed ``documents`` as records in every location.
 
@@ -441,6 +450,7 @@ def store_records(
     :class:`~archiver.storage.base.StorageError` when a location fails. In each of
     these cases nothing was written, except for a location failing while writing:
     then running the same call again completes the work.
+    ``trust_roots`` complete the certificate chains a new record keeps in ``certs/``.
     """
     require_two_locations(locations)
     if correction is not None and not correction.strip():
@@ -470,6 +480,7 @@ def store_records(
         now=now or datetime.now(UTC),
         stage=stage,
         export_sha256=candidates[0].sha256,
+        roots=load_certificates(list(trust_roots)),
     )
     stage.start(len(candidates))
     for i, location in enumerate(locations, 1):

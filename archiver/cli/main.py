@@ -38,6 +38,7 @@ COMMANDS = {
     "catalog": "archiver.cli.catalog:catalog",
     "find": "archiver.cli.find:find",
     "get": "archiver.cli.get:get",
+    "list": "archiver.cli.list_records:list_command",
     "extract": "archiver.cli.extract:extract",
     "log": "archiver.cli.log:log",
     "verify": "archiver.cli.verify:verify",

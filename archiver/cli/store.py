@@ -111,6 +111,7 @@ def store(
         zone=storage.timezone,
         policies_folder=settings.documents.retention_policies,
         progress=progress,
+        trust_roots=settings.signature.trust_roots,
     )
     if as_json:
         echo_json([r.to_json() for r in results])

@@ -20,6 +20,7 @@ from archiver.archive.record import (
     TAG_FILES,
     RecordError,
     RecordManifest,
+    bag_paths,
     bag_tag_files,
 )
 from archiver.archive.verify.history import VerifyHistory
@@ -270,8 +271,7 @@ class RecordInspector:
         trusted = self._choose_manifest(rid, candidates, seen, inspection, payloads)
         inspection.trusted = trusted
         if trusted is None:
-            payload_paths = {p for m, _ in candidates.values() for p in m.data_paths}
-            inspection.allowed = set(TAG_FILES) | payload_paths
+            inspection.allowed = {p for m, _ in candidates.values() for p in bag_paths(m)}
             self._without_manifest(rid, seen, report)
             return inspection
         self._compare(rid, trusted, seen, inspection)
@@ -320,10 +320,11 @@ class RecordInspector:
     ) -> dict[str, bytes]:
         """Observe every other file of every copy; the payloads read, by SHA-256 (deep)."""
         payload_paths = {p for m, _ in candidates.values() for p in m.data_paths}
+        bag = set(TAG_FILES).union(*(bag_paths(m) for m, _ in candidates.values()))
         payloads: dict[str, bytes] = {}
         for location in self.available:
             present = self.listings[location.name].paths(rid)
-            for path in sorted(((set(TAG_FILES) | payload_paths) & present) - {RECORD_FILE}):
+            for path in sorted((bag & present) - {RECORD_FILE}):
                 found, content, count = self.observe(
                     location, f"{rid}/{path}", payload=path in payload_paths
                 )
