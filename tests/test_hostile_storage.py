@@ -320,3 +320,46 @@ def test_delete_markers_do_not_hide_the_s3_log(s3_archive: Archive) -> None:
     assert "запись № 3" in result.stdout and "скрыта (удалена маркером удаления)" in result.stdout
     assert "запись № 2" in result.stdout
     assert "хранилище «primary»: записи № 3 нет" in result.stdout
+
+
+def test_log_repair_copies_the_locked_s3_entry_not_a_newer_forged_version(
+    s3_archive: Archive,
+) -> None:
+    archive = s3_archive
+    _three_gets(archive)
+    local = archive.log_file(archive.primary_root, 3)
+    genuine = local.read_bytes()
+    client = archive.secondary.client  # type: ignore[attr-defined]
+    bucket = archive.secondary.bucket  # type: ignore[attr-defined]
+    forged = genuine.replace("запрос".encode(), "ЗАПРОС".encode())
+    client.put_object(Bucket=bucket, Key="journal/_access-log/00000003.json", Body=forged)
+    _remove(local)
+    assert "отличается от заблокированной исходной" in archive.run("log", "verify").stdout
+    result = archive.run("log", "verify", "--repair")
+    assert local.read_bytes() == genuine, result.stdout + result.stderr  # not the forgery
+    current = client.get_object(Bucket=bucket, Key="journal/_access-log/00000003.json")
+    # the S3 key shows the genuine entry again (a new version), or the forgery stays reported
+    assert current["Body"].read() == genuine or result.returncode == 1
+
+
+def test_a_head_written_while_the_primary_was_away_is_no_lost_tail(archive: Archive) -> None:
+    assert archive.secondary_root is not None
+    _three_gets(archive)
+    away = archive.tmp / "primary-away"
+    archive.primary_root.rename(away)
+    out = archive.tmp / "out" / "4.pdf"
+    got = archive.run("get", Y1_JOURNAL, "--out", str(out), "--reason", "запрос")
+    assert got.returncode == 0, got.stderr  # entry 4: in the secondary only
+    away.rename(archive.primary_root)
+    gone = archive.tmp / "secondary-away"
+    archive.secondary_root.rename(gone)
+    result = archive.run("log", "verify")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "недоступно" in result.stdout + result.stderr
+    assert "конец журнала доступа удалён" not in result.stdout  # entry 4 is where it was written
+    gone.rename(archive.secondary_root)
+    assert archive.run("log", "verify", "--repair").returncode == 0
+    _remove(archive.log_file(archive.primary_root, 4))
+    _remove(archive.log_file(archive.secondary_root, 4))
+    result = archive.run("log", "verify")
+    assert result.returncode == 1 and "конец журнала доступа удалён" in result.stdout

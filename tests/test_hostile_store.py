@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 
 from archiver.demo.generator import export_bytes, generate_export
+from archiver.render.batch import render_classes
 from archiver.render.bundle import ClassRenderer
+from archiver.render.inventory import make_inventory
 from archiver.sources.export_v1 import read_export
 from tests.fixtures.cli import run_cli
 from tests.fixtures.storage import SignedPdf
@@ -89,3 +91,75 @@ def test_the_right_export_is_accepted(
     assert result.returncode == 0, result.stdout + result.stderr
     pdfs = [p for p in stored_files(tmp_path) if p.suffix == ".pdf"]
     assert len(pdfs) == 2 and all(p.read_bytes() == statement for p in pdfs)
+
+
+# -- the year's inventory (a record of no class) is checked the same way
+
+
+@pytest.fixture(scope="module")
+def inventory(
+    tmp_path_factory: pytest.TempPathFactory, demo_doc: dict[str, Any], signed_pdf: SignedPdf
+) -> bytes:
+    export = read_export(export_bytes(demo_doc)).export
+    assert export is not None
+    out = tmp_path_factory.mktemp("inventory")
+    render_classes(export, out, workers=1)
+    return signed_pdf("inventory", export.school.id, base=make_inventory(export, out))
+
+
+def with_inventory(tmp_path: Path, doc: dict[str, Any], statement: bytes, pdf: bytes) -> Path:
+    folder = setup(tmp_path, doc, statement)
+    (folder / "2025-2026" / "demo-perm-si-inventory.pdf").write_bytes(pdf)
+    return folder
+
+
+def test_an_inventory_of_the_demo_school_is_refused_as_another_schools(
+    tmp_path: Path, demo_doc: dict[str, Any], statement: bytes, inventory: bytes
+) -> None:
+    other = copy.deepcopy(demo_doc)
+    other["school"]["id"] = "school-other"
+    folder = with_inventory(tmp_path, other, statement, inventory)
+    result = run_cli("store", str(folder), "--source", "export.json", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "demo-perm-si-inventory.pdf: опись дел школы «demo-perm-si»" in result.stderr
+    assert stored_files(tmp_path) == []
+
+
+def test_a_statement_passed_off_as_the_inventory_is_refused(
+    tmp_path: Path,
+    demo_doc: dict[str, Any],
+    statement: bytes,
+) -> None:
+    # a genuine signed statement whose Keywords were made the inventory's
+    forged = _with_keywords(statement, "inventory; demo-perm-si; 2025/2026")
+    folder = with_inventory(tmp_path, demo_doc, statement, forged)
+    result = run_cli("store", str(folder), "--source", "export.json", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "demo-perm-si-inventory.pdf: документ не относится к этой выгрузке" in result.stderr
+    assert "не данные документа вида «inventory»" in result.stderr
+    assert stored_files(tmp_path) == []
+
+
+def test_the_inventory_of_the_right_school_is_stored_without_a_class(
+    tmp_path: Path, demo_doc: dict[str, Any], statement: bytes, inventory: bytes
+) -> None:
+    folder = with_inventory(tmp_path, demo_doc, statement, inventory)
+    result = run_cli("store", str(folder), "--source", "export.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    kept = [p for p in stored_files(tmp_path) if p.name == "demo-perm-si-inventory.pdf"]
+    assert len(kept) == 2 and all(p.read_bytes() == inventory for p in kept)
+    assert all("/_inventory/inventory/v1/" in p.as_posix() for p in kept)
+    verified = run_cli("verify", cwd=tmp_path)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def _with_keywords(pdf: bytes, keywords: str) -> bytes:
+    from io import BytesIO
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(pdf)))
+    writer.add_metadata({"/Keywords": keywords})
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
