@@ -13,8 +13,9 @@ import jsonschema
 import pytest
 from pypdf import PdfReader
 
-from archiver.archive.embedded import embedded_facts, identity_problems
+from archiver.archive.embedded import embedded_facts, identity_problems, record_identity_problem
 from archiver.archive.extract import leaving_text
+from archiver.archive.record import record_id, record_prefix
 from archiver.kinds import (
     CLASS_JOURNAL,
     FINAL_MARKS,
@@ -35,6 +36,7 @@ from archiver.sources.statement_v1 import (
     read_statement,
     statement_attachment_name,
 )
+from tests.fixtures.storage import journal_manifest
 
 PROTOCOL = "протокол педсовета № 7 от 27.05.2026"
 
@@ -285,3 +287,26 @@ def test_statements_and_the_inventory_carry_their_identity(
     assert identity_problems(
         inventory, kind=CLASS_JOURNAL, school_id=school, academic_year=year, class_id="5a"
     )
+
+
+def test_repair_proof_knows_the_records_of_statements_and_the_inventory(
+    rendered: tuple[Path, dict[tuple[str, str], RenderedDocument]], export: JournalExport
+) -> None:
+    """``record_identity_problem`` (verify's repair proof) on a statement and the inventory."""
+    out, docs = rendered
+    school = export.school.id
+
+    def check(payload: bytes, kind: str, class_id: str | None) -> str | None:
+        manifest = journal_manifest(
+            payload, kind=kind, class_id=class_id, school_id=school, academic_year="2025/2026"
+        )
+        rid = record_id(record_prefix(school, "2025-2026", class_id, kind), 1)
+        return record_identity_problem(rid, manifest, payload)
+
+    statement = docs[("1a", FINAL_MARKS)].path.read_bytes()  # of decisions
+    assert check(statement, FINAL_MARKS, "1a") is None
+    assert "класса «1a», а запись — класса «5a»" in (check(statement, FINAL_MARKS, "5a") or "")
+    inventory = make_inventory(export, out, DocumentsOptions())
+    assert check(inventory, INVENTORY, None) is None
+    assert check(statement, INVENTORY, None)  # a class's statement is no inventory
+    assert check(inventory, FINAL_MARKS, "1a")
