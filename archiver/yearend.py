@@ -530,8 +530,7 @@ def run_year_end(
                 if doc.path in verdicts:
                     doc.signature_ok, doc.verdict = verdicts[doc.path]
         report.classes = standings
-        if report.records:  # stored this run: every class done must end verified
-            _final_verdict(report, plan.todo)
+        _final_verdict(report, plan.todo if report.records else ())  # stored: all verified?
         save_report(report)
         return report
 
@@ -679,11 +678,9 @@ def _run_stages(
 def _final_verdict(report: YearEndReport, todo: Sequence[str] | None = None) -> None:
     """Every class of ``todo`` (all: ``None``) not verified in both copies is a problem."""
     for state in report.classes:
-        if todo is not None and state.class_id not in todo:
-            continue
         line = f"{state.name}: {STATE_TEXT[state.state]}"
-        if state.state != VERIFIED and line not in report.problems:
-            report.problems.append(line)
+        if state.state != VERIFIED and (todo is None or state.class_id in todo):
+            report.problems += [] if line in report.problems else [line]
 
 
 def _nothing_to_do(progress: ProgressCallback | None, stage: str) -> None:
