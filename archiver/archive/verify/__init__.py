@@ -52,7 +52,7 @@ from archiver.archive.verify.report import (
     Untracked,
     VerifyError,
 )
-from archiver.archive.verify.run import verify_archive
+from archiver.archive.verify.run import verify_archive, verify_configured
 from archiver.archive.verify.sampling import choose_sample
 from archiver.archive.verify.signatures import SignatureVerdict
 
@@ -78,4 +78,5 @@ __all__ = [
     "choose_sample",
     "expected_files",
     "verify_archive",
+    "verify_configured",
 ]
