@@ -15,8 +15,8 @@ from pathlib import Path
 from archiver.archive.access_log import FIND, VIEW, AccessRequest, AppendResult, sha256_hex
 from archiver.archive.catalog import RebuildResult, StudentMatch, find_students
 from archiver.archive.handout import Archive, Requester, check_reason, refresh_catalog
-from archiver.archive.record import MARKER, RecordManifest
-from archiver.archive.retrieve import RecordError, check_record_id, fetch_record, read_manifest
+from archiver.archive.record import MARKER, RecordError, RecordManifest
+from archiver.archive.retrieve import check_record_id, fetch_record, read_manifest
 from archiver.archive.verify.history import VerifyHistory
 from archiver.archive.verify.report import Level
 from archiver.signing.signer_of import signer_of

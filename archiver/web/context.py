@@ -92,6 +92,12 @@ def allowed(permission: str) -> Callable[[View], View]:
     return decorate
 
 
+def can(request: HttpRequest, permission: str) -> bool:
+    """Whether the logged-in account has ``permission`` (to show a button; the view checks again)."""
+    user: Any = request.user
+    return bool(user.has_perm(permission))
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """Template context: the pages this account may open, its role, the school's name."""
     user: Any = getattr(request, "user", None)

@@ -10,6 +10,7 @@ following views and downloads) and again for each extract.
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -24,7 +25,7 @@ from archiver.archive.handout import issue_extract, read_document
 from archiver.archive.lookup import COPY_TEXT, find_logged, view_record
 from archiver.demo.keys import demo_timestamping
 from archiver.errors import ArchiverError
-from archiver.web.context import allowed, archive, logging_access, requester
+from archiver.web.context import allowed, archive, can, logging_access, requester
 from archiver.web.signer import web_secret
 
 PURPOSE = "purpose"
@@ -107,7 +108,7 @@ def student_page(request: HttpRequest, school_id: str, student_id: str) -> HttpR
             "student": matches[0],
             "logged": found.logged,
             "purpose": purpose,
-            "can_extract": request.user.has_perm("archiver.issue_extract"),
+            "can_extract": can(request, "archiver.issue_extract"),
             "signer": archive().settings.signer is not None,
         },
     )
@@ -130,7 +131,20 @@ def record_page(request: HttpRequest, record_id: str) -> HttpResponse:
             status=404,
         )
     copies = [(c, COPY_TEXT[c.state]) for c in view.copies]
-    return render(request, "web/record.html", {"view": view, "copies": copies, "purpose": purpose})
+    last = {level: _when(moment) for level, moment in view.last_verified.items()}
+    return render(
+        request,
+        "web/record.html",
+        {"view": view, "copies": copies, "purpose": purpose, "last": last},
+    )
+
+
+def _when(text: str) -> str:
+    """An ISO instant as «05.12.2026 14:48» in this computer's zone ('' stays '')."""
+    try:
+        return datetime.fromisoformat(text).astimezone().strftime("%d.%m.%Y %H:%M") if text else ""
+    except ValueError:
+        return text
 
 
 @allowed("archiver.search_archive")

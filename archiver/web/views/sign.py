@@ -37,7 +37,7 @@ from archiver.signing.review import (
 )
 from archiver.signing.sign import is_signed, needs_secret, secret_prompt
 from archiver.status import run_folder
-from archiver.web.context import allowed, archive, archiver_settings, logging_access, requester
+from archiver.web.context import allowed, archive, archiver_settings, can, logging_access, requester
 from archiver.web.signer import web_secret
 
 VIEWED = "viewed_documents"
@@ -115,7 +115,7 @@ def sign_page(request: HttpRequest) -> HttpResponse:
         external=isinstance(signature.signer, CommandSigner),
         asks_secret=signature.signer is not None and needs_secret(signature),
         secret_prompt=secret_prompt(signature) if signature.signer is not None else "",
-        can_sign=request.user.has_perm("archiver.sign_documents"),
+        can_sign=can(request, "archiver.sign_documents"),
     )
     return render(request, "web/sign.html", context)
 

@@ -23,7 +23,7 @@ from archiver.errors import ArchiverError
 from archiver.progress import ProgressEvent
 from archiver.status import run_folder, year_status
 from archiver.storage.open import open_locations
-from archiver.web.context import allowed, archiver_settings
+from archiver.web.context import allowed, archiver_settings, can
 from archiver.yearend import STATE_TEXT
 
 log = logging.getLogger("archiver.web")
@@ -115,7 +115,7 @@ def year_page(request: HttpRequest) -> HttpResponse:
         "report_when": _when(report["finished_at"]) if report else "",
         "copies": copies,
         "job": JOB,
-        "can_verify": request.user.has_perm("archiver.run_verify"),
+        "can_verify": can(request, "archiver.run_verify"),
     }
     return render(request, "web/year.html", context)
 
