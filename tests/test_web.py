@@ -178,7 +178,7 @@ def test_each_role_logs_in_and_sees_only_its_pages(browser: Any, site: Site) -> 
     expected = {
         "admin": ["Год", "Учётные записи"],
         "director": ["Год", "Подпись", "Поиск", "Журнал доступа"],
-        "archivist": ["Поиск"],
+        "archivist": ["Поиск", "Уничтожение"],
         "auditor": ["Журнал доступа"],
     }
     for name, pages in expected.items():
@@ -327,6 +327,7 @@ PROTECTED = {
     f"/record/{record('2025/2026', 'c5a', 'final_marks')}/?purpose=x": "director archivist",
     f"/student/{SCHOOL}/{SEMENOV}/?purpose=x": "director archivist",
     "/access-log/": "director auditor",
+    "/disposal/": "archivist",
 }
 PROTECTED_POSTS = {
     "/year/verify/": "administrator",
@@ -335,6 +336,7 @@ PROTECTED_POSTS = {
     "/users/": "administrator",
     f"/record/{record('2025/2026', 'c5a', 'final_marks')}/download/": "director archivist",
     "/extract/": "archivist",
+    "/disposal/": "archivist",
 }
 
 
@@ -364,6 +366,22 @@ def test_every_role_gets_403_on_the_others_addresses(browser: Any, site: Site) -
         page.context.close()
     reads = [e for e in site.log_entries()[before:] if e["action"] != "find"]
     assert all(e["who"]["role"] in ("director", "archivist") for e in reads)
+
+
+def test_archivist_drafts_a_disposal_act_and_nothing_is_deleted(browser: Any, site: Site) -> None:
+    stored = sorted(p for p in site.archive.primary_root.rglob("*") if p.is_file())
+    page = login(browser, site, "archivist")
+    page.goto(site.url + "/disposal/")
+    page.get_by_label("На дату").fill("2070-01-01")
+    page.get_by_role("button", name="Составить проект акта").click()
+    assert "Составлен проект акта №" in page.content()
+    number = page.locator("tbody tr td:first-child").first.inner_text().strip()
+    shot(page, "disposal")
+    pdf = page.request.get(site.url + f"/disposal/{number}-draft.pdf")
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
+    page.context.close()
+    after = sorted(p for p in site.archive.primary_root.rglob("*") if p.is_file())
+    assert [p for p in stored if p not in after] == []
 
 
 def test_post_without_the_csrf_token_is_refused(browser: Any, site: Site) -> None:
@@ -404,6 +422,10 @@ def test_auditor_sees_every_read_and_the_chain_verified(browser: Any, site: Site
     extracts = [e for e in entries if e["action"] == "extract"]
     assert f"Показано {len(extracts)} из {len(entries)}" in page.content()
     page.context.close()
+    shown = site.archive.run("log", "show")
+    assert shown.returncode == 0, shown.stderr
+    assert "archivist (archivist, веб-служба, 127.0.0.1)" in shown.stdout
+    assert "поиск обучающегося: query: семенов" in shown.stdout
 
 
 def test_repeated_failed_logins_lock_the_account(browser: Any, site: Site) -> None:
@@ -424,7 +446,7 @@ def test_repeated_failed_logins_lock_the_account(browser: Any, site: Site) -> No
     unlocked = site.archive.run("users", "unlock", "locked")
     assert unlocked.returncode == 0, unlocked.stderr
     again = login(browser, site, "locked")
-    assert nav(again) == ["Поиск"]
+    assert nav(again) == ["Поиск", "Уничтожение"]
     again.context.close()
 
 

@@ -31,6 +31,7 @@ PAGES = (
     ("year", "Год", "archiver.view_year"),
     ("sign", "Подпись", "archiver.sign_documents"),
     ("search", "Поиск", "archiver.search_archive"),
+    ("disposal", "Уничтожение", "archiver.draft_disposal"),
     ("access_log", "Журнал доступа", "archiver.view_access_log"),
     ("users", "Учётные записи", "archiver.manage_users"),
 )

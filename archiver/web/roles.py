@@ -2,7 +2,7 @@
 
 *administrator*: the year's state, the checks, the accounts. *director*: review and
 sign, see everything (the year, the archive, the access log), change nothing.
-*archivist*: find, view, download, extracts. *auditor*: the access log and the
+*archivist*: find, view, download, extracts, draft acts of disposal. *auditor*: the access log and the
 verification reports only. The groups are made (and their permissions set back to
 these) after every migration, so a changed role is corrected by ``archiver serve``.
 """
@@ -21,7 +21,7 @@ AUDITOR = "auditor"
 ROLES: dict[str, tuple[str, ...]] = {
     ADMINISTRATOR: ("view_year", "run_verify", "manage_users"),
     DIRECTOR: ("sign_documents", "view_year", "search_archive", "view_access_log"),
-    ARCHIVIST: ("search_archive", "issue_extract"),
+    ARCHIVIST: ("search_archive", "issue_extract", "draft_disposal"),
     AUDITOR: ("view_access_log",),
 }
 """Role → its permissions (codenames of :data:`archiver.web.models.PERMISSIONS`)."""

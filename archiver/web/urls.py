@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from archiver.web.views import access, auth, errors, search, sign, users, year
+from archiver.web.views import access, auth, disposal, errors, search, sign, users, year
 
 handler403 = errors.forbidden
 handler404 = errors.not_found
@@ -27,6 +27,8 @@ urlpatterns = [
     path("record/<path:record_id>/download/", search.download, name="download"),
     path("record/<path:record_id>/", search.record_page, name="record"),
     path("extract/", search.extract, name="extract"),
+    path("disposal/", disposal.disposal_page, name="disposal"),
+    path("disposal/<str:number>-draft.pdf", disposal.draft_pdf, name="disposal_pdf"),
     path("access-log/", access.access_log_page, name="access_log"),
     path("users/", users.users_page, name="users"),
 ]
