@@ -102,6 +102,7 @@ def site(
     archive = Archive(tmp, school_years, signed_pdf)
     make_demo_keys(tmp / "keys", DIRECTOR_NAME, "Тестовая школа")
     archive.write_config(
+        '[storage]\ntimezone = "Asia/Yekaterinburg"\n\n'
         '[signer]\nkind = "pkcs12"\npkcs12_file = "keys/director.p12"\n'
         'certificate = "keys/director.pem"\nmode = "director"\n'
     )
@@ -264,6 +265,7 @@ def test_archivist_finds_semenov_downloads_and_issues_an_extract(
         assert entry["who"]["role"] == "archivist"
         assert entry["who"]["via"] == "web"
         assert entry["who"]["client"] == "127.0.0.1"
+        assert entry["at"].endswith("+05:00")  # the school's local time
     assert f"{SCHOOL}/{SEMENOV}" in entries[0]["what"]["found"]
     assert entries[0]["why"] == "запрос выписки, заявление № 7"
     assert entries[3]["what"] == {"record_id": rid}

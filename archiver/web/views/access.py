@@ -28,6 +28,13 @@ def _day(text: str) -> date | None:
         return None
 
 
+def _when(text: str) -> str:
+    try:
+        return datetime.fromisoformat(text).astimezone().strftime("%d.%m.%Y %H:%M")
+    except ValueError:
+        return text
+
+
 def _row(entry: Entry) -> dict[str, Any]:
     doc = entry.doc
     who = doc.get("who") or {}
@@ -82,11 +89,13 @@ def access_log_page(request: HttpRequest) -> HttpResponse:
         and (since is None or (r["at"] is not None and r["at"].date() >= since))
         and (until is None or (r["at"] is not None and r["at"].date() <= until))
     ]
+    report = last_report(archiver_settings().working_dir())
     context.update(
         location=location,
         total=len(rows),
         rows=list(reversed(shown)),
         check=check,
-        report=last_report(archiver_settings().working_dir()),
+        report=report,
+        report_when=_when(str(report.get("finished_at", ""))) if report else "",
     )
     return render(request, "web/access_log.html", context)
