@@ -13,9 +13,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +22,11 @@ import pytest
 from pypdf import PdfReader
 
 from archiver.demo.keys import DEMO_PASSPHRASE, make_demo_keys
-from archiver.render.bundle import ClassRenderer
-from archiver.signing.review import make_batch, write_request
 from archiver.signing.signer_of import signer_of
-from archiver.sources.export_v1 import read_export
 from tests.fixtures.archive import SCHOOL, SEMENOV, Archive, Year, record
-from tests.fixtures.cli import COMMAND, cli_env, run_cli
+from tests.fixtures.cli import run_cli
 from tests.fixtures.storage import SignedPdf
+from tests.fixtures.web import add_users, serve, waiting_batch
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -46,12 +41,6 @@ PASSWORDS = {
 DIRECTOR_NAME = "Иванова Мария Петровна"
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="нет /usr/bin/chromium")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -72,26 +61,6 @@ class Site:
         return len(list((self.archive.secondary_root / "_access-log").glob("*.json")))
 
 
-def _waiting_batch(folder: Path, year: Year) -> list[Path]:
-    """Two rendered statements, unsigned, left waiting for the director as a year-end run leaves them."""
-    export = read_export(year.export, name=year.name).export
-    assert export is not None
-    run = folder / "state" / "year-end" / year.name.replace("/", "-")
-    (run / "documents").mkdir(parents=True)
-    (run / "export.json").write_bytes(year.export)
-    renderer = ClassRenderer(export)
-    paths = []
-    for class_id in ("c5a", "c1a", "club1"):
-        school_class = export.classes_by_id[class_id]
-        if not school_class.marks_recorded:
-            continue
-        path = run / "documents" / f"{class_id}-final-marks.pdf"
-        path.write_bytes(renderer.render_final_marks(school_class)[0])
-        paths.append(path)
-    write_request(run, make_batch(paths, director=DIRECTOR_NAME))
-    return paths
-
-
 @pytest.fixture(scope="module")
 def site(
     tmp_path_factory: pytest.TempPathFactory,
@@ -106,34 +75,15 @@ def site(
         '[signer]\nkind = "pkcs12"\npkcs12_file = "keys/director.p12"\n'
         'certificate = "keys/director.pem"\nmode = "director"\n'
     )
-    batch = _waiting_batch(tmp, school_years[0])
-    for name, (role, password) in PASSWORDS.items():
-        secret = tmp / f"{name}.pass"
-        secret.write_text(password + "\n", encoding="utf-8")
-        added = archive.run("users", "add", name, "--role", role, "--password-file", str(secret))
-        assert added.returncode == 0, added.stderr
-    port = _free_port()
-    server = subprocess.Popen(
-        [*COMMAND, "serve", "--port", str(port), "--config", str(archive.config)],
-        cwd=tmp,
-        env=cli_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    batch = waiting_batch(tmp, school_years[0], DIRECTOR_NAME)
+    add_users(
+        archive.config,
+        tmp,
+        {n: r for n, (r, _) in PASSWORDS.items()},
+        {n: p for n, (_, p) in PASSWORDS.items()},
     )
-    try:
-        for _ in range(300):
-            if server.poll() is not None:
-                raise AssertionError(server.stderr.read().decode() if server.stderr else "")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield Site(archive, f"http://127.0.0.1:{port}", batch)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with serve(archive.config, tmp) as url:
+        yield Site(archive, url, batch)
 
 
 @pytest.fixture(scope="module")

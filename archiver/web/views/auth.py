@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
 from archiver.web.context import PAGES
+from archiver.web.roles import DIRECTOR, role_of
 
 
 class LoginPage(LoginView):
@@ -24,6 +25,8 @@ def home(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if not user.is_authenticated:
         return redirect("login")
+    if role_of(user) == DIRECTOR:
+        return redirect("sign")  # the director comes to sign
     for name, _title, permission in PAGES:
         if user.has_perm(permission):
             return redirect(name)
