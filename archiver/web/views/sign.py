@@ -16,10 +16,12 @@ import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from archiver.archive.review_log import REVIEW_REASON, log_document_view, log_review
@@ -84,7 +86,8 @@ def _state(doc: BatchDocument) -> str:
 @allowed("archiver.sign_documents")
 def sign_page(request: HttpRequest) -> HttpResponse:
     """The batch, each document with its sheets and hash, the certificate and its warnings."""
-    context: dict[str, Any] = {}
+    year = request.GET.get("year") or ""
+    context: dict[str, Any] = {"year_query": f"?year={quote(year)}" if year else ""}
     try:
         batch = _batch(request)
     except ArchiverError as exc:
@@ -196,13 +199,13 @@ def approve(request: HttpRequest) -> HttpResponse:
                 request,
                 f"Подписание отменено, ничего не подписано (журнал доступа № {logged.seq}).",
             )
-            return redirect("sign")
+            return _back(request)
         outcomes, level, checked = sign_batch(
             signature, batch, identity, secret, demo_timestamping(signature)
         )
     except ArchiverError as exc:
         messages.error(request, f"Не подписано: {exc}")
-        return redirect("sign")
+        return _back(request)
     signed = sum(1 for o in outcomes if o.signed)
     messages.success(
         request,
@@ -212,7 +215,13 @@ def approve(request: HttpRequest) -> HttpResponse:
     )
     if checked:
         messages.info(request, checked)
-    return redirect("sign")
+    return _back(request)
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    """Back to the «Подпись» page of the same year."""
+    year = request.GET.get("year")
+    return redirect(reverse("sign") + (f"?year={quote(year)}" if year else ""))
 
 
 def _prepared_folder(request: HttpRequest) -> Path:
@@ -245,7 +254,7 @@ def prepare(request: HttpRequest) -> HttpResponse:
         files = prepare_batch(CommandDocumentSigner(signature.signer, signature, ""), batch, out)
     except ArchiverError as exc:
         messages.error(request, f"Не подготовлено: {exc}")
-        return redirect("sign")
+        return _back(request)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive_zip:
         for path in files:
@@ -277,8 +286,8 @@ def complete(request: HttpRequest) -> HttpResponse:
             outcomes = complete_batch(signer, _prepared_folder(request), Path(folder))
     except ArchiverError as exc:
         messages.error(request, f"Подписи не встроены: {exc}")
-        return redirect("sign")
+        return _back(request)
     messages.success(
         request, f"Подписи встроены и проверены: {sum(1 for o in outcomes if o.signed)}."
     )
-    return redirect("sign")
+    return _back(request)
