@@ -14,6 +14,7 @@ import io
 import subprocess
 import tempfile
 import zipfile
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +28,7 @@ from django.views.decorators.http import require_POST
 from archiver.archive.review_log import REVIEW_REASON, log_document_view, log_review
 from archiver.demo.keys import demo_timestamping
 from archiver.errors import ArchiverError, UsageError
+from archiver.lock import RunLock
 from archiver.settings import CommandSigner
 from archiver.signing.review import (
     BatchDocument,
@@ -38,9 +40,11 @@ from archiver.signing.review import (
     sign_batch,
 )
 from archiver.signing.sign import is_signed, needs_secret, secret_prompt
+from archiver.sources.export_v1 import read_export
 from archiver.status import run_folder
 from archiver.web.context import allowed, archive, archiver_settings, can, logging_access, requester
 from archiver.web.signer import web_secret
+from archiver.yearend import EXPORT_COPY, year_lock
 
 VIEWED = "viewed_documents"
 MAX_PAGE_LINKS = 40
@@ -200,9 +204,11 @@ def approve(request: HttpRequest) -> HttpResponse:
                 f"Подписание отменено, ничего не подписано (журнал доступа № {logged.seq}).",
             )
             return _back(request)
-        outcomes, level, checked = sign_batch(
-            signature, batch, identity, secret, demo_timestamping(signature)
-        )
+        opened = archive()
+        with _year_lock(request, opened.zone):
+            outcomes, level, checked = sign_batch(
+                signature, batch, identity, secret, demo_timestamping(signature), zone=opened.zone
+            )
     except ArchiverError as exc:
         messages.error(request, f"Не подписано: {exc}")
         return _back(request)
@@ -222,6 +228,15 @@ def _back(request: HttpRequest) -> HttpResponse:
     """Back to the «Подпись» page of the same year."""
     year = request.GET.get("year")
     return redirect(reverse("sign") + (f"?year={quote(year)}" if year else ""))
+
+
+def _year_lock(request: HttpRequest, zone: tzinfo) -> RunLock:
+    """The school's year lock: no year-end run writes these documents while they are signed."""
+    folder = _folder(request)
+    report = read_export((folder / EXPORT_COPY).read_bytes(), name=str(folder / EXPORT_COPY))
+    if report.export is None:
+        raise UsageError(f"{folder / EXPORT_COPY}: выгрузка года не читается")
+    return year_lock(archiver_settings().working_dir(), report.export, zone)
 
 
 def _prepared_folder(request: HttpRequest) -> Path:
@@ -251,7 +266,10 @@ def prepare(request: HttpRequest) -> HttpResponse:
             shutil.rmtree(out)
         with logging_access():
             log_review(archive(), batch, identity, True, requester(request, REVIEW_REASON))
-        files = prepare_batch(CommandDocumentSigner(signature.signer, signature, ""), batch, out)
+        zone = archive().zone
+        files = prepare_batch(
+            CommandDocumentSigner(signature.signer, signature, "", zone), batch, out
+        )
     except ArchiverError as exc:
         messages.error(request, f"Не подготовлено: {exc}")
         return _back(request)
@@ -282,8 +300,9 @@ def complete(request: HttpRequest) -> HttpResponse:
             for upload in uploads:
                 name = Path(str(upload.name)).name
                 (Path(folder) / name).write_bytes(upload.read())
-            signer = CommandDocumentSigner(signature.signer, signature, "")
-            outcomes = complete_batch(signer, _prepared_folder(request), Path(folder))
+            signer = CommandDocumentSigner(signature.signer, signature, "", archive().zone)
+            with _year_lock(request, archive().zone):
+                outcomes = complete_batch(signer, _prepared_folder(request), Path(folder))
     except ArchiverError as exc:
         messages.error(request, f"Подписи не встроены: {exc}")
         return _back(request)

@@ -21,10 +21,9 @@ from django.views.decorators.http import require_POST
 from archiver.archive.verify import last_report, verify_configured
 from archiver.errors import ArchiverError
 from archiver.progress import ProgressEvent
-from archiver.status import run_folder, year_status
+from archiver.status import year_status
 from archiver.storage.open import open_locations
 from archiver.web.context import allowed, archiver_settings, can
-from archiver.yearend import STATE_TEXT
 
 log = logging.getLogger("archiver.web")
 
@@ -64,20 +63,21 @@ def _run(user: str) -> None:
 
 def _standing(year: str | None) -> dict[str, Any]:
     settings = archiver_settings()
-    working_dir = settings.working_dir(create=False)
     try:
-        folder = run_folder(working_dir, year)
+        found = year_status(
+            settings.working_dir(create=False), open_locations(settings.require_storage()), year
+        )
     except ArchiverError as exc:
         return {"problem": str(exc)}
-    found = year_status(working_dir, folder, open_locations(settings.require_storage()))
     return {
         "school": found.export.school.short_name,
         "academic_year": found.export.academic_year.name,
         "deadline": found.deadline,
         "days_left": found.days_left,
         "overdue": -found.days_left,
-        "classes": [(s.name, s.state, STATE_TEXT[s.state]) for s in found.classes],
+        "classes": [(s.name, s.state, s.text) for s in found.classes],
         "next_step": found.next_step,
+        "notes": found.notes,
     }
 
 
