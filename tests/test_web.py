@@ -144,7 +144,10 @@ def test_administrator_sees_the_year_runs_the_checks_and_adds_an_account(
 ) -> None:
     page = login(browser, site, "admin")
     page.goto(site.url + "/year/")
-    assert "Срок архивирования" in page.content()
+    assert "2026/2027 учебный год" in page.content()  # the latest year in the archive
+    assert "6 «А»" in page.content()
+    page.goto(site.url + "/year/?year=2025/2026")
+    assert "Срок архивирования: <strong>30.06.2026</strong>" in page.content()
     assert "5 «А»" in page.content()
     page.get_by_role("button", name="Проверить архив (verify)").click()
     for _ in range(600):
