@@ -156,6 +156,10 @@ def test_administrator_sees_the_year_runs_the_checks_and_adds_an_account(
         page.wait_for_timeout(200)
         page.reload()
     assert "архив в порядке" in page.content()
+    page.get_by_role("button", name="Проверить настройки (check)").click()
+    assert "Проверка настроек" in page.content()
+    checks = page.locator("h2 + ul li").all_inner_texts()
+    assert any("в порядке" in line for line in checks), checks
     shot(page, "year")
     page.goto(site.url + "/users/")
     page.get_by_label("Имя", exact=True).fill("secretary")
@@ -286,6 +290,7 @@ PROTECTED = {
 }
 PROTECTED_POSTS = {
     "/year/verify/": "administrator",
+    "/year/check/": "administrator",
     "/sign/approve/": "director",
     "/sign/prepare/": "director",
     "/users/": "administrator",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("logout/", auth.logout_page, name="logout"),
     path("year/", year.year_page, name="year"),
     path("year/verify/", year.start_verify, name="year_verify"),
+    path("year/check/", year.run_settings_check, name="year_check"),
     path("sign/", sign.sign_page, name="sign"),
     path("sign/document/<int:number>.pdf", sign.document_pdf, name="sign_pdf"),
     path("sign/document/<int:number>/page-<int:page>.png", sign.document_page, name="sign_png"),

@@ -19,6 +19,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from archiver.archive.verify import last_report, verify_configured
+from archiver.check import run_checks
+from archiver.demo.keys import demo_timestamping
 from archiver.errors import ArchiverError
 from archiver.progress import ProgressEvent
 from archiver.status import year_status
@@ -26,6 +28,7 @@ from archiver.storage.open import open_locations
 from archiver.web.context import allowed, archiver_settings, can
 
 log = logging.getLogger("archiver.web")
+CHECKS = "settings_checks"
 
 
 @dataclass
@@ -110,6 +113,7 @@ def year_page(request: HttpRequest) -> HttpResponse:
                 }
             )
     context = {
+        "checks": request.session.pop(CHECKS, None),
         **_standing(year),
         "report": report,
         "report_when": _when(report["finished_at"]) if report else "",
@@ -118,6 +122,31 @@ def year_page(request: HttpRequest) -> HttpResponse:
         "can_verify": can(request, "archiver.run_verify"),
     }
     return render(request, "web/year.html", context)
+
+
+@allowed("archiver.run_verify")
+@require_POST
+def run_settings_check(request: HttpRequest) -> HttpResponse:
+    """``archiver check --no-signer``: settings, both locations writable, TSA, policies, templates.
+
+    The signer's key is not opened here (its passphrase or PIN is the director's).
+    """
+    settings = archiver_settings()
+    try:
+        report = run_checks(
+            settings,
+            open_locations(settings.require_storage()),
+            secret=None,
+            timestamping=demo_timestamping(settings.signature),
+        )
+    except ArchiverError as exc:
+        request.session[CHECKS] = [{"name": "настройки", "ok": False, "message": str(exc)}]
+    else:
+        request.session[CHECKS] = [
+            {"name": i.name, "ok": i.ok, "message": i.message, "blocking": i.blocking}
+            for i in report.items
+        ]
+    return redirect("year")
 
 
 @allowed("archiver.run_verify")
