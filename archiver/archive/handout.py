@@ -113,7 +113,8 @@ class HandedDocument:
     """A record's document written to a new file, and its access log entry."""
 
     record_id: str
-    out: Path
+    out: Path | None
+    """The file written; ``None``: handed out otherwise (a web download)."""
     fetched: FetchedRecord
     logged: AppendResult
     superseded: Supersession | None = None
@@ -137,7 +138,7 @@ class Requester:
 
 def read_document(
     archive: Archive, record_id: str, requester: Requester, output: dict[str, Any]
-) -> tuple[str, FetchedRecord, AppendResult]:
+) -> HandedDocument:
     """A record's document read from the good copy (hash-checked) and logged; nothing written.
 
     ``output`` says where the document goes (``{"path": …}`` for a file, the web
@@ -160,7 +161,7 @@ def read_document(
     )
     superseded = newer_version(fetched.location, manifest)
     logged = archive.access_log().append(request)
-    return rid, fetched, logged
+    return HandedDocument(rid, None, fetched, logged, superseded)
 
 
 def get_document(
@@ -169,11 +170,11 @@ def get_document(
     """Hand out a record's document: hash-checked, logged, then written to the new file ``out``."""
     check_reason(reason)
     refuse_existing(out)
-    rid, fetched, logged = read_document(
+    handed = read_document(
         archive, record_id, Requester(reason, operator), {"path": str(out.resolve())}
     )
-    write_new_file(out, fetched.payload)
-    return HandedDocument(rid, out, fetched, logged, superseded)
+    write_new_file(out, handed.fetched.payload)
+    return replace(handed, out=out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -158,7 +158,7 @@ def download(request: HttpRequest, record_id: str) -> HttpResponse:
     user = request.user.get_username()
     try:
         with logging_access():
-            _rid, fetched, logged = read_document(
+            handed = read_document(
                 archive(),
                 record_id,
                 requester(request, purpose),
@@ -171,8 +171,10 @@ def download(request: HttpRequest, record_id: str) -> HttpResponse:
             {"title": "Документ не выдан", "code": 400, "detail": str(exc)},
             status=400,
         )
-    manifest = fetched.manifest
-    return _attachment(fetched.payload, manifest.file_name, manifest.sha256, logged.seq)
+    manifest = handed.fetched.manifest
+    return _attachment(
+        handed.fetched.payload, manifest.file_name, manifest.sha256, handed.logged.seq
+    )
 
 
 @allowed("archiver.issue_extract")
