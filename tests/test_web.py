@@ -102,7 +102,8 @@ def login(browser: Any, site: Site, name: str) -> Any:
     page.goto(site.url + "/")
     page.get_by_label("Учётная запись").fill(name)
     page.get_by_label("Пароль").fill(PASSWORDS[name][1])
-    page.get_by_role("button", name="Войти").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Войти").click()
     page.wait_for_load_state()
     return page
 
@@ -149,14 +150,16 @@ def test_administrator_sees_the_year_runs_the_checks_and_adds_an_account(
     page.goto(site.url + "/year/?year=2025/2026")
     assert "Срок архивирования: <strong>30.06.2026</strong>" in page.content()
     assert "5 «А»" in page.content()
-    page.get_by_role("button", name="Проверить архив (verify)").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Проверить архив (verify)").click()
     for _ in range(600):
         if "Последняя проверка:" in page.content() and "Идёт проверка" not in page.content():
             break
         page.wait_for_timeout(200)
         page.reload()
     assert "архив в порядке" in page.content()
-    page.get_by_role("button", name="Проверить настройки (check)").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Проверить настройки (check)").click()
     assert "Проверка настроек" in page.content()
     checks = page.locator("h2 + ul li").all_inner_texts()
     assert any("в порядке" in line for line in checks), checks
@@ -165,12 +168,14 @@ def test_administrator_sees_the_year_runs_the_checks_and_adds_an_account(
     page.get_by_label("Имя", exact=True).fill("secretary")
     page.get_by_label("Роль", exact=True).select_option("archivist")
     page.get_by_label("Пароль (не короче 10 знаков)").fill("короткий")
-    page.get_by_role("button", name="Добавить").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Добавить").click()
     assert "пароль не подходит" in page.content()
     page.get_by_label("Имя", exact=True).fill("secretary")
     page.get_by_label("Роль", exact=True).select_option("archivist")
     page.get_by_label("Пароль (не короче 10 знаков)").fill("secretary-пароль-6")
-    page.get_by_role("button", name="Добавить").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Добавить").click()
     assert "Учётная запись «secretary» добавлена" in page.content()
     shot(page, "users")
     page.context.close()
@@ -185,15 +190,18 @@ def test_archivist_finds_semenov_downloads_and_issues_an_extract(
     page = login(browser, site, "archivist")
     page.get_by_label("Фамилия, имя или их часть").fill("семенов")
     page.get_by_label("Цель обращения").fill("запрос выписки, заявление № 7")
-    page.get_by_role("button", name="Найти").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Найти").click()
     link = page.get_by_role("link", name="Семёнов-Фёдоров Егор Борисович")
     assert link.count() == 1
     shot(page, "search")
-    link.click()
+    with page.expect_navigation():
+        link.click()
     assert "Семёнов-Фёдоров Егор Борисович" in page.locator("h1").inner_text()
     shot(page, "student")
     rid = record("2025/2026", "c5a", "final_marks")
-    page.get_by_role("link", name=rid).first.click()
+    with page.expect_navigation():
+        page.get_by_role("link", name=rid).first.click()
     content = page.content()
     assert "в порядке (sha256 совпадает с описанием записи)" in content
     assert content.count("в порядке (sha256") == 2  # both copies
@@ -264,7 +272,8 @@ def test_director_reviews_and_approves(browser: Any, site: Site) -> None:
     assert image.status == 200 and image.body()[:8] == b"\x89PNG\r\n\x1a\n"
     page.get_by_label("Я просмотрел(а) документы").check()
     page.get_by_label("Пароль файла ключа подписи").fill(DEMO_PASSPHRASE)
-    page.get_by_role("button", name="Подписать", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Подписать", exact=True).click()
     assert f"Подписано документов: {waiting}" in page.content()
     shot(page, "signed")
     page.context.close()
@@ -333,7 +342,8 @@ def test_archivist_drafts_a_disposal_act_and_nothing_is_deleted(browser: Any, si
     page = login(browser, site, "archivist")
     page.goto(site.url + "/disposal/")
     page.get_by_label("На дату").fill("2070-01-01")
-    page.get_by_role("button", name="Составить проект акта").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Составить проект акта").click()
     assert "Составлен проект акта №" in page.content()
     number = page.locator("tbody tr td:first-child").first.inner_text().strip()
     shot(page, "disposal")
@@ -378,7 +388,8 @@ def test_auditor_sees_every_read_and_the_chain_verified(browser: Any, site: Site
     shot(page, "access-log")
     page.get_by_label("Действие").select_option("extract")
     page.get_by_label("Учётная запись").fill("archivist")
-    page.get_by_role("button", name="Показать").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Показать").click()
     extracts = [e for e in entries if e["action"] == "extract"]
     assert f"Показано {len(extracts)} из {len(entries)}" in page.content()
     page.context.close()
@@ -394,11 +405,13 @@ def test_repeated_failed_logins_lock_the_account(browser: Any, site: Site) -> No
         page.goto(site.url + "/login/")
         page.get_by_label("Учётная запись").fill("locked")
         page.get_by_label("Пароль").fill("неверный-пароль")
-        page.get_by_role("button", name="Войти").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Войти").click()
     page.goto(site.url + "/login/")
     page.get_by_label("Учётная запись").fill("locked")
     page.get_by_label("Пароль").fill(PASSWORDS["locked"][1])
-    page.get_by_role("button", name="Войти").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Войти").click()
     assert "Вход временно закрыт" in page.content()
     page.goto(site.url + "/search/")
     assert "/login/" in page.url

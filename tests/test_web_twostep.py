@@ -88,7 +88,8 @@ def test_director_signs_on_their_own_computer_through_the_page(
     page.goto(url + "/login/")
     page.get_by_label("Учётная запись").fill("director")
     page.get_by_label("Пароль").fill(PASSWORD)
-    page.get_by_role("button", name="Войти").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Войти").click()
     assert page.url.endswith("/sign/")  # the director's start page
     assert "Подпись на компьютере директора" in page.content()
     with page.expect_download() as waiting:
@@ -115,7 +116,8 @@ def test_director_signs_on_their_own_computer_through_the_page(
     page.get_by_label("Подписи (*.tbs.sig)").set_input_files(
         [str(p) for p in sorted(signed_here.iterdir())]
     )
-    page.get_by_role("button", name="Встроить подписи").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Встроить подписи").click()
     assert f"Подписи встроены и проверены: {len(documents)}" in page.content()
     page.context.close()
     for path in documents:
