@@ -194,6 +194,8 @@ def test_archivist_finds_semenov_downloads_and_issues_an_extract(
         page.get_by_role("button", name="Найти").click()
     link = page.get_by_role("link", name="Семёнов-Фёдоров Егор Борисович")
     assert link.count() == 1
+    first = page.locator("main ol > li > a").first.inner_text()
+    assert first == "Семёнов-Фёдоров Егор Борисович"  # a surname match before patronymics
     shot(page, "search")
     with page.expect_navigation():
         link.click()
@@ -250,6 +252,21 @@ def test_a_search_with_a_typo_is_logged_and_the_purpose_is_required(
     assert len(site.log_entries()) == before  # nothing shown, nothing logged
     page.goto(site.url + f"/record/{record('2025/2026', 'c5a', 'final_marks')}/")
     assert page.url.endswith("/search/")  # no purpose yet in this session: back to the search
+    page.context.close()
+
+    page = login(browser, site, "archivist")
+    page.get_by_label("Фамилия, имя или их часть").fill("Семёнав")
+    page.get_by_label("Цель обращения").fill("запрос архивной справки")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Найти").click()
+    assert "Найдено: 0" in page.content()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Семёнов", exact=True).click()  # the suggestion
+    assert page.get_by_role("link", name="Семёнов-Фёдоров Егор Борисович").count() == 1
+    typo, corrected = site.log_entries()[-2:]
+    assert typo["what"]["found"] == [] and "Семёнов" in typo["what"]["suggested"]
+    assert corrected["what"]["query"] == "Семёнов"
+    assert corrected["why"] == "запрос архивной справки"
     page.context.close()
 
 

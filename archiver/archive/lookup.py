@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archiver.archive.access_log import FIND, VIEW, AccessRequest, AppendResult, sha256_hex
-from archiver.archive.catalog import RebuildResult, StudentMatch, find_students
+from archiver.archive.catalog import RebuildResult, StudentMatch, find_students, suggest_names
 from archiver.archive.handout import Archive, Requester, check_reason, refresh_catalog
 from archiver.archive.record import MARKER, RecordError, RecordManifest
 from archiver.archive.retrieve import check_record_id, fetch_record, read_manifest
@@ -29,6 +29,8 @@ class FoundStudents:
 
     query: str
     matches: list[StudentMatch]
+    suggestions: dict[str, list[str]]
+    """A word of the query found in no name → the closest names (a typo), when nothing matched."""
     logged: AppendResult
     rebuilt: RebuildResult | None
 
@@ -41,22 +43,30 @@ def find_logged(
     year: str | None = None,
     class_filter: str | None = None,
 ) -> FoundStudents:
-    """:func:`find_students` on a fresh catalog, the query and the students shown logged."""
+    """:func:`find_students` on a fresh catalog (and, when nobody matched, :func:`suggest_names`).
+
+    The query, the students shown and the names suggested are logged.
+    """
     reason = check_reason(requester.reason)
     rebuilt = refresh_catalog(archive)
     matches = find_students(archive.catalog, query, year=year, class_filter=class_filter)
+    suggestions = suggest_names(archive.catalog, query) if not matches else {}
+    what: dict[str, object] = {
+        "query": query.strip(),
+        "found": [f"{m.school_id}/{m.student_id}" for m in matches],
+    }
+    if any(suggestions.values()):
+        what["suggested"] = sorted({n for names in suggestions.values() for n in names})
     request = AccessRequest(
         action=FIND,
-        what={
-            "query": query.strip(),
-            "found": [f"{m.school_id}/{m.student_id}" for m in matches],
-        },
+        what=what,
         reason=reason,
         operator=requester.operator,
         role=requester.role,
         client=requester.client,
     )
-    return FoundStudents(query, matches, archive.access_log().append(request), rebuilt)
+    logged = archive.access_log().append(request)
+    return FoundStudents(query, matches, suggestions, logged, rebuilt)
 
 
 @dataclass(frozen=True, slots=True)

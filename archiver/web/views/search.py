@@ -20,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from archiver.archive.catalog import StudentMatch
+from archiver.archive.catalog import FIELD_TEXT, StudentMatch
 from archiver.archive.handout import issue_extract, read_document
 from archiver.archive.lookup import COPY_TEXT, find_logged, view_record
 from archiver.demo.keys import demo_timestamping
@@ -46,20 +46,6 @@ def _attachment(data: bytes, name: str, sha256: str, seq: int) -> HttpResponse:
     return response
 
 
-def _suggestions(query: str) -> list[str]:
-    """Names close to a query that found nobody (a typo), when the catalog offers them."""
-    from archiver.archive import catalog
-
-    suggest = getattr(catalog, "suggest_names", None)
-    if suggest is None:
-        return []
-    try:
-        found: list[str] = suggest(archive().catalog, query)
-    except ArchiverError:
-        return []
-    return found
-
-
 @allowed("archiver.search_archive")
 def search_page(request: HttpRequest) -> HttpResponse:
     """The search form; with a query and a purpose, the students found (logged)."""
@@ -77,9 +63,12 @@ def search_page(request: HttpRequest) -> HttpResponse:
             except ArchiverError as exc:
                 context["problem"] = str(exc)
             else:
-                context.update(matches=found.matches, logged=found.logged)
-                if not found.matches:
-                    context["suggestions"] = _suggestions(query)
+                context.update(
+                    matches=found.matches,
+                    logged=found.logged,
+                    suggestions=sorted({n for names in found.suggestions.values() for n in names}),
+                    fields=FIELD_TEXT,
+                )
     return render(request, "web/search.html", context)
 
 

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 from archiver.archive.review_log import REVIEW_REASON, log_document_view, log_review
 from archiver.demo.keys import demo_timestamping
 from archiver.errors import ArchiverError, UsageError
-from archiver.lock import RunLock
+from archiver.lock import RunLock, year_lock
 from archiver.settings import CommandSigner
 from archiver.signing.review import (
     BatchDocument,
@@ -44,7 +44,7 @@ from archiver.sources.export_v1 import read_export
 from archiver.status import run_folder
 from archiver.web.context import allowed, archive, archiver_settings, can, logging_access, requester
 from archiver.web.signer import web_secret
-from archiver.yearend import EXPORT_COPY, year_lock
+from archiver.yearend import EXPORT_COPY
 
 VIEWED = "viewed_documents"
 MAX_PAGE_LINKS = 40
