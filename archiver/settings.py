@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -367,6 +368,40 @@ class DocumentsOptions(_Table):
     ``{class}`` in an index stands for the class's name."""
 
 
+class ServiceSettings(_Table):
+    """``[service]``: the web service (``archiver serve``); see docs/service.md."""
+
+    database: Text | None = None
+    """``postgresql://user@host/db`` for a region's server; ``None``: SQLite in the working folder."""
+    session_minutes: Annotated[int, Field(ge=5, le=24 * 60)] = 30
+    """A session ends after this many minutes without a request."""
+    lockout_failures: Annotated[int, Field(ge=3, le=100)] = 5
+    """Failed logins in a row that lock an account out."""
+    lockout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+    https: bool = False
+    """Behind an HTTPS reverse proxy: cookies only over HTTPS, HSTS, the proxy's scheme header trusted."""
+    allowed_hosts: tuple[Text, ...] = ("127.0.0.1", "localhost")
+    """Host names the service answers to (the name in the browser's address bar)."""
+
+    @model_validator(mode="after")
+    def _database(self) -> ServiceSettings:
+        if self.database is not None and not self.database.startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise _problem(
+                "ожидался адрес вида postgresql://пользователь@сервер/база "
+                "(без пароля: он берётся из ~/.pgpass или PGPASSWORD)",
+                key="database",
+            )
+        if self.database is not None and urlsplit(self.database).password:
+            raise _problem(
+                "пароль базы данных не хранится в файле настроек; уберите его из адреса "
+                "(PostgreSQL берёт его из ~/.pgpass или переменной PGPASSWORD)",
+                key="database",
+            )
+        return self
+
+
 # -- journal systems (archiver pull)
 
 
@@ -451,6 +486,7 @@ class Settings(_Table):
     documents: DocumentsOptions = DocumentsOptions()
     source: SourceSettings | None = None
     renewal: RenewalOptions = RenewalOptions()
+    service: ServiceSettings = ServiceSettings()
 
     model_config = ConfigDict(populate_by_name=True)
     _path: Path | None = PrivateAttr(default=None)

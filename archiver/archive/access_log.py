@@ -51,6 +51,10 @@ GET = "get"
 EXTRACT = "extract"
 REVIEW = "review"
 """The director looked through a batch before signing (``archiver sign --review``): who, when, which documents."""
+FIND = "find"
+"""A search for students that showed names, birth dates and classes (the web service's «Поиск»)."""
+VIEW = "view"
+"""A record's description or a document waiting for signature looked at in the web service."""
 ACTIONS = {
     GET: "выдача документа",
     EXTRACT: "выписка итоговых отметок",
@@ -60,6 +64,8 @@ ACTIONS = {
     "dispose_approve": "акт о выделении к уничтожению утверждён",
     "dispose_execute": "уничтожение документов по акту",
     "renew": "продление метки времени",
+    FIND: "поиск обучающегося",
+    VIEW: "просмотр записи",
 }
 """Actions an entry may record: reads of the archive, the director's review, and the decisions on
 its records' lives (:mod:`archiver.archive.holds`, :mod:`archiver.archive.dispose`,
@@ -98,7 +104,7 @@ class AccessRequest:
 
     action: str
     """``get``, ``extract`` or ``review``."""
-    what: dict[str, str]
+    what: dict[str, Any]
     """``{"record_id": …}`` for get, ``{"school_id": …, "student_id": …}`` for extract."""
     reason: str
     operator: str | None = None
@@ -107,6 +113,10 @@ class AccessRequest:
     """The written file: ``{"path", "sha256", "size"}``."""
     sources: list[dict[str, str]] = field(default_factory=list)
     """The records read: ``[{"record_id", "sha256", "location"}]``."""
+    role: str | None = None
+    """The account's role when the access came through the web service (``archivist`` …)."""
+    client: str | None = None
+    """The web client's address (the service's own view of it, or the proxy's X-Forwarded-For)."""
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -162,6 +172,8 @@ def entry_bytes(
             "operator": (request.operator or user).strip(),
             "os_user": user,
             "host": socket.gethostname(),
+            **({"role": request.role, "via": "web"} if request.role else {}),
+            **({"client": request.client} if request.client else {}),
         },
         "action": request.action,
         "what": request.what,

@@ -146,6 +146,21 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "archiver verify",
         "archiver verify --deep --repair",
     ),
+    "serve": (
+        "archiver serve --config archiver-demo/archiver.toml",
+        "archiver serve --host 127.0.0.1 --port 8080",
+    ),
+    "users": (
+        "archiver users add ivanova --role archivist",
+        "archiver users list",
+    ),
+    "users add": (
+        "archiver users add ivanova --role archivist",
+        "archiver users add petrov --role director --password-file пароль.txt",
+    ),
+    "users list": ("archiver users list",),
+    "users lock": ("archiver users lock ivanova",),
+    "users unlock": ("archiver users unlock ivanova",),
 }
 """Command path (``"log verify"``; ``""`` is ``archiver`` itself) → example command lines."""
 

@@ -123,6 +123,8 @@ def _entry_line(
     who = doc.get("who") or {}
     operator = who.get("operator", "?")
     user = f"{who.get('os_user', '?')}@{who.get('host', '?')}"
+    if who.get("via") == "web":  # an account of the web service: its role and the browser's address
+        user = f"{who.get('role', '?')}, веб-служба, {who.get('client', '?')}"
     what = doc.get("what") or {}
     if doc.get("action") == GET:
         rid = str(what.get("record_id"))
@@ -136,9 +138,12 @@ def _entry_line(
             if name
             else f"обучающийся id {student} ({school}; имени нет в каталоге)"
         )
-    else:  # holds, disposal, renewal: what they name
-        target = ", ".join(f"{key}: {value}" for key, value in what.items())
-    output = (doc.get("output") or {}).get("path", "")
+    else:  # holds, disposal, renewal, the web service's searches and views: what they name
+        target = ", ".join(
+            f"{key}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
+            for key, value in what.items()
+        )
+    output = (doc.get("output") or {}).get("path") or (doc.get("output") or {}).get("to", "")
     action = ACTIONS.get(str(doc.get("action")), str(doc.get("action")))
     return (
         f"№ {entry.seq}  {at}  {operator} ({user})\n"

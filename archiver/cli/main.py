@@ -48,6 +48,8 @@ COMMANDS = {
     "dispose": "archiver.cli.dispose:dispose",
     "hold": "archiver.cli.hold:hold",
     "region": "archiver.cli.region:region",
+    "serve": "archiver.cli.serve:serve",
+    "users": "archiver.cli.users:users",
 }
 """Command name → ``module:attribute``, imported when the command is used (or help lists it).
 
