@@ -473,7 +473,8 @@ class S3Storage(Storage):
                         continue
                     key = full[len(self.prefix) :]
                     when = version.get("LastModified")
-                    if key not in oldest or when < oldest[key][0]:
+                    # versions of a key are listed newest first: on a tie (1 s) the later wins
+                    if key not in oldest or when <= oldest[key][0]:
                         oldest[key] = (when, str(vid))
         except (BotoCoreError, ClientError) as exc:
             raise self._fail(f"чтение версий объектов {prefix}", exc) from exc
