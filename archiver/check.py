@@ -146,13 +146,23 @@ def check_distinct(report: CheckReport, locations: Sequence[Storage]) -> None:
     """The two copies are in two places.
 
     The settings already refuse the same folder or bucket named twice; this compares
-    where the opened locations are. The hook for the storage's own identity check
-    (a marker written into each location, telling the same disk mounted twice under
-    two paths): call it here when :mod:`archiver.storage` offers it.
+    where the opened locations are, then the places themselves
+    (:func:`archiver.storage.identity.require_distinct_locations`: device and inode,
+    and each location's marker where one was written by a store).
     """
+    from archiver.storage.base import StorageError
+    from archiver.storage.identity import SameLocationError, require_distinct_locations
+
     places = [location.where.rstrip("/") for location in locations]
     if len(set(places)) != len(places):
         report.add("Две копии", False, "оба хранилища указывают на одно место: " + places[0])
+        return
+    try:
+        require_distinct_locations(locations)  # check writes nothing: markers compared if there
+    except SameLocationError as exc:
+        report.add("Две копии", False, str(exc))
+    except StorageError:
+        pass  # an unusable location is reported by its own check above
 
 
 def _timestamp_answers(url: str) -> None:

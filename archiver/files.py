@@ -23,12 +23,31 @@ __all__ = [
     "OutputError",
     "fsync_folder",
     "link_new",
+    "os_reason",
     "staged_file",
     "write_atomic",
 ]
 
 _NO_LINK = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS, errno.EXDEV}
 """What ``link`` fails with on file systems without hard links (FAT, exFAT, some shares)."""
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file operation failed, in Russian: the real cause (a read-only disk is not a
+    missing permission)."""
+    reasons = {
+        errno.ENOSPC: "на диске нет места",
+        errno.EDQUOT: "превышена квота диска",
+        errno.EROFS: "диск доступен только для чтения",
+        errno.EACCES: "нет прав доступа",
+        errno.EPERM: "операция не разрешена",
+        errno.ENOENT: "нет такого файла или папки",
+        errno.ENOTDIR: "часть пути — не папка",
+        errno.EISDIR: "это папка",
+        errno.ENAMETOOLONG: "слишком длинное имя файла",
+        errno.EIO: "ошибка ввода-вывода (диск неисправен?)",
+    }
+    return reasons.get(exc.errno or 0, exc.strerror or str(exc))
 
 
 class OutputError(ArchiverError):
@@ -125,7 +144,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         with staged_file(folder, data, prefix=f".{path.name}.") as tmp:
             os.replace(tmp, path)
     except NotCreated as exc:
-        raise OutputError(f"не удалось создать файл в папке {folder}: {exc.strerror}") from exc
+        raise OutputError(f"не удалось создать файл в папке {folder}: {os_reason(exc)}") from exc
     except OSError as exc:
-        raise OutputError(f"не удалось записать {path}: {exc.strerror}") from exc
+        raise OutputError(f"не удалось записать {path}: {os_reason(exc)}") from exc
     fsync_folder(folder)

@@ -8,7 +8,9 @@ imports a stage.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from pathlib import Path
 
 from archiver.model import ClassKind, JournalExport, SchoolClass
@@ -51,10 +53,31 @@ RECORD_ID = re.compile(r"^[^/]+/[^/]+/[^/]+/(?P<kind>[a-z_]+)/v(?P<version>[1-9]
 """A record id: ``<school>/<year>/<class>/<kind>/v<N>``."""
 
 
+_SAFE = re.compile(r"[^\w.-]+", flags=re.UNICODE)
+MAX_NAME = 64
+"""Longest file name part :func:`safe_name` makes (well below the file systems' 255 bytes)."""
+
+
 def safe_name(text: str) -> str:
-    """A file-system-safe form of an id: letters, digits, dot, dash and underscore."""
-    cleaned = re.sub(r"[^\w.-]+", "_", text, flags=re.UNICODE).strip("._")
-    return cleaned or "class"
+    """A file-system-safe form of an id: letters, digits, dot, dash and underscore.
+
+    Injective: an id that is already safe (ASCII-lower-case-insensitive file systems
+    included: no capital letters, NFC, not starting or ending with ``.``/``_``, short)
+    stays as it is; any other id is cleaned and gets ``~`` and 12 hex digits of its
+    SHA-256. A safe id never contains ``~``, so ``c5a.`` (``c5a~…``) and ``c5a`` can
+    never share a folder, nor can ``5A`` and ``5a`` on a case-insensitive disk.
+    """
+    cleaned = _SAFE.sub("_", text).strip("._")
+    if (
+        cleaned == text
+        and text == text.lower()
+        and unicodedata.normalize("NFC", text) == text
+        and len(text.encode("utf-8")) <= MAX_NAME
+    ):
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    short = cleaned.encode("utf-8")[:MAX_NAME].decode("utf-8", "ignore").strip("._")
+    return f"{short or 'id'}~{digest}"
 
 
 def keeps_statement(school_class: SchoolClass) -> bool:
@@ -79,11 +102,13 @@ def year_folder(export: JournalExport) -> str:
 def document_paths(out_dir: Path, export: JournalExport, class_id: str) -> dict[str, Path]:
     """Where a class's documents go: ``DIR/<year>/<class>/<class>-<kind>.pdf``."""
     folder = out_dir / year_folder(export) / safe_name(class_id)
-    name = safe_name(class_id)
-    return {
-        CLASS_JOURNAL: folder / f"{name}-class-journal.pdf",
-        FINAL_MARKS: folder / f"{name}-final-marks.pdf",
-    }
+    return {kind: folder / document_file_name(class_id, kind) for kind in DOCUMENT_KINDS}
+
+
+def document_file_name(class_id: str, kind: str) -> str:
+    """``<class>-class-journal.pdf`` or ``<class>-final-marks.pdf``."""
+    suffix = "class-journal" if kind == CLASS_JOURNAL else "final-marks"
+    return f"{safe_name(class_id)}-{suffix}.pdf"
 
 
 def inventory_path(out_dir: Path, export: JournalExport) -> Path:

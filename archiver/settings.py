@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -36,7 +37,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from archiver.errors import ArchiverError, ExitCode
-from archiver.wording import expected_type, shown, type_name
+from archiver.wording import expected_type, shown, toml_error, type_name
 
 DEFAULT_CONFIG = "archiver.toml"
 DEFAULT_STATE_DIR = "state"
@@ -346,6 +347,13 @@ class ArchiveOptions(_Table):
 
     state_dir: FilePath = Field(Path(DEFAULT_STATE_DIR), validate_default=True)
     """Working folder (year-end runs, catalog, verification bookkeeping); default ``state``."""
+    max_export_mb: Annotated[int, Field(gt=0, le=100_000)] = 200
+    """Largest journal export read (MB); a larger one is refused before it is read."""
+
+    @property
+    def max_export_bytes(self) -> int:
+        """:attr:`max_export_mb` in bytes."""
+        return self.max_export_mb * 1024 * 1024
 
 
 class DocumentsOptions(_Table):
@@ -380,6 +388,40 @@ class DocumentsOptions(_Table):
         """The printed file index of a kind for a class: the school's nomenclature, else
         ``fallback`` (the kind's retention policy's ``case_index``), else «»."""
         return (self.nomenclature.get(kind) or fallback).replace("{class}", class_name)
+
+
+class ServiceSettings(_Table):
+    """``[service]``: the web service (``archiver serve``); see docs/service.md."""
+
+    database: Text | None = None
+    """``postgresql://user@host/db`` for a region's server; ``None``: SQLite in the working folder."""
+    session_minutes: Annotated[int, Field(ge=5, le=24 * 60)] = 30
+    """A session ends after this many minutes without a request."""
+    lockout_failures: Annotated[int, Field(ge=3, le=100)] = 5
+    """Failed logins in a row that lock an account out."""
+    lockout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+    https: bool = False
+    """Behind an HTTPS reverse proxy: cookies only over HTTPS, HSTS, the proxy's scheme header trusted."""
+    allowed_hosts: tuple[Text, ...] = ("127.0.0.1", "localhost")
+    """Host names the service answers to (the name in the browser's address bar)."""
+
+    @model_validator(mode="after")
+    def _database(self) -> ServiceSettings:
+        if self.database is not None and not self.database.startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise _problem(
+                "ожидался адрес вида postgresql://пользователь@сервер/база "
+                "(без пароля: он берётся из ~/.pgpass или PGPASSWORD)",
+                key="database",
+            )
+        if self.database is not None and urlsplit(self.database).password:
+            raise _problem(
+                "пароль базы данных не хранится в файле настроек; уберите его из адреса "
+                "(PostgreSQL берёт его из ~/.pgpass или переменной PGPASSWORD)",
+                key="database",
+            )
+        return self
 
 
 # -- journal systems (archiver pull)
@@ -466,6 +508,7 @@ class Settings(_Table):
     documents: DocumentsOptions = DocumentsOptions()
     source: SourceSettings | None = None
     renewal: RenewalOptions = RenewalOptions()
+    service: ServiceSettings = ServiceSettings()
 
     model_config = ConfigDict(populate_by_name=True)
     _path: Path | None = PrivateAttr(default=None)
@@ -544,7 +587,7 @@ def load_settings(path: Path | None = None) -> Settings:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: файл настроек не в кодировке UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: ошибка в файле настроек: {exc}") from exc
+        raise ConfigError(f"{path}: ошибка в файле настроек: {toml_error(str(exc))}") from exc
     try:
         settings = Settings.model_validate(data, context={"folder": path.parent})
     except ValidationError as exc:

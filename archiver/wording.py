@@ -17,6 +17,7 @@ __all__ = [
     "ru_date",
     "set_program",
     "shown",
+    "toml_error",
     "type_name",
 ]
 
@@ -121,3 +122,58 @@ def expected_type(kind: str, mapping: str = "ожидался объект") -> 
     if kind in _MAPPING_TYPES:
         return mapping
     return _EXPECTED.get(kind)
+
+
+_TOML_FIXED = {
+    "Cannot overwrite a value": "значение уже задано, второй раз его задать нельзя",
+    "Escaped character is not a Unicode scalar value": "escape-последовательность не задаёт символ Юникода",
+    "Expected '=' after a key in a key/value pair": "после имени параметра ожидался знак «=»",
+    "Expected ']' at the end of a table declaration": "в заголовке раздела не хватает «]»",
+    "Expected ']]' at the end of an array declaration": "в заголовке списка разделов не хватает «]]»",
+    "Invalid date or datetime": "неверная дата или время",
+    "Invalid hex value": "неверное шестнадцатеричное число",
+    "Invalid initial character for a key part": "имя параметра начинается с недопустимого символа",
+    "Invalid statement": "строка не является ни параметром, ни заголовком раздела",
+    "Invalid value": "неверное значение (строки пишутся в кавычках)",
+    "Unclosed array": "список не закрыт: не хватает «]»",
+    "Unclosed inline table": "таблица в строке не закрыта: не хватает «}»",
+    "Unescaped '\\' in a string": "обратная косая черта «\\» в строке: удвойте её или используйте одинарные кавычки",
+    "Unterminated string": "строка не закрыта: не хватает кавычки",
+}
+_TOML_PATTERNS = (
+    (re.compile(r"^Cannot declare (.+) twice$"), "раздел {0} объявлен дважды"),
+    (
+        re.compile(r"^Cannot mutate immutable namespace (.+)$"),
+        "нельзя дополнить уже заданную таблицу {0}",
+    ),
+    (re.compile(r"^Cannot redefine namespace (.+)$"), "раздел {0} уже задан иначе"),
+    (re.compile(r"^Duplicate inline table key (.+)$"), "параметр {0} повторяется в таблице"),
+    (re.compile(r"^Found invalid character (.+)$"), "недопустимый символ {0}"),
+    (re.compile(r"^Illegal character (.+)$"), "недопустимый символ {0}"),
+    (re.compile(r"^Expected (.+)$"), "ожидалось {0}"),
+)
+_TOML_WHERE = re.compile(
+    r"^(?P<what>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$"
+)
+
+
+def toml_error(message: str) -> str:
+    """A TOML syntax error of :mod:`tomllib` in Russian, with its line and column."""
+    match = _TOML_WHERE.match(message)
+    what = match.group("what") if match else message
+    text = _TOML_FIXED.get(what)
+    if text is None:
+        for pattern, template in _TOML_PATTERNS:
+            found = pattern.match(what)
+            if found:
+                name = found.group(1)
+                if name.startswith("("):  # a key path as a tuple: ('storage', 'primary')
+                    name = "[" + ".".join(re.findall(r"'([^']*)'", name)) + "]"
+                text = template.format(name)
+                break
+    text = text or what
+    if match is None:
+        return text
+    if match.group("line"):
+        return f"строка {match.group('line')}, столбец {match.group('column')}: {text}"
+    return f"в конце файла: {text}"

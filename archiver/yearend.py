@@ -34,7 +34,7 @@ from archiver.archive.holdings import (
     year_holdings,
 )
 from archiver.archive.store import RecordResult, store_records
-from archiver.archive.verify.documents import verify_run
+from archiver.archive.verify.documents import owners_of, unproven, verify_run
 from archiver.errors import InputError, UsageError
 from archiver.files import write_atomic
 from archiver.kinds import (
@@ -55,12 +55,7 @@ from archiver.render.batch import render_classes, select_classes
 from archiver.render.inventory import ensure_inventory
 from archiver.settings import MODE_DIRECTOR, DocumentsOptions, Pkcs12Signer, SignatureSettings
 from archiver.signing.review import make_batch, read_request, write_request
-from archiver.signing.sign import (
-    TimestampingService,
-    is_signed,
-    sign_files,
-    signing_session,
-)
+from archiver.signing.sign import TimestampingService, is_signed, sign_files, signing_session
 from archiver.sources.export_v1.slice import document_data_sha256
 from archiver.sources.report import ValidationReport
 from archiver.storage.base import Storage
@@ -535,6 +530,7 @@ def run_year_end(
                 if doc.path in verdicts:
                     doc.signature_ok, doc.verdict = verdicts[doc.path]
         report.classes = standings
+        _final_verdict(report, plan.todo if report.records else ())  # stored: all verified?
         save_report(report)
         return report
 
@@ -599,7 +595,7 @@ def _run_stages(
 
     # sign what is unsigned
     started = time.monotonic()
-    owners = {p: c for c in ids for _, p in expected_documents(export, out_dir, c)}
+    owners = owners_of({c: [p for _, p in expected_documents(export, out_dir, c)] for c in ids})
     if inventory is not None:
         owners[inventory] = ""  # the school's, not a class's
     documents = list(owners)
@@ -641,6 +637,7 @@ def _run_stages(
             zone=zone,
             policies_folder=doc_options.retention_policies if doc_options else None,
             progress=progress,
+            trust_roots=signature.trust_roots,
         )
     else:
         _nothing_to_do(progress, "store")
@@ -662,6 +659,11 @@ def _run_stages(
         report.problems += checked.problems
         report.level = checked.level
         bad_classes, levels, verdicts = checked.bad_classes, checked.levels, checked.verdicts
+        # the verdict per document: the one on disk is the one stored and verified in both copies
+        kinds = {p: (c, k) for c in ids for k, p in expected_documents(export, out_dir, c)}
+        for path, why in unproven(kinds, report.records, checked.good_records).items():
+            report.problems.append(f"{export.classes_by_id[owners[path]].name}: {path.name} {why}")
+            bad_classes.add(owners[path])
     else:
         _nothing_to_do(progress, "verify")
         bad_classes, levels, verdicts = set(), {}, {}
@@ -671,6 +673,14 @@ def _run_stages(
         ok = stored and "" not in bad_classes
         report.inventory = VERIFIED if ok else STORED_BOTH if stored else SIGNED
     return {c for c in ids if c not in bad_classes}, levels, verdicts
+
+
+def _final_verdict(report: YearEndReport, todo: Sequence[str] | None = None) -> None:
+    """Every class of ``todo`` (all: ``None``) not verified in both copies is a problem."""
+    for state in report.classes:
+        line = f"{state.name}: {STATE_TEXT[state.state]}"
+        if state.state != VERIFIED and (todo is None or state.class_id in todo):
+            report.problems += [] if line in report.problems else [line]
 
 
 def _nothing_to_do(progress: ProgressCallback | None, stage: str) -> None:

@@ -127,7 +127,10 @@ def test_log_show(archive: Archive) -> None:
     assert "записей 3" in shown.stdout
     assert "№ 1  " in shown.stdout
     assert f"выдача документа: {STATEMENT}" in shown.stdout
-    assert f"выписка итоговых отметок: обучающийся {ARTEM}" in shown.stdout
+    assert (
+        f"выписка итоговых отметок: обучающийся Казаков Артём Михайлович (id {ARTEM}; "
+        in shown.stdout
+    )
     assert "Иванова М. П." in shown.stdout
     assert "причина: запрос суда" in shown.stdout
     entries = archive.run("log", "show", "--json").json()
@@ -385,12 +388,14 @@ def test_with_the_primary_unavailable_the_secondary_takes_the_entry(archive: Arc
     assert "хранилище «primary» недоступно" in result.stderr
     assert "№ 2 (хранилища: secondary)" in result.stdout
     down = archive.run("log", "verify")
-    assert down.returncode == 1
-    assert "хранилище «primary» недоступно" in down.stdout
+    assert down.returncode == 1  # not checked everywhere, but not broken either
+    assert "Хранилище «primary»" in down.stdout
+    assert "недоступно, журнал в нём не проверен" in down.stdout
+    assert "проверен не полностью: хранилище «primary» недоступно" in down.stderr
     unmounted.rename(archive.primary_root)
     behind = archive.run("log", "verify")
-    assert behind.returncode == 1
-    assert "хранилище «primary»: записи № 2 нет" in behind.stdout
+    assert behind.returncode == 0  # behind, not damaged: entry 2 says «primary» was unavailable
+    assert "не хватает последних записей № 2" in behind.stdout
     result = archive.run("get", STATEMENT, "--out", str(archive.tmp / "3.pdf"), "--reason", "r")
     assert result.returncode == 0, result.stderr
     assert "запись № 2 дописана в хранилище «primary»" in result.stderr

@@ -101,7 +101,7 @@ def test_every_problem_is_one_line_naming_the_key_path(tmp_path: Path) -> None:
         load_settings(path)
     assert error.value.exit_code == ExitCode.BAD_INPUT
     assert str(error.value).splitlines() == [
-        f"{path}: archive.state: неизвестный параметр; допустимы: state_dir",
+        f"{path}: archive.state: неизвестный параметр; допустимы: max_export_mb, state_dir",
         f"{path}: storage.secondary.bucket: ожидалась строка, а не число 5",
         f"{path}: storage.secondary.region: ожидалась непустая строка",
         f"{path}: signature.trust_roots: ожидался список, а не строка " + '"root.pem"',

@@ -262,5 +262,5 @@ def test_backends_refuse_before_retain_until(s3_archive: Archive, s3_client: S3C
     with pytest.raises(RetentionActive, match="Object Lock"):
         s3_archive.secondary.destroy(rid, until, datetime(2032, 2, 1, tzinfo=UTC))
     bucket = s3_archive.secondary.bucket  # type: ignore[attr-defined]
-    assert len(s3_versions(s3_client, bucket, rid)) == 8
+    assert len(s3_versions(s3_client, bucket, rid)) == 11  # payload, 7 tag files, README, 2 certs
     assert (s3_archive.primary_root / rid / "bagit.txt").is_file()

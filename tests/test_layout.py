@@ -33,12 +33,15 @@ STAGES = (
     "status",
     "demo",
     "region",
+    "web",
     "cli",
 )
 """The stages in order; each may import the ones before it.
 
 ``status`` (what the archive holds per class and the deadline, from the year-end and
 verify records) reads the year-end run's state, so it comes after ``yearend``.
+``web`` (the service's pages) calls every stage's library functions, as ``cli`` does,
+but never ``cli``.
 """
 
 LOW = frozenset(

@@ -13,8 +13,16 @@ import jsonschema
 import pytest
 from pypdf import PdfReader
 
+from archiver.archive.embedded import embedded_facts, identity_problems, record_identity_problem
 from archiver.archive.extract import leaving_text
-from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, document_paths, export_attachment_name
+from archiver.archive.record import record_id, record_prefix
+from archiver.kinds import (
+    CLASS_JOURNAL,
+    FINAL_MARKS,
+    INVENTORY,
+    document_paths,
+    export_attachment_name,
+)
 from archiver.model import JournalExport
 from archiver.render.batch import render_classes
 from archiver.render.bundle import RenderedDocument
@@ -28,6 +36,7 @@ from archiver.sources.statement_v1 import (
     read_statement,
     statement_attachment_name,
 )
+from tests.fixtures.storage import journal_manifest
 
 PROTOCOL = "протокол педсовета № 7 от 27.05.2026"
 
@@ -237,3 +246,67 @@ def test_files_phrase() -> None:
     assert files_phrase(3) == "3 (три) дела"
     assert files_phrase(21) == "21 (двадцать одно) дело"
     assert files_phrase(17) == "17 (семнадцать) дел"
+
+
+# -- the documents' own identity (archive/embedded.py) knows statements and the inventory
+
+
+def test_statements_and_the_inventory_carry_their_identity(
+    rendered: tuple[Path, dict[tuple[str, str], RenderedDocument]], export: JournalExport
+) -> None:
+    out, docs = rendered
+    school, year = export.school.id, export.academic_year.name
+    for class_id in ("5a", "1a"):  # final marks; decisions (no marks)
+        payload = docs[(class_id, FINAL_MARKS)].path.read_bytes()
+        facts = embedded_facts(payload)
+        assert facts.data_kind == "statement-" and facts.data_class_ids == (class_id,)
+        assert (facts.school_id, facts.data_year) == (school, year)
+        fits = dict(kind=FINAL_MARKS, school_id=school, academic_year=year)
+        assert identity_problems(facts, class_id=class_id, **fits) == []
+        other = "1a" if class_id == "5a" else "5a"
+        assert identity_problems(facts, class_id=other, **fits)
+        assert identity_problems(facts, class_id=class_id, **{**fits, "school_id": "other"})
+        assert identity_problems(facts, class_id=class_id, **{**fits, "kind": CLASS_JOURNAL})
+    journal = embedded_facts(docs[("5a", CLASS_JOURNAL)].path.read_bytes())
+    assert journal.data_kind == "journal-export-"
+    assert (
+        identity_problems(
+            journal, kind=CLASS_JOURNAL, school_id=school, academic_year=year, class_id="5a"
+        )
+        == []
+    )
+    inventory = embedded_facts(make_inventory(export, out, DocumentsOptions()))
+    assert inventory.data_kind == "inventory-" and inventory.data_class_ids == ()
+    own = dict(kind=INVENTORY, academic_year=year, class_id=None)
+    assert identity_problems(inventory, school_id=school, **own) == []
+    assert identity_problems(inventory, school_id="other", **own)
+    assert identity_problems(inventory, school_id=school, **{**own, "academic_year": "2024/2025"})
+    assert identity_problems(inventory, school_id=school, **{**own, "kind": FINAL_MARKS})
+    # a class's document never passes for the inventory, nor the inventory for a class's
+    assert identity_problems(journal, school_id=school, **own)
+    assert identity_problems(
+        inventory, kind=CLASS_JOURNAL, school_id=school, academic_year=year, class_id="5a"
+    )
+
+
+def test_repair_proof_knows_the_records_of_statements_and_the_inventory(
+    rendered: tuple[Path, dict[tuple[str, str], RenderedDocument]], export: JournalExport
+) -> None:
+    """``record_identity_problem`` (verify's repair proof) on a statement and the inventory."""
+    out, docs = rendered
+    school = export.school.id
+
+    def check(payload: bytes, kind: str, class_id: str | None) -> str | None:
+        manifest = journal_manifest(
+            payload, kind=kind, class_id=class_id, school_id=school, academic_year="2025/2026"
+        )
+        rid = record_id(record_prefix(school, "2025-2026", class_id, kind), 1)
+        return record_identity_problem(rid, manifest, payload)
+
+    statement = docs[("1a", FINAL_MARKS)].path.read_bytes()  # of decisions
+    assert check(statement, FINAL_MARKS, "1a") is None
+    assert "класса «1a», а запись — класса «5a»" in (check(statement, FINAL_MARKS, "5a") or "")
+    inventory = make_inventory(export, out, DocumentsOptions())
+    assert check(inventory, INVENTORY, None) is None
+    assert check(statement, INVENTORY, None)  # a class's statement is no inventory
+    assert check(inventory, FINAL_MARKS, "1a")

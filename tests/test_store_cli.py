@@ -203,7 +203,8 @@ def test_json_output_and_files(site: Site) -> None:
     for path, version_id in secondary["version_ids"].items():
         key = f"{SCHOOL}/{YEAR}/1a/class_journal/v1/{path}"
         assert [v["VersionId"] for v in versions[key]] == [version_id]
-    assert len(secondary["version_ids"]) == 8
+    # payload, 7 tag files, README.txt, certs/signer-chain.pem, certs/roots.pem (B-B: no TSA)
+    assert len(secondary["version_ids"]) == 11
     events = [json.loads(line) for line in result.stderr.splitlines()]
     assert events[-2:] == [
         {
@@ -248,11 +249,12 @@ def test_usage_errors(site: Site) -> None:
 # -- crashes
 
 
-# Crash points of a run storing the export and one journal (50 per record): 1 half of the
-# first file in a temporary file; 3 first file under its final name, temporary file left;
-# 30 every file in the folder, one on S3; 48 the folder's marker written, S3's not (the
-# record is complete in one location only); 75 half-way through the second record.
-@pytest.mark.parametrize("crash_after", [1, 3, 30, 48, 75])
+# Crash points of a run storing the export and one journal (50 per record, after the 4 of
+# the locations' identity markers): 1 half of the location marker in a temporary file; 7
+# first file under its final name, temporary file left; 34 every file in the folder, one on
+# S3; 52 the folder's marker written, S3's not (the record is complete in one location
+# only); 79 half-way through the second record.
+@pytest.mark.parametrize("crash_after", [1, 7, 34, 52, 79])
 def test_killed_run_is_completed_by_the_next(site: Site, crash_after: int) -> None:
     """SIGKILL at a point of the run: no partial object under a final name, copies agree;
     running the same command again finishes the archive, changing nothing already written."""

@@ -53,7 +53,9 @@ def test_a_correction_of_one_class_then_status_and_its_advice(
     before = records(folder / "room-1")
     assert before == [
         "_export/journal_export/v1",
+        "_inventory/inventory/v1",  # the year's опись дел
         "c1a/class_journal/v1",
+        "c1a/final_marks/v1",  # the statement of the council's decisions (no marks)
         "c5a/class_journal/v1",
         "c5a/final_marks/v1",
         "club1/class_journal/v1",
@@ -82,7 +84,8 @@ def test_a_correction_of_one_class_then_status_and_its_advice(
     )
     assert manifest["correction"]["reason"] == "исправлена оценка по русскому языку"
     assert manifest["correction"]["replaces"].endswith("c5a/class_journal/v1")
-    assert "новых 2, без изменений 1" in corrected.stdout  # the statement stayed as it was
+    # the statement and the year's inventory stayed as they were
+    assert "новых 2, без изменений 2" in corrected.stdout, corrected.stdout
 
     # status: every class archived (not «не сверстан»), and no advice into a refusal
     status = run(folder, "status")
@@ -92,7 +95,7 @@ def test_a_correction_of_one_class_then_status_and_its_advice(
     # the old advice, followed anyway: nothing rendered, nothing refused, every class «без изменений»
     again = run(folder, "year-end", "--source", fixed.name)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert again.stdout.count("в архиве в двух копиях, без изменений") == 3
+    assert again.stdout.count("в архиве в двух копиях, без изменений") == 3, again.stdout
     assert "Вёрстка: делать нечего" in again.stderr
     assert records(folder / "room-1") == sorted([*before, *new])
 
@@ -105,7 +108,7 @@ def test_a_correction_of_one_class_then_status_and_its_advice(
     second = run(other, "status")
     assert second.returncode == 0, second.stderr
     assert "ещё не запускалось" not in second.stdout + second.stderr
-    assert second.stdout.count("сохранён в двух копиях") == 3
+    assert second.stdout.count("сохранён в двух копиях") == 3, second.stdout
     assert "Дальше:" in second.stdout and "verify" in second.stdout
     expected = {"c1a": "stored_both", "c5a": "stored_both", "club1": "stored_both"}
     for year in ("2025", "2025/2026", "2025-2026", "2026"):

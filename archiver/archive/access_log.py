@@ -34,9 +34,11 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import Any
 
 from archiver import __version__
+from archiver.archive.log_anchor import Head, load_head, locked_entries, save_head
 from archiver.errors import ArchiverError, ExitCode, UsageError
 from archiver.kinds import LOG_FOLDER
 from archiver.retention import RetentionPolicy, retain_until
@@ -49,6 +51,10 @@ GET = "get"
 EXTRACT = "extract"
 REVIEW = "review"
 """The director looked through a batch before signing (``archiver sign --review``): who, when, which documents."""
+FIND = "find"
+"""A search for students that showed names, birth dates and classes (the web service's «Поиск»)."""
+VIEW = "view"
+"""A record's description or a document waiting for signature looked at in the web service."""
 ACTIONS = {
     GET: "выдача документа",
     EXTRACT: "выписка итоговых отметок",
@@ -58,6 +64,8 @@ ACTIONS = {
     "dispose_approve": "акт о выделении к уничтожению утверждён",
     "dispose_execute": "уничтожение документов по акту",
     "renew": "продление метки времени",
+    FIND: "поиск обучающегося",
+    VIEW: "просмотр записи",
 }
 """Actions an entry may record: reads of the archive, the director's review, and the decisions on
 its records' lives (:mod:`archiver.archive.holds`, :mod:`archiver.archive.dispose`,
@@ -96,7 +104,7 @@ class AccessRequest:
 
     action: str
     """``get``, ``extract`` or ``review``."""
-    what: dict[str, str]
+    what: dict[str, Any]
     """``{"record_id": …}`` for get, ``{"school_id": …, "student_id": …}`` for extract."""
     reason: str
     operator: str | None = None
@@ -105,6 +113,10 @@ class AccessRequest:
     """The written file: ``{"path", "sha256", "size"}``."""
     sources: list[dict[str, str]] = field(default_factory=list)
     """The records read: ``[{"record_id", "sha256", "location"}]``."""
+    role: str | None = None
+    """The account's role when the access came through the web service (``archivist`` …)."""
+    client: str | None = None
+    """The web client's address (the service's own view of it, or the proxy's X-Forwarded-For)."""
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -141,8 +153,14 @@ def entry_bytes(
     lock: Lock,
     *,
     entry_id: str | None = None,
+    unavailable: list[str] | None = None,
 ) -> bytes:
-    """The exact bytes of one entry: indented UTF-8 JSON, Cyrillic as is, one final newline."""
+    """The exact bytes of one entry: indented UTF-8 JSON, Cyrillic as is, one final newline.
+
+    ``unavailable``: the locations the entry could not be written to (named in the
+    entry, so that a copy lacking it later is known to have fallen behind, not to
+    have lost it).
+    """
     user = os_user()
     doc = {
         "format": ENTRY_FORMAT,
@@ -154,6 +172,8 @@ def entry_bytes(
             "operator": (request.operator or user).strip(),
             "os_user": user,
             "host": socket.gethostname(),
+            **({"role": request.role, "via": "web"} if request.role else {}),
+            **({"client": request.client} if request.client else {}),
         },
         "action": request.action,
         "what": request.what,
@@ -166,6 +186,8 @@ def entry_bytes(
         },
         "software": {"name": "archiver", "version": __version__},
     }
+    if unavailable:
+        doc["unavailable"] = list(unavailable)
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
@@ -213,10 +235,18 @@ class AppendResult:
 class AccessLog:
     """The access log of the archive in its storage locations."""
 
-    def __init__(self, locations: Locations, policy: RetentionPolicy, zone: tzinfo) -> None:
+    def __init__(
+        self,
+        locations: Locations,
+        policy: RetentionPolicy,
+        zone: tzinfo,
+        anchor_folder: Path | None = None,
+    ) -> None:
         self.locations = locations
         self.policy = policy
         self.zone = zone
+        self.anchor_folder = anchor_folder
+        """Where the head seen last is kept (:mod:`archiver.archive.log_anchor`)."""
 
     def lock_for(self, at: datetime) -> Lock:
         """Kept ``policy.years`` from 1 January after the entry's year (as the records are)."""
@@ -239,7 +269,8 @@ class AccessLog:
             seq = top + 1
             at = (now or datetime.now(self.zone)).astimezone(self.zone)
             lock = self.lock_for(at)
-            data = entry_bytes(seq, prev, at, request, lock)
+            missing = [loc.name for loc in self.locations.all if loc not in usable]
+            data = entry_bytes(seq, prev, at, request, lock, unavailable=missing)
             key = entry_key(seq)
             first, *rest = usable
             try:
@@ -263,6 +294,7 @@ class AccessLog:
                         f"журнал доступа: запись {location.url(key)} не читается такой, "
                         "какой была записана"
                     )
+            save_head(self.anchor_folder, Head(seq, sha256_hex(data), at.isoformat()))
             return AppendResult(seq, sha256_hex(data), key, tuple(written), tuple(notes))
         raise AccessLogError(
             f"журнал доступа: не удалось занять номер записи за {MAX_ATTEMPTS} попыток "
@@ -339,7 +371,9 @@ class LogProblem:
     seq: int | None
     code: str
     """``unavailable``, ``foreign``, ``missing``, ``unreadable``, ``moved``, ``chain``,
-    ``first``, ``absent``, ``differs``, ``unlocked``."""
+    ``first``, ``absent``, ``differs``, ``unlocked``, ``hidden`` (S3: a delete marker over a
+    locked entry), ``replaced`` (S3: a newer version over it), ``tail`` (the last entry
+    seen before is gone or changed)."""
     message: str
 
     def to_json(self) -> dict[str, Any]:
@@ -383,6 +417,8 @@ class LogCheckReport:
 
     chains: list[ChainReport]
     problems: list[LogProblem]
+    heads: dict[int, str] = field(default_factory=dict)
+    """sha256 of every entry found, by number (the first location's copy)."""
 
     @property
     def ok(self) -> bool:
@@ -408,10 +444,27 @@ def _check_chain(location: Storage, report: ChainReport) -> dict[int, bytes]:
 
     for key in foreign:
         problem(None, "foreign", f"посторонний объект в журнале доступа: {location.url(key)}")
+    originals = locked_entries(location)  # S3: the locked first versions (log_anchor)
     data: dict[int, bytes] = {}
     docs: dict[int, dict[str, Any]] = {}
+    for seq in sorted(set(originals) - set(keys)):
+        problem(
+            seq,
+            "hidden",
+            f"запись № {seq} ({location.url(entry_key(seq))}) скрыта (удалена маркером удаления); "
+            "её заблокированная версия цела и проверена",
+        )
+        keys[seq] = entry_key(seq)
     for seq, key in sorted(keys.items()):
-        stored = location.read(key)
+        stored = originals[seq] if seq in originals else location.read(key)
+        hidden = {p.seq for p in report.problems}
+        if seq in originals and seq not in hidden and location.read(key).data != stored.data:
+            problem(
+                seq,
+                "replaced",
+                f"текущая версия записи № {seq} ({location.url(key)}) отличается от "
+                "заблокированной исходной; проверена исходная",
+            )
         data[seq] = stored.data
         if location.enforces_retention and not stored.info.lock_mode:
             problem(
@@ -459,7 +512,59 @@ def _check_chain(location: Storage, report: ChainReport) -> dict[int, bytes]:
     return data
 
 
-def verify_log(locations: Locations) -> LogCheckReport:
+def verify_log(locations: Locations, anchor_folder: Path | None = None) -> LogCheckReport:
+    """Re-read the chain from every location, check it, and compare the locations.
+
+    ``anchor_folder`` (the working folder) keeps the head seen last
+    (:mod:`archiver.archive.log_anchor`): a log shorter than that, or with other bytes
+    there, lost its tail. A clean log moves the anchor forward.
+    """
+    report = _verify_log(locations)
+    head = load_head(anchor_folder)
+    if head is not None:
+        report.problems += _tail_problems(head, report)
+    if report.ok:
+        top = max((c.last_seq for c in report.chains), default=0)
+        if top and report.heads.get(top):
+            save_head(anchor_folder, Head(top, report.heads[top], _now_text()))
+    return report
+
+
+def _now_text() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _tail_problems(head: Head, report: LogCheckReport) -> list[LogProblem]:
+    """The last entry seen before must still be there, with the same bytes."""
+    found = report.heads.get(head.seq)
+    if found is None and not all(c.available for c in report.chains):
+        return []  # may be in the copy unavailable now (written while the other was away)
+    if found is None:
+        top = max((c.last_seq for c in report.chains), default=0)
+        return [
+            LogProblem(
+                None,
+                head.seq,
+                "tail",
+                f"конец журнала доступа удалён: {head.seen_at[:19]} в журнале была запись "
+                f"№ {head.seq} (sha256 {head.sha256[:16]}…), а теперь "
+                + (f"последняя — № {top}" if top else "журнала нет ни в одном хранилище"),
+            )
+        ]
+    if found != head.sha256:
+        return [
+            LogProblem(
+                None,
+                head.seq,
+                "tail",
+                f"запись № {head.seq} журнала доступа изменена: {head.seen_at[:19]} её sha256 "
+                f"был {head.sha256[:16]}…, теперь {found[:16]}…",
+            )
+        ]
+    return []
+
+
+def _verify_log(locations: Locations) -> LogCheckReport:
     """Re-read the chain from every location, check it, and compare the locations."""
     chains: list[ChainReport] = []
     contents: dict[str, dict[int, bytes]] = {}
@@ -519,7 +624,11 @@ def verify_log(locations: Locations) -> LogCheckReport:
                         "следующее обращение)",
                     )
                 )
-    return LogCheckReport(chains, _attribute_links(problems))
+    heads: dict[int, str] = {}
+    for entries in contents.values():
+        for seq, raw in entries.items():
+            heads.setdefault(seq, sha256_hex(raw))
+    return LogCheckReport(chains, _attribute_links(problems), heads)
 
 
 def _attribute_links(problems: list[LogProblem]) -> list[LogProblem]:

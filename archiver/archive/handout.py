@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -45,11 +45,13 @@ from archiver.archive.retrieve import (
     refuse_existing,
     write_new_file,
 )
+from archiver.archive.versions import Supersession, newer_version
 from archiver.errors import UsageError
 from archiver.render.engines import Engines
 from archiver.retention import load_policy
 from archiver.settings import Settings, SignatureSettings
 from archiver.signing.sign import DocumentSigner, TimestampingService, signing_session
+from archiver.storage.identity import refuse_inside_locations
 from archiver.storage.locations import Locations
 from archiver.storage.open import open_locations
 
@@ -80,7 +82,7 @@ class Archive:
     def access_log(self) -> AccessLog:
         """The access log in the archive's locations."""
         policy = load_policy(POLICY_KIND, self.settings.documents.retention_policies)
-        return AccessLog(self.locations, policy, self.zone)
+        return AccessLog(self.locations, policy, self.zone, self.working_dir)
 
 
 def open_archive(settings: Settings) -> Archive:
@@ -112,9 +114,12 @@ class HandedDocument:
     """A record's document written to a new file, and its access log entry."""
 
     record_id: str
-    out: Path
+    out: Path | None
+    """The file written; ``None``: handed out otherwise (a web download)."""
     fetched: FetchedRecord
     logged: AppendResult
+    superseded: Supersession | None = None
+    """The newer version of the record, when the one handed out was replaced by a correction."""
 
     @property
     def url(self) -> str:
@@ -122,12 +127,26 @@ class HandedDocument:
         return self.fetched.location.url(f"{self.record_id}/{self.fetched.manifest.payload_path}")
 
 
-def get_document(
-    archive: Archive, record_id: str, out: Path, *, reason: str, operator: str | None = None
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """Who asks for an access and why: the CLI's ``--operator``, or a web account with its role."""
+
+    reason: str
+    operator: str | None = None
+    role: str | None = None
+    client: str | None = None
+
+
+def read_document(
+    archive: Archive, record_id: str, requester: Requester, output: dict[str, Any]
 ) -> HandedDocument:
-    """Hand out a record's document: hash-checked, logged, then written to the new file ``out``."""
-    reason = check_reason(reason)
-    refuse_existing(out)
+    """A record's document read from the good copy (hash-checked) and logged; nothing written.
+
+    ``output`` says where the document goes (``{"path": …}`` for a file, the web
+    account for a download); the access log entry is written before the caller hands
+    the bytes out, and a document whose entry could not be written is not handed out.
+    """
+    reason = check_reason(requester.reason)
     rid = check_record_id(record_id)
     fetched = fetch_record(archive.locations, rid)
     manifest = fetched.manifest
@@ -135,13 +154,29 @@ def get_document(
         action=GET,
         what={"record_id": rid},
         reason=reason,
-        operator=operator,
-        output={"path": str(out.resolve()), "sha256": manifest.sha256, "size": manifest.size},
+        operator=requester.operator,
+        role=requester.role,
+        client=requester.client,
+        output={**output, "sha256": manifest.sha256, "size": manifest.size},
         sources=[{"record_id": rid, "sha256": manifest.sha256, "location": fetched.location.name}],
     )
+    superseded = newer_version(fetched.location, manifest)
     logged = archive.access_log().append(request)
-    write_new_file(out, fetched.payload)
-    return HandedDocument(rid, out, fetched, logged)
+    return HandedDocument(rid, None, fetched, logged, superseded)
+
+
+def get_document(
+    archive: Archive, record_id: str, out: Path, *, reason: str, operator: str | None = None
+) -> HandedDocument:
+    """Hand out a record's document: hash-checked, logged, then written to the new file ``out``."""
+    check_reason(reason)
+    refuse_existing(out)
+    refuse_inside_locations(out, archive.locations.all)
+    handed = read_document(
+        archive, record_id, Requester(reason, operator), {"path": str(out.resolve())}
+    )
+    write_new_file(out, handed.fetched.payload)
+    return replace(handed, out=out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +185,8 @@ class HandedExtract:
 
     school_id: str
     student_id: str
-    out: Path
+    out: Path | None
+    """The file written; ``None``: handed out otherwise (a web download)."""
     data: ExtractData
     pages: int
     pdf: bytes = field(repr=False)
@@ -213,8 +249,38 @@ def make_extract(
     ``secret`` gives the signer's passphrase or PIN: the extract is signed only when
     someone asked for it (``extract --sign``), never because a key happens to be set up.
     """
-    reason = check_reason(reason)
+    check_reason(reason)
     refuse_existing(out)
+    refuse_inside_locations(out, archive.locations.all)
+    handed = issue_extract(
+        archive,
+        student_id,
+        Requester(reason, operator),
+        {"path": str(out.resolve())},
+        school_id=school_id,
+        secret=secret,
+        timestamping=timestamping,
+    )
+    write_new_file(out, handed.pdf)
+    return replace(handed, out=out)
+
+
+def issue_extract(
+    archive: Archive,
+    student_id: str,
+    requester: Requester,
+    output: dict[str, Any],
+    *,
+    school_id: str | None = None,
+    secret: SecretProvider | None,
+    timestamping: TimestampingService | None = None,
+) -> HandedExtract:
+    """A student's extract made and logged (``output`` says where it goes); nothing written.
+
+    The caller hands :attr:`HandedExtract.pdf` out only after this returned: the entry
+    is in the access log by then.
+    """
+    reason = check_reason(requester.reason)
     rebuilt = refresh_catalog(archive)
     school, records = _pick_school(archive, student_id, school_id)
     data = gather(
@@ -244,9 +310,11 @@ def make_extract(
         action=EXTRACT,
         what={"school_id": school, "student_id": student_id},
         reason=reason,
-        operator=operator,
+        operator=requester.operator,
+        role=requester.role,
+        client=requester.client,
         output={
-            "path": str(out.resolve()),
+            **output,
             "sha256": sha256_hex(pdf),
             "size": len(pdf),
             "signed": signed_by is not None,
@@ -254,9 +322,8 @@ def make_extract(
         sources=data.sources,
     )
     logged = archive.access_log().append(request)
-    write_new_file(out, pdf)
     return HandedExtract(
-        school, student_id, out, data, rendered.pages, pdf, signed_by, logged, rebuilt
+        school, student_id, None, data, rendered.pages, pdf, signed_by, logged, rebuilt
     )
 
 

@@ -14,6 +14,9 @@ as a BagIt bag (RFC 8493), a layout any person can check with ``sha256sum`` in
       manifest-sha512.txt           sha512 of data/<file>
       tagmanifest-sha256.txt        sha256 of the other text files
       tagmanifest-sha512.txt        sha512 of the other text files
+      README.txt, certs/*.pem       what the files are and how to check them without
+                                    archiver; the signer's and the TSA's certificate chains
+                                    (records stored since these were added)
       bagit.txt                     written last: its presence means the record is complete
 
 Everything here is pure (bytes in, bytes out) except reading the PDFs' metadata
@@ -45,6 +48,7 @@ from archiver.kinds import (
 
 __all__ = [
     "BAGIT_TXT",
+    "BAG_TEXT",
     "MARKER",
     "RECORD_FILE",
     "RECORD_FORMAT",
@@ -55,6 +59,7 @@ __all__ = [
     "RecordManifest",
     "bag_files",
     "bag_info",
+    "bag_paths",
     "bag_tag_files",
     "identify_document",
     "media_type",
@@ -180,6 +185,10 @@ class RecordManifest:
     for records stored before it was kept."""
     detached_signature: tuple[str, int, str, str] | None = None
     """The detached CAdES signature beside the document (``X.pdf.sig``): name, size, sha256, sha512."""
+    bag_texts: tuple[tuple[str, str], ...] = ()
+    """Explanatory tag files of the bag, ``(path, text)``: ``README.txt`` and the
+    certificates in ``certs/`` (:mod:`archiver.archive.bag_readme`). Kept in the manifest so
+    that every copy of the bag follows from it; records stored before have none."""
 
     @property
     def retain_until_instant(self) -> datetime:
@@ -260,6 +269,7 @@ class RecordManifest:
                 else None
             ),
             "software": {"name": "archiver", "version": self.software_version},
+            **({"bag_texts": dict(self.bag_texts)} if self.bag_texts else {}),
         }
 
     def dumps(self) -> bytes:
@@ -318,12 +328,34 @@ class RecordManifest:
                     if doc.get("detached_signature")
                     else None
                 ),
+                bag_texts=_bag_texts(doc.get("bag_texts")),
             )
             if datetime.fromisoformat(manifest.retain_until).tzinfo is None:
                 raise ValueError("retain_until без часового пояса")
         except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise RecordError(f"{where}: не читается как описание записи архива ({exc})") from exc
         return manifest
+
+
+BAG_TEXT = re.compile(r"^(README\.txt|certs/[a-z0-9-]+\.pem)$")
+"""The paths an explanatory text of a bag may have."""
+
+
+def _bag_texts(value: Any) -> tuple[tuple[str, str], ...]:
+    """``bag_texts`` of a manifest: only ``README.txt`` and ``certs/*.pem``, text values."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise ValueError("bag_texts не объект")
+    for path, text in value.items():
+        if not BAG_TEXT.match(str(path)) or not isinstance(text, str):
+            raise ValueError(f"bag_texts: недопустимый файл {path!r}")
+    return tuple((str(k), str(v)) for k, v in value.items())
+
+
+def bag_paths(manifest: RecordManifest) -> set[str]:
+    """Every path of the record's bag: the payload, the tag files and the explanatory texts."""
+    return {*manifest.data_paths, *TAG_FILES, *(path for path, _ in manifest.bag_texts)}
 
 
 def record_prefix(school_id: str, year_folder: str, class_id: str | None, kind: str) -> str:
@@ -450,8 +482,9 @@ def bag_tag_files(manifest: RecordManifest, manifest_bytes: bytes) -> list[BagFi
         BagFile("manifest-sha256.txt", _hash_lines([(manifest.sha256, payload), *extra256])),
         BagFile("manifest-sha512.txt", _hash_lines([(manifest.sha512, payload), *extra512])),
     ]
+    texts = [BagFile(path, text.encode("utf-8")) for path, text in manifest.bag_texts]
     marker = BagFile(MARKER, BAGIT_TXT)
-    tagged = [marker, info, *manifests, record]
+    tagged = [marker, info, *manifests, record, *texts]
     tag_manifests = [
         BagFile(
             f"tagmanifest-{alg}.txt",
@@ -459,7 +492,7 @@ def bag_tag_files(manifest: RecordManifest, manifest_bytes: bytes) -> list[BagFi
         )
         for alg in ("sha256", "sha512")
     ]
-    return [record, info, *manifests, *tag_manifests, marker]
+    return [record, info, *manifests, *texts, *tag_manifests, marker]
 
 
 def bag_files(

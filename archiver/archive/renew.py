@@ -25,6 +25,7 @@ from typing import Any
 
 from archiver import __version__
 from archiver.archive.access_log import AccessLog, AccessRequest
+from archiver.archive.bag_readme import bag_texts_of
 from archiver.archive.record import RecordManifest
 from archiver.archive.retrieve import complete_records, fetch_record, read_manifest
 from archiver.archive.write import write_record
@@ -245,6 +246,8 @@ def renew_records(
             replaces=old.record_id,
             software_version=__version__,
         )
+        texts = bag_texts_of(manifest, pdf, (), signed=True)  # README and chains of this version
+        manifest = dataclasses.replace(manifest, bag_texts=texts)
         write_record(everywhere, manifest, manifest.dumps(), pdf)
         if log is not None:
             log.append(

@@ -25,7 +25,7 @@ from pypdf.errors import PyPdfError
 
 from archiver.archive.record import MARKER, RECORD_FILE, RecordError, RecordManifest
 from archiver.errors import ArchiverError, ExitCode, UsageError
-from archiver.files import NotCreated, OutputError, fsync_folder, link_new, staged_file
+from archiver.files import NotCreated, OutputError, fsync_folder, link_new, os_reason, staged_file
 from archiver.kinds import (
     CLASS_JOURNAL,
     FINAL_MARKS,
@@ -306,9 +306,9 @@ def write_new_file(path: Path, data: bytes) -> None:
     except FileExistsError as exc:
         raise OutputExists(f"файл {path} уже существует; archiver его не перезаписывает") from exc
     except NotCreated as exc:
-        raise OutputError(f"не удалось создать файл в папке {folder}: {exc.strerror}") from exc
+        raise OutputError(f"не удалось создать файл в папке {folder}: {os_reason(exc)}") from exc
     except OSError as exc:
-        raise OutputError(f"не удалось записать {path}: {exc.strerror}") from exc
+        raise OutputError(f"не удалось записать {path}: {os_reason(exc)}") from exc
     fsync_folder(folder)
 
 

@@ -25,6 +25,7 @@ step per record), results are returned.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Sequence
@@ -33,6 +34,13 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from archiver import __version__
+from archiver.archive.bag_readme import bag_texts_of
+from archiver.archive.candidates import (
+    DOCUMENT_PATTERNS,
+    Candidate,
+    find_documents,
+    prepare_documents,
+)
 from archiver.archive.record import (
     MARKER,
     RECORD_FILE,
@@ -41,8 +49,6 @@ from archiver.archive.record import (
     RecordManifest,
     bag_files,
     detached_entry,
-    detached_signature,
-    identify_document,
     media_type,
     record_id,
     record_prefix,
@@ -50,19 +56,17 @@ from archiver.archive.record import (
 from archiver.archive.results import COMPLETED, STORED, UNCHANGED, CopyResult, RecordResult
 from archiver.errors import ArchiverError, ExitCode, InputError, UsageError
 from archiver.kinds import (
-    CLASS_JOURNAL,
     DOCUMENT_KINDS,
     FINAL_MARKS,
     INVENTORY,
     JOURNAL_EXPORT,
-    keeps_statement,
     safe_name,
     year_folder,
 )
-from archiver.model import JournalExport, SchoolClass
+from archiver.model import JournalExport
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.retention import RetentionPolicy, load_policy, retain_until
-from archiver.signing.signer_of import SignerInfo, signer_of
+from archiver.signing.chains import load_certificates
 from archiver.sources.export_v1.slice import document_data_sha256
 from archiver.storage.base import (
     Lock,
@@ -71,8 +75,8 @@ from archiver.storage.base import (
     crash_point,
     require_two_locations,
 )
+from archiver.storage.identity import require_distinct_locations
 
-DOCUMENT_PATTERNS = ("*-class-journal.pdf", "*-final-marks.pdf", "*-inventory.pdf")
 _VERSION = re.compile(r"^v(\d+)/(.+)$")
 
 
@@ -80,30 +84,6 @@ class RecordConflict(ArchiverError):
     """A different document is already archived for the same class, year and kind."""
 
     exit_code = ExitCode.BAD_INPUT
-
-
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    """A document (or the export) to be stored."""
-
-    kind: str
-    class_id: str | None
-    class_name: str | None
-    source: str
-    file_name: str
-    payload: bytes
-    sha256: str
-    signer: SignerInfo | None
-    detached: bytes | None = None
-    """The detached signature beside the document (``X.pdf.sig``), stored in the same record."""
-
-    def describe(self) -> str:
-        if self.kind == JOURNAL_EXPORT:
-            return f"выгрузка журнала {self.source}"
-        if self.kind == INVENTORY:
-            return f"опись дел ({self.source})"
-        what = "журнал" if self.kind == CLASS_JOURNAL else "сводная ведомость"
-        return f"{what} {self.class_name} ({self.source})"
 
 
 @dataclass(slots=True)
@@ -127,126 +107,11 @@ class _VersionState:
 
 @dataclass(slots=True)
 class _Plan:
-    candidate: _Candidate
+    candidate: Candidate
     manifest: RecordManifest
     manifest_bytes: bytes
     states: dict[str, _VersionState]
     status: str
-
-
-def find_documents(paths: Sequence[Path]) -> list[Path]:
-    """The documents to store: files as given, folders searched for rendered documents.
-
-    A folder is searched recursively for ``*-class-journal.pdf`` and ``*-final-marks.pdf``
-    (as ``archiver render`` names them).
-    """
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            inside = sorted({p for pattern in DOCUMENT_PATTERNS for p in path.rglob(pattern)})
-            if not inside:
-                raise InputError(
-                    f"в папке {path} нет документов (*-class-journal.pdf, *-final-marks.pdf)"
-                )
-            found.extend(inside)
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise InputError(f"{path}: нет такого файла или папки")
-    return list(dict.fromkeys(found))
-
-
-def _prepare_documents(export: JournalExport, documents: Sequence[Path]) -> list[_Candidate]:
-    problems: list[str] = []
-    by_slot: dict[tuple[str, str], _Candidate] = {}
-    year = export.academic_year.name
-    for path in documents:
-        try:
-            payload = path.read_bytes()
-        except OSError as exc:
-            problems.append(f"{path}: файл не читается ({exc.strerror})")
-            continue
-        identity = identify_document(payload, path.name)
-        if identity is None:
-            problems.append(
-                f"{path}: не документ archiver (ожидался журнал класса или сводная ведомость, "
-                "подготовленные командой «archiver render»)"
-            )
-            continue
-        if identity.academic_year is not None and identity.academic_year != year:
-            problems.append(
-                f"{path}: документ за {identity.academic_year} учебный год, а выгрузка — за {year}"
-            )
-            continue
-        owner: SchoolClass | None = None  # the inventory is the school's year, not a class's
-        if identity.kind == INVENTORY and identity.class_id != export.school.id:
-            problems.append(
-                f"{path}: опись дел школы «{identity.class_id}», а выгрузка — "
-                f"школы «{export.school.id}»"
-            )
-            continue
-        if identity.kind != INVENTORY:
-            owner = export.classes_by_id.get(identity.class_id)
-            if owner is None:
-                problems.append(f"{path}: в выгрузке нет класса «{identity.class_id}»")
-                continue
-            if identity.kind == FINAL_MARKS and not keeps_statement(owner):
-                problems.append(
-                    f"{path}: сводная ведомость для «{owner.name}»: кружки и группы внеурочной "
-                    "деятельности никого не переводят, сводная ведомость для них не составляется"
-                )
-                continue
-        candidate = _signed_candidate(path, payload, identity.kind, owner, problems)
-        if candidate is None:
-            continue
-        slot = (identity.kind, owner.id if owner else "")
-        previous = by_slot.get(slot)
-        if previous is not None and previous.sha256 != candidate.sha256:
-            problems.append(
-                f"{path}: это тот же документ «{owner.id if owner else export.school.id}», что и "
-                f"{previous.source}, но с другим содержимым; укажите один из них"
-            )
-        elif previous is None:
-            by_slot[slot] = candidate
-    if problems:
-        raise InputError(
-            "документы не приняты, в архив ничего не записано:\n"
-            + "\n".join(f"  - {p}" for p in problems)
-        )
-    order = {kind: i for i, kind in enumerate(DOCUMENT_KINDS)}
-    class_order = {c.id: i for i, c in enumerate(export.classes)}
-    return sorted(  # the inventory (no class) after the classes' documents
-        by_slot.values(),
-        key=lambda c: (class_order.get(c.class_id or "", len(class_order)), order.get(c.kind, 0)),
-    )
-
-
-def _signed_candidate(
-    path: Path, payload: bytes, kind: str, owner: SchoolClass | None, problems: list[str]
-) -> _Candidate | None:
-    """The document as a candidate if it is signed (else its problem is noted)."""
-    try:
-        signer = signer_of(payload, str(path))
-    except InputError as exc:
-        problems.append(str(exc))
-        return None
-    if signer is None:
-        problems.append(
-            f"{path}: документ не подписан электронной подписью; в архив принимаются "
-            "только подписанные документы (подпишите их командой «archiver sign»)"
-        )
-        return None
-    return _Candidate(
-        kind=kind,
-        class_id=owner.id if owner else None,
-        class_name=owner.name if owner else None,
-        source=str(path),
-        file_name=safe_name(path.name),
-        payload=payload,
-        sha256=hashlib.sha256(payload).hexdigest(),
-        signer=signer,
-        detached=detached_signature(path),
-    )
 
 
 def _scan(location: Storage, series: str) -> dict[int, _VersionState]:
@@ -295,7 +160,9 @@ class _Store:
         now: datetime,
         stage: StageProgress,
         export_sha256: str,
+        roots: Sequence[bytes] = (),
     ) -> None:
+        self.roots = list(roots)
         self.export = export
         self.locations = list(locations)
         self.correction = correction
@@ -315,7 +182,7 @@ class _Store:
             self.policies[kind] = policy
         return self.policies[kind]
 
-    def series(self, candidate: _Candidate) -> str:
+    def series(self, candidate: Candidate) -> str:
         return record_prefix(
             self.export.school.id, year_folder(self.export), candidate.class_id, candidate.kind
         )
@@ -323,7 +190,7 @@ class _Store:
     # -- planning
 
     def new_manifest(
-        self, candidate: _Candidate, rid: str, version: int, replaces: str | None, file_name: str
+        self, candidate: Candidate, rid: str, version: int, replaces: str | None, file_name: str
     ) -> RecordManifest:
         policy = self.policy(candidate.kind)
         year = self.export.academic_year
@@ -333,7 +200,7 @@ class _Store:
             if candidate.class_name is not None
             else self.export.school.short_name
         )
-        return RecordManifest(
+        manifest = RecordManifest(
             record_id=rid,
             version=version,
             kind=candidate.kind,
@@ -369,8 +236,11 @@ class _Store:
             ),
             detached_signature=detached_entry(file_name, candidate.detached),
         )
+        signed = candidate.signer is not None
+        texts = bag_texts_of(manifest, candidate.payload, self.roots, signed=signed)
+        return dataclasses.replace(manifest, bag_texts=texts)
 
-    def plan(self, candidate: _Candidate) -> _Plan | str:
+    def plan(self, candidate: Candidate) -> _Plan | str:
         """The plan for one record, or the reason it is refused (a conflict)."""
         series = self.series(candidate)
         scanned = {loc.name: _scan(loc, series) for loc in self.locations}
@@ -568,6 +438,7 @@ def store_records(
     policies_folder: Path | None = None,
     now: datetime | None = None,
     progress: ProgressCallback | None = None,
+    trust_roots: Sequence[Path] = (),
 ) -> list[RecordResult]:
     """Store the export and the signed ``documents`` as records in every location.
 
@@ -579,15 +450,16 @@ def store_records(
     :class:`~archiver.storage.base.StorageError` when a location fails. In each of
     these cases nothing was written, except for a location failing while writing:
     then running the same call again completes the work.
+    ``trust_roots`` complete the certificate chains a new record keeps in ``certs/``.
     """
     require_two_locations(locations)
     if correction is not None and not correction.strip():
         raise UsageError("причина исправления не может быть пустой")
-    candidates = _prepare_documents(export, documents)
+    candidates = prepare_documents(export, documents, hashlib.sha256(export_bytes).hexdigest())
     export_name = safe_name(Path(export_name).name)
     candidates.insert(
         0,
-        _Candidate(
+        Candidate(
             kind=JOURNAL_EXPORT,
             class_id=None,
             class_name=None,
@@ -608,11 +480,13 @@ def store_records(
         now=now or datetime.now(UTC),
         stage=stage,
         export_sha256=candidates[0].sha256,
+        roots=load_certificates(list(trust_roots)),
     )
     stage.start(len(candidates))
     for i, location in enumerate(locations, 1):
         location.check()
         stage.emit("location", i, len(locations), location=location.name)
+    require_distinct_locations(locations, write_markers=True)
     plans: list[_Plan] = []
     conflicts: list[str] = []
     for candidate in candidates:

@@ -11,6 +11,7 @@ from archiver.cli.i18n import RuCommand
 from archiver.cli.progress import year_end_display
 from archiver.demo.run import PRIMARY, SECONDARY, prepare_demo, run_demo, sample_documents
 from archiver.errors import ExitCode
+from archiver.settings import Settings
 from archiver.wording import program
 from archiver.yearend import REPORT_TEXT
 
@@ -59,5 +60,25 @@ def demo(out: Path, classes: int, as_json: bool) -> None:
     )
     click.echo(f"  проверить архив:   {program()} verify --config {config_path}")
     click.echo(f"  где какой класс:   {program()} status --config {config_path}")
+    _demo_accounts(setup.settings, out)
     if not result.ok:
         raise SystemExit(ExitCode.PROBLEMS_FOUND)
+
+
+def _demo_accounts(settings: Settings, out: Path) -> None:
+    """The web service's demo accounts, one per role, with their passwords."""
+    from archiver.web.accounts import DEMO_ACCOUNTS_FILE, demo_accounts
+    from archiver.web.config import migrate, setup
+    from archiver.web.roles import ROLE_TEXT
+
+    setup(settings)
+    migrate()
+    made = demo_accounts(out)
+    click.echo("")
+    click.echo(
+        f"Веб-служба: {program()} serve --config {settings.path}, затем http://127.0.0.1:8080/"
+    )
+    click.echo(f"  учётные записи (пароли сохранены в {out / DEMO_ACCOUNTS_FILE}):")
+    for name, password in made.items():
+        role = name.removeprefix("demo-")
+        click.echo(f"    {ROLE_TEXT[role]:<14} {name:<20} пароль {password}")

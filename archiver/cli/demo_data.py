@@ -25,15 +25,31 @@ from archiver.files import write_atomic
 @click.option(
     "--classes", default=12, show_default=True, metavar="N", help="Число классов и групп."
 )
-def demo_data(out: Path, seed: int, classes: int) -> None:
-    """Создать выгрузку журнала демонстрационной школы-интерната."""
-    from archiver.demo.generator import export_bytes, generate_export
+@click.option(
+    "--year",
+    type=int,
+    default=2025,
+    show_default=True,
+    metavar="ГОД",
+    help="Год начала учебного года: 2025 — 2025/2026; 2024 — те же ученики годом раньше, "
+    "на класс младше (2022–2025).",
+)
+def demo_data(out: Path, seed: int, classes: int, year: int) -> None:
+    """Создать выгрузку журнала демонстрационной школы-интерната.
 
-    data = generate_export(seed=seed, classes=classes)
+    Выгрузки разных лет (--year) с тем же --seed описывают одних и тех же учеников:
+    id, ФИО и даты рождения те же, каждый год — на класс старше. Так получается
+    архив нескольких лет.
+    """
+    from archiver.demo.generator import export_bytes, generate_export
+    from archiver.demo.generator.years import earlier_year
+
+    data = earlier_year(generate_export(seed=seed, classes=classes), year)
     payload = export_bytes(data)
     write_atomic(out, payload)
     students = {s["id"] for c in data["classes"] for s in c["students"]}
     click.echo(
-        f"Записана демонстрационная выгрузка {out}: классов и групп {len(data['classes'])}, "
+        f"Записана демонстрационная выгрузка {out} за {data['academic_year']['name']} "
+        f"учебный год: классов и групп {len(data['classes'])}, "
         f"учеников {len(students)}, {len(payload) / 1e6:.1f} МБ."
     )

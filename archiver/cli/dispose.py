@@ -13,7 +13,7 @@ from datetime import date
 
 import click
 
-from archiver.archive.dispose.draft import approve_act, draft_act, parse_protocol
+from archiver.archive.dispose.draft import approve_act, draft_for_archive, parse_protocol
 from archiver.archive.dispose.execute import execute_act
 from archiver.archive.handout import Archive, open_archive, refresh_catalog
 from archiver.cli.context import CliContext, pass_cli
@@ -77,21 +77,12 @@ def dispose_draft(
 
     Ничего не удаляется. Проект (PDF и JSON) записывается в рабочую папку.
     """
-    archive = open_archive(cli.settings)
-    clock = clock_from_env()
-    refresh_catalog(archive)
-    result = draft_act(
-        archive.locations,
-        archive.access_log(),
-        working_dir=archive.working_dir,
-        catalog=archive.catalog,
-        as_of=_date(as_of) or clock.today(archive.zone),
-        zone=archive.zone,
-        clock=clock,
-        policies=archive.settings.documents.retention_policies,
-        engines=Engines(archive.settings.documents.templates),
+    result = draft_for_archive(
+        open_archive(cli.settings),
+        as_of=_date(as_of),
         school_id=school_id,
         operator=operator,
+        clock=clock_from_env(),
     )
     if as_json:
         echo_json(

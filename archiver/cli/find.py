@@ -7,15 +7,21 @@ from datetime import datetime, tzinfo
 
 import click
 
-from archiver.archive.catalog import StudentMatch, catalog_meta, ensure_catalog, find_students
+from archiver.archive.catalog import (
+    FIELD_TEXT,
+    StudentMatch,
+    catalog_meta,
+    find_students,
+    suggest_names,
+)
 from archiver.archive.catalog.search import ClassEntry
 from archiver.archive.dispose.execute import destroyed_series
-from archiver.archive.handout import open_archive
+from archiver.archive.handout import open_archive, refresh_catalog
 from archiver.archive.record import record_prefix
 from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
 from archiver.cli.options import JSON_OPTION, config_option
-from archiver.cli.output import echo_json, print_rebuild
+from archiver.cli.output import echo_json, print_rebuild, warn
 from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS, safe_name
 from archiver.wording import local_time, ru_date
 
@@ -77,7 +83,7 @@ def _destroyed_json(match: StudentMatch, destroyed: dict[str, str]) -> dict[str,
 
 
 @click.command("find", cls=RuCommand)
-@click.argument("query", metavar="ЗАПРОС")
+@click.argument("words", metavar="ЗАПРОС…", nargs=-1, required=True)
 @click.option("--year", metavar="ГОД", help="Только этот учебный год, например 2025/2026.")
 @click.option(
     "--class", "class_filter", metavar="КЛАСС", help="Только этот класс (id или название)."
@@ -86,22 +92,34 @@ def _destroyed_json(match: StudentMatch, destroyed: dict[str, str]) -> dict[str,
 @JSON_OPTION
 @pass_cli
 def find(
-    cli: CliContext, query: str, year: str | None, class_filter: str | None, as_json: bool
+    cli: CliContext,
+    words: tuple[str, ...],
+    year: str | None,
+    class_filter: str | None,
+    as_json: bool,
 ) -> None:
-    """Найти обучающегося по фамилии, имени или их части (регистр и ё/е не важны).
+    """Найти обучающегося по фамилии, имени, отчеству или их части (регистр и ё/е не важны).
 
-    Показывает дату рождения, классы по годам и номера записей архива: журнал
-    класса и сводную ведомость итоговых отметок. Каталог строится сам, если его
-    ещё нет (archiver catalog rebuild — построить заново).
+    Слова запроса можно писать без кавычек: ищутся ученики, в ФИО которых есть
+    каждое слово. Сначала — совпадения по фамилии, затем по имени, затем по
+    отчеству; при опечатке предлагаются похожие фамилии и имена. Показывает дату
+    рождения, классы по годам и номера действующих версий записей архива: журнал
+    класса и сводную ведомость итоговых отметок. Каталог строится и обновляется
+    сам, когда в архиве появились или исчезли записи.
     """
+    query = " ".join(words)
     archive = open_archive(cli.settings)
-    built = ensure_catalog(archive.locations, archive.catalog)
+    built = refresh_catalog(archive)
     if built is not None and not as_json:
         print_rebuild(built, err=True)
     matches = find_students(archive.catalog, query, year=year, class_filter=class_filter)
     destroyed = destroyed_series(archive.locations) if matches else {}
+    suggestions = suggest_names(archive.catalog, query) if not matches else {}
     if as_json:
         echo_json([{**m.to_json(), "destroyed": _destroyed_json(m, destroyed)} for m in matches])
+        for word, names in suggestions.items():
+            if names:
+                warn(f"«{word}» не найдено; похожие имена: {', '.join(names)}")
         return
     meta = catalog_meta(archive.catalog) or {}
     click.echo(
@@ -115,12 +133,23 @@ def find(
             else "не указана"
         )
         click.echo("")
+        fields = ", ".join(FIELD_TEXT[f] for f in match.matched)
         click.echo(
             f"{n}. {match.full_name}, дата рождения {birth} "
             f"(id {match.student_id}; {match.school_name})"
+            + (f" — совпадение: {fields}" if fields else "")
         )
         for line in _entry_lines(match, destroyed):
             click.echo(line)
+    for word, names in suggestions.items():
+        click.echo("")
+        if names:
+            click.echo(
+                f"«{word}» нет ни в одном имени. Возможно, имелось в виду: {', '.join(names)}"
+            )
+            click.echo(f"    например: archiver find {names[0]}")
+        else:
+            click.echo(f"«{word}» нет ни в одном имени, похожих тоже нет.")
     if matches:
         click.echo("")
         click.echo(

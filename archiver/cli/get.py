@@ -66,6 +66,9 @@ def get(
                 "location": fetched.location.name,
                 "url": handed.url,
                 "notes": list(fetched.notes),
+                "superseded_by": (
+                    handed.superseded.to_json() if handed.superseded is not None else None
+                ),
                 "access_log": logged_json(handed.logged),
             }
         )
@@ -74,4 +77,10 @@ def get(
     click.echo(f"    запись архива: {rid} ({KIND_TEXT.get(manifest.kind, manifest.kind)})")
     click.echo(f"    копия: хранилище «{fetched.location.name}» ({handed.url})")
     click.echo(f"    sha256: {manifest.sha256} (совпадает с описанием записи)")
+    if handed.superseded is not None:
+        newer = handed.superseded
+        click.echo(
+            f"    Внимание: этот документ {newer.text(archive.zone)}; "
+            f"действующая версия: {newer.record_id}"
+        )
     print_logged(handed.logged)

@@ -93,16 +93,58 @@ def install() -> None:
             module.ngettext = _ngettext  # type: ignore[attr-defined]
 
 
+TYPE_METAVARS = {
+    "integer": "ЧИСЛО",
+    "integer range": "ЧИСЛО",
+    "float": "ЧИСЛО",
+    "float range": "ЧИСЛО",
+    "text": "ТЕКСТ",
+    "path": "ПУТЬ",
+    "filename": "ФАЙЛ",
+}
+"""Russian metavars for options that name none (click would show «INTEGER RANGE»)."""
+
+
+def _russian_metavars(params: list[click.Parameter]) -> None:
+    for param in params:
+        if isinstance(param, click.Option) and param.metavar is None and not param.is_flag:
+            metavar = TYPE_METAVARS.get(param.type.name)
+            if metavar is not None:
+                param.metavar = metavar
+
+
+def _format_examples(ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    """«Примеры:» with the command's examples (:mod:`archiver.cli.examples`), unwrapped."""
+    from archiver.cli.examples import examples_for
+
+    path = " ".join(ctx.command_path.split()[1:])
+    lines = examples_for(path)
+    if lines:
+        formatter.write_paragraph()
+        formatter.write_text("Примеры:")
+        for line in lines:
+            formatter.write(f"{' ' * (formatter.current_indent + 2)}{line}\n")
+
+
 class RuCommand(click.Command):
-    """A command whose usage line reads «[ПАРАМЕТРЫ]»."""
+    """A command whose usage line reads «[ПАРАМЕТРЫ]», with Russian metavars and examples."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("options_metavar", "[ПАРАМЕТРЫ]")
         super().__init__(*args, **kwargs)
+        _russian_metavars(self.params)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        _format_examples(ctx, formatter)
 
 
 class RuGroup(click.Group):
-    """A command group with Russian metavars, whose subcommands are :class:`RuCommand`."""
+    """A command group with Russian metavars, whose subcommands are :class:`RuCommand`.
+
+    Its list of commands shows each one's first sentence whole (click cuts it to the
+    width of the line), and its help ends with examples.
+    """
 
     command_class = RuCommand
 
@@ -110,3 +152,19 @@ class RuGroup(click.Group):
         kwargs.setdefault("options_metavar", "[ПАРАМЕТРЫ]")
         kwargs.setdefault("subcommand_metavar", "КОМАНДА [АРГУМЕНТЫ]...")
         super().__init__(*args, **kwargs)
+        _russian_metavars(self.params)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section(RU["Commands"]):
+                formatter.write_dl(rows)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        _format_examples(ctx, formatter)

@@ -38,6 +38,7 @@ COMMANDS = {
     "catalog": "archiver.cli.catalog:catalog",
     "find": "archiver.cli.find:find",
     "get": "archiver.cli.get:get",
+    "list": "archiver.cli.list_records:list_command",
     "extract": "archiver.cli.extract:extract",
     "log": "archiver.cli.log:log",
     "verify": "archiver.cli.verify:verify",
@@ -47,6 +48,8 @@ COMMANDS = {
     "dispose": "archiver.cli.dispose:dispose",
     "hold": "archiver.cli.hold:hold",
     "region": "archiver.cli.region:region",
+    "serve": "archiver.cli.serve:serve",
+    "users": "archiver.cli.users:users",
 }
 """Command name → ``module:attribute``, imported when the command is used (or help lists it).
 

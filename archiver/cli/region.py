@@ -68,15 +68,7 @@ def _json_option(f: Any) -> Any:
 
 @click.group("region", cls=RuGroup)
 def region() -> None:
-    """Школы региона: проверка выгрузок, архивирование года на кластере, состояние, проверка архива.
-
-    \b
-    Примеры:
-      archiver region validate --region region.toml
-      archiver region year-end --region region.toml
-      archiver region year-end --region region.toml --school school-17
-      archiver region status --region region.toml --json
-    """
+    """Школы региона: проверка выгрузок, архивирование года на кластере, состояние, проверка архива."""
 
 
 class RegionDisplay:

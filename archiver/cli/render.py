@@ -49,8 +49,9 @@ def render(
 
     Шаблоны и политики хранения — встроенные или свои, из раздела [documents] файла настроек.
     """
-    doc_options = cli.settings_or_defaults().documents
-    report = read_export(source)
+    settings = cli.settings_or_defaults()
+    doc_options = settings.documents
+    report = read_export(source, max_bytes=settings.archive.max_export_bytes)
     export = accepted_export(report, as_json)
     for warning in report.warnings:
         click.echo(f"Предупреждение: {warning}", err=True)

@@ -31,14 +31,13 @@ from archiver.signing.review import (
     SigningBatch,
     certificate_before_pin,
     certificate_warnings,
+    checked_by,
     make_batch,
     read_request,
-    sign_reviewed,
+    sign_batch,
 )
 from archiver.signing.sign import (
-    DocumentSigner,
     SignerIdentity,
-    SignError,
     SignOutcome,
     needs_secret,
     secret_env,
@@ -151,23 +150,14 @@ def sign(
         return
     secret = signer_secret(signature, passphrase_file)
     progress = ProgressDisplay(as_json, {"sign": "Подпись документов"})
-    with signing_session(signature, secret, demo_timestamping(signature), zone=zone) as signer:
-        loaded = signer.loaded.identity
-        if loaded.fingerprint_sha256 != identity.fingerprint_sha256:
-            raise SignError(
-                f"ключ подписывает сертификатом {loaded.owner} ({loaded.serial_hex}), а директору "
-                f"был показан {identity.owner} ({identity.serial_hex}); ничего не подписано"
-            )
-        if not as_json:
-            click.echo(
-                f"Подписант: {loaded.owner}, сертификат {loaded.serial_hex}, уровень {signer.level}",
-                err=True,
-            )
-        try:
-            outcomes = sign_reviewed(signer, batch, progress)
-        finally:
-            progress.close()
-        checked = _checked_by(signer)
+    if not as_json:
+        click.echo(f"Подписант: {identity.owner}, сертификат {identity.serial_hex}", err=True)
+    try:
+        outcomes, _level, checked = sign_batch(
+            signature, batch, identity, secret, demo_timestamping(signature), progress, zone
+        )
+    finally:
+        progress.close()
     if checked and not as_json and any(o.signed for o in outcomes):
         click.echo(checked)
     _print_outcomes(outcomes, as_json)
@@ -195,7 +185,7 @@ def _sign_unreviewed(
             outcomes = sign_files(signer, documents, progress)
         finally:
             progress.close()
-        checked = _checked_by(signer)
+        checked = checked_by(signer)
     if checked and not as_json and any(o.signed for o in outcomes):
         click.echo(checked)
     _print_outcomes(outcomes, as_json)
@@ -266,26 +256,10 @@ def _log_review(
     """The review as an access log entry (who, when, which documents); ``None`` without storage."""
     if settings.storage is None:
         return None
-    from archiver.archive.access_log import REVIEW, AccessRequest
     from archiver.archive.handout import open_archive
+    from archiver.archive.review_log import log_review
 
-    request = AccessRequest(
-        action=REVIEW,
-        what={"school": batch.school, "academic_year": batch.academic_year},
-        reason="подпись документов директором"
-        + ("" if confirmed else " (директор отказался подписывать)"),
-        output={
-            "decision": "confirmed" if confirmed else "declined",
-            "certificate_owner": identity.owner,
-            "certificate_serial": identity.serial_hex,
-            "certificate_sha256": identity.fingerprint_sha256,
-        },
-        sources=[
-            {"path": d.path, "sha256": d.sha256, "kind": d.kind, "class_id": d.class_id}
-            for d in batch.documents
-        ],
-    )
-    return open_archive(settings).access_log().append(request).seq
+    return log_review(open_archive(settings), batch, identity, confirmed).seq
 
 
 def _command_signer(signature: SignatureSettings) -> CommandSigner:
@@ -326,24 +300,10 @@ def _complete(
 
     signer = CommandDocumentSigner(_command_signer(signature), signature, "", zone)
     outcomes = complete_batch(signer, dirs[0], dirs[1])
-    checked = _checked_by(signer)
+    checked = checked_by(signer)
     if checked and not as_json:
         click.echo(checked)
     _print_outcomes(outcomes, as_json)
-
-
-def _checked_by(signer: DocumentSigner) -> str | None:
-    """Who checked an external program's signatures (archiver checks what it can, the tool the rest)."""
-    from archiver.signing.external import CommandDocumentSigner
-
-    if not isinstance(signer, CommandDocumentSigner):
-        return None
-    verify = signer.command.verify_command
-    return "Проверено — archiver: охват файла, хэш документа, сертификат" + (
-        f"; {verify[0]}: значение подписи"
-        if verify
-        else "; значение подписи не проверено (нет [signer] verify_command)"
-    )
 
 
 def _print_outcomes(outcomes: list[SignOutcome], as_json: bool) -> None:

@@ -20,10 +20,10 @@ from archiver.cli.i18n import RuCommand
 from archiver.cli.options import DOCUMENTS_ARGUMENT, JSON_OPTION, config_option
 from archiver.cli.output import accepted_export, echo_json
 from archiver.cli.progress import ProgressDisplay
-from archiver.errors import InputError
 from archiver.kinds import CLASS_JOURNAL, INVENTORY, JOURNAL_EXPORT
 from archiver.progress import STEP, ProgressEvent
 from archiver.sources.export_v1 import read_export
+from archiver.sources.http import load_source
 from archiver.storage.open import open_locations
 
 STATUS_TEXT = {
@@ -85,13 +85,8 @@ def store(
     """
     settings = cli.settings
     storage = settings.require_storage()
-    try:
-        raw = source.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputError(f"файл выгрузки {source} не найден") from exc
-    except OSError as exc:
-        raise InputError(f"файл выгрузки {source} не читается: {exc.strerror}") from exc
-    report = read_export(raw, name=str(source))
+    raw, _ = load_source(str(source), max_bytes=settings.archive.max_export_bytes)
+    report = read_export(raw, name=str(source), max_bytes=settings.archive.max_export_bytes)
     export = accepted_export(report, as_json)
     documents = find_documents(paths)
     locations = open_locations(storage)
@@ -116,6 +111,7 @@ def store(
         zone=storage.timezone,
         policies_folder=settings.documents.retention_policies,
         progress=progress,
+        trust_roots=settings.signature.trust_roots,
     )
     if as_json:
         echo_json([r.to_json() for r in results])

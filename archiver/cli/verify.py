@@ -16,7 +16,7 @@ from archiver.archive.verify import (
     CopyStatus,
     Level,
     RecordStatus,
-    verify_archive,
+    verify_configured,
 )
 from archiver.cli.context import CliContext, pass_cli
 from archiver.cli.i18n import RuCommand
@@ -25,17 +25,15 @@ from archiver.cli.output import echo_json
 from archiver.cli.progress import ProgressDisplay
 from archiver.clock import clock_from_env
 from archiver.errors import ExitCode
-from archiver.parallel import cores
 from archiver.progress import ProgressEvent
-from archiver.settings import CommandSigner, RenewalOptions
-from archiver.storage.open import open_locations
+from archiver.settings import RenewalOptions
 
 RECORD_TEXT = {
     RecordStatus.OK: "в порядке",
     RecordStatus.DAMAGED: "повреждена одна копия (восстановить: --repair)",
     RecordStatus.UNRECOVERABLE: "нет исправной копии",
     RecordStatus.UNREADABLE: "копия не читается",
-    RecordStatus.UNPROTECTED: "копия не защищена блокировкой",
+    RecordStatus.UNPROTECTED: "копия не защищена от изменения",
     RecordStatus.SIGNATURE_INVALID: "подпись документа не прошла проверку",
     RecordStatus.LOST: "записи нет ни в одном хранилище",
     RecordStatus.REPAIRED: "восстановлена",
@@ -46,7 +44,7 @@ COPY_TEXT = {
     CopyStatus.CHANGED: "изменена",
     CopyStatus.MISSING: "нет записи",
     CopyStatus.UNREADABLE: "не читается",
-    CopyStatus.UNPROTECTED: "не защищена блокировкой",
+    CopyStatus.UNPROTECTED: "не защищена от изменения",
 }
 UNTRACKED_TEXT = {
     "unknown": "посторонний объект, не входит ни в одну запись",
@@ -217,15 +215,8 @@ def verify(
     проблемы (даже если --repair их исправил), 2 — ошибка в параметрах или настройках.
     """
     settings = cli.settings
-    storage = settings.require_storage()
-    roots = []
-    if deep or repair:
-        from archiver.signing.sign import load_trust_roots
-
-        signature = settings.signature
-        roots = load_trust_roots(signature.trust_roots) if signature.trust_roots else []
+    settings.require_storage()
     folder = settings.working_dir()
-    locations = open_locations(storage)
     progress = ProgressDisplay(
         as_json,
         {"verify": "Проверка записей"},
@@ -233,15 +224,11 @@ def verify(
         bars=sys.stderr.isatty(),
     )
     try:
-        report = verify_archive(
-            locations,
-            folder,
+        report = verify_configured(
+            settings,
             deep=deep,
             repair=repair,
             sample=sample,
-            trust_roots=roots,
-            external=(settings.signer if isinstance(settings.signer, CommandSigner) else None),
-            workers=cores() if (deep or repair) else 1,
             progress=progress,
             now=clock_from_env().now() if clock_from_env().simulated else None,
         )

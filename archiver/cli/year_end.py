@@ -31,11 +31,11 @@ BEFORE_ANY_WORK = (LockBusy, CheckFailed, InputError, UsageError)
 """Refusals raised before anything was rendered, signed or stored: no class changed."""
 
 
-def load_raw(source: str) -> tuple[bytes, str]:
+def load_raw(source: str, max_bytes: int) -> tuple[bytes, str]:
     """The export's bytes and display name (a file's base name, or the URL)."""
     from archiver.sources.http import is_url, load_source
 
-    raw, name = load_source(source)
+    raw, name = load_source(source, max_bytes=max_bytes)
     return raw, (name if is_url(source) else Path(name).name)
 
 
@@ -99,6 +99,7 @@ def year_end(
     progress = year_end_display(as_json)
     progress(ProgressEvent("validate", START, 0, 1))
     started = time.monotonic()
+    limit = settings.archive.max_export_bytes
     if pull_from is not None:  # the year pulled from the journal system first (archiver pull)
         from archiver.cli.pull import pull_for_year_end
 
@@ -108,8 +109,8 @@ def year_end(
     elif source is None:
         raise UsageError("укажите выгрузку (--source ФАЙЛ|URL) или систему журнала (--from epos)")
     else:
-        raw, name = load_raw(source)
-    report = read_export(raw, name=name)
+        raw, name = load_raw(source, limit)
+    report = read_export(raw, name=name, max_bytes=limit)
     progress(ProgressEvent("validate", DONE, 1, 1))
     export = accepted_export(report, as_json)
     validated = time.monotonic() - started

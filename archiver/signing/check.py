@@ -38,6 +38,7 @@ from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolic
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from archiver.errors import ArchiverError, ExitCode
+from archiver.files import os_reason
 
 
 class CheckError(ArchiverError):
@@ -160,7 +161,7 @@ def check_document(
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise CheckError(f"файл {path} не читается: {exc.strerror}") from exc
+        raise CheckError(f"файл {path} не читается: {os_reason(exc)}") from exc
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         embedded = reader.embedded_signatures

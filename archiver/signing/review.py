@@ -16,7 +16,7 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,14 @@ from archiver.files import write_atomic
 from archiver.kinds import CLASS_JOURNAL, EXTRACT_KIND, FINAL_MARKS
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.settings import CommandSigner, Pkcs11Signer, SignatureSettings
-from archiver.signing.sign import DocumentSigner, SignerIdentity, SignError, SignOutcome, is_signed
+from archiver.signing.sign import (
+    DocumentSigner,
+    SignerIdentity,
+    SignError,
+    SignOutcome,
+    TimestampingService,
+    is_signed,
+)
 from archiver.wording import program, ru_date
 
 REQUEST_FILE = "signing-request.json"
@@ -306,3 +313,46 @@ def _token_certificate(settings: Pkcs11Signer) -> x509.Certificate:
             f"не удалось прочитать сертификат с токена «{settings.token_label}»: {exc}"
         ) from exc
     raise SignError(f"на токене «{settings.token_label}» нет сертификата «{settings.cert_label}»")
+
+
+def sign_batch(
+    signature: SignatureSettings,
+    batch: SigningBatch,
+    shown: SignerIdentity,
+    secret: str,
+    timestamping: TimestampingService | None = None,
+    progress: ProgressCallback | None = None,
+    zone: tzinfo | None = None,
+) -> tuple[list[SignOutcome], str, str | None]:
+    """Sign the reviewed batch with the configured signer, whose certificate must be the one shown.
+
+    ``zone``: the school's time zone, for the signing time in the visible mark.
+    Returns the outcomes, the signing level and who checked an external program's
+    signatures (:func:`checked_by`). Nothing is signed when the key's certificate is
+    not the one the director saw at the review.
+    """
+    from archiver.signing.sign import signing_session
+
+    with signing_session(signature, secret, timestamping, zone=zone) as signer:
+        loaded = signer.loaded.identity
+        if loaded.fingerprint_sha256 != shown.fingerprint_sha256:
+            raise SignError(
+                f"ключ подписывает сертификатом {loaded.owner} ({loaded.serial_hex}), а директору "
+                f"был показан {shown.owner} ({shown.serial_hex}); ничего не подписано"
+            )
+        outcomes = sign_reviewed(signer, batch, progress)
+        return outcomes, signer.level, checked_by(signer)
+
+
+def checked_by(signer: DocumentSigner) -> str | None:
+    """Who checked an external program's signatures (archiver checks what it can, the tool the rest)."""
+    from archiver.signing.external import CommandDocumentSigner
+
+    if not isinstance(signer, CommandDocumentSigner):
+        return None
+    verify = signer.command.verify_command
+    return "Проверено — archiver: охват файла, хэш документа, сертификат" + (
+        f"; {verify[0]}: значение подписи"
+        if verify
+        else "; значение подписи не проверено (нет [signer] verify_command)"
+    )

@@ -39,7 +39,7 @@ from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementP
 from pyhanko_certvalidator import ValidationContext
 
 from archiver.errors import ArchiverError, ExitCode
-from archiver.files import write_atomic
+from archiver.files import os_reason, write_atomic
 from archiver.kinds import CLASS_JOURNAL, EXTRACT_KIND, FINAL_MARKS, INVENTORY
 from archiver.parallel import fork_map
 from archiver.progress import ProgressCallback, StageProgress
@@ -169,7 +169,7 @@ def load_pkcs12(path: Path, passphrase: bytes | None) -> LoadedSigner:
     except FileNotFoundError as exc:
         raise SignError(f"файл ключа {path} не найден") from exc
     except OSError as exc:
-        raise SignError(f"файл ключа {path} не читается: {exc.strerror}") from exc
+        raise SignError(f"файл ключа {path} не читается: {os_reason(exc)}") from exc
     try:
         key, certificate, others = pkcs12.load_key_and_certificates(data, passphrase)
     except ValueError as exc:
@@ -471,7 +471,7 @@ class DocumentSigner:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise SignError(f"файл {path} не читается: {exc.strerror}") from exc
+            raise SignError(f"файл {path} не читается: {os_reason(exc)}") from exc
         if is_signed(data):
             return SignOutcome(path, False, note="уже подписан, повторно не подписывается")
         return self.write_signed(path, data)
@@ -537,7 +537,7 @@ def load_trust_roots(paths: tuple[Path, ...] | list[Path]) -> list[asn1_x509.Cer
             data = path.read_bytes()
         except OSError as exc:
             raise SignError(
-                f"не удалось прочитать доверенный сертификат {path}: {exc.strerror}"
+                f"не удалось прочитать доверенный сертификат {path}: {os_reason(exc)}"
             ) from exc
         if b"-----BEGIN" in data:
             certs = x509.load_pem_x509_certificates(data)
@@ -556,7 +556,7 @@ def load_crls(paths: tuple[Path, ...] | list[Path]) -> list[bytes]:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise SignError(f"не удалось прочитать список отзыва {path}: {exc.strerror}") from exc
+            raise SignError(f"не удалось прочитать список отзыва {path}: {os_reason(exc)}") from exc
         try:
             if b"-----BEGIN" in data:
                 crl = x509.load_pem_x509_crl(data)

@@ -27,7 +27,7 @@ class SignerInfo:
 _BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
 
 
-def _signature_containers(pdf: bytes) -> list[tuple[int, bytes]]:
+def signature_containers(pdf: bytes) -> list[tuple[int, bytes]]:
     """Every signature's CMS container with the end of the revision it signs.
 
     A PDF signature's ``/ByteRange [0 a b c]`` leaves out exactly its ``/Contents``,
@@ -64,7 +64,7 @@ def signer_of(pdf: bytes, name: str = "документ") -> SignerInfo | None:
 
     latest: tuple[int, Any] | None = None
     try:
-        for end, der in _signature_containers(pdf):
+        for end, der in signature_containers(pdf):
             info = cms.ContentInfo.load(der)
             if info["content_type"].native != "signed_data":
                 raise ValueError("контейнер подписи не SignedData")

@@ -512,6 +512,13 @@ def load_source(
         return raw, display_url(source)
     path = Path(source)
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            mb = 1024 * 1024
+            raise InputError(
+                f"файл выгрузки {path} слишком велик: {size / mb:.1f} МБ, допустимо не более "
+                f"{max_bytes / mb:.0f} МБ (настройка [archive] max_export_mb); файл не прочитан"
+            )
         return path.read_bytes(), str(path)
     except FileNotFoundError as exc:
         raise InputError(f"файл выгрузки {path} не найден") from exc

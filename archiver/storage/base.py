@@ -34,6 +34,9 @@ from archiver.errors import ArchiverError, ExitCode, UsageError
 LOCK_MODES = ("COMPLIANCE", "GOVERNANCE")
 LOCK_STRENGTH = {"GOVERNANCE": 1, "COMPLIANCE": 2}
 """How strictly each Object Lock mode keeps an object (no lock: 0)."""
+LOCATION_MARKER = ".archiver-location.json"
+"""The location's identity marker (:mod:`archiver.storage.identity`): not an archive object,
+left out of :meth:`Storage.list_keys`."""
 CRASH_ENV = "ARCHIVER_TEST_CRASH_AFTER"
 """Test hook: the process kills itself with SIGKILL at the N-th :func:`crash_point`."""
 
@@ -91,6 +94,8 @@ class ObjectInfo:
     """SHA-256 (hex) the location computed and keeps for the object, if it does."""
     read_only: bool = False
     """Whether the object can no longer be modified in place (file mode, or a lock)."""
+    mode: int | None = None
+    """Permission bits of a file on a local disk (``None`` elsewhere)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +190,15 @@ class Storage(ABC):
                 f"хранилище «{self.name}»: " + self.conflict_message.format(url=self.url(key))
             )
         return PutResult(info=existing.info, created=False)
+
+    def locked_originals(self, prefix: str) -> dict[str, StoredObject]:
+        """The first version of every key under ``prefix``, where the location keeps versions.
+
+        On S3 with Object Lock a delete marker or a newer version can hide an object, but
+        its locked first version stays: this returns it (also for keys whose current
+        version is a delete marker). A location without versions returns ``{}``.
+        """
+        return {}
 
     @abstractmethod
     def destroy(self, prefix: str, retain_until: datetime, now: datetime) -> int:

@@ -26,8 +26,9 @@ from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
-from archiver.files import NotCreated, fsync_folder, link_new, staged_file
+from archiver.files import NotCreated, fsync_folder, link_new, os_reason, staged_file
 from archiver.storage.base import (
+    LOCATION_MARKER,
     Lock,
     ObjectInfo,
     PutResult,
@@ -53,7 +54,7 @@ def _reason(exc: OSError) -> str:
         return "нет прав на запись"
     if exc.errno == errno.EROFS:
         return "диск доступен только для чтения"
-    return exc.strerror or str(exc)
+    return os_reason(exc)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -93,6 +94,15 @@ class LocalStorage(Storage):
                 f"хранилище «{self.name}»: папка {self.root} не найдена "
                 "(диск или сетевая папка подключены?)"
             )
+        try:
+            read_only = bool(os.statvfs(self.root).f_flag & os.ST_RDONLY)
+        except OSError:
+            read_only = False
+        if read_only:
+            raise StorageError(
+                f"хранилище «{self.name}»: диск с папкой {self.root} подключён только для "
+                "чтения; запись в архив невозможна"
+            )
         if not os.access(self.root, os.W_OK | os.X_OK):
             raise StorageError(f"хранилище «{self.name}»: нет прав на запись в папку {self.root}")
         incoming = self.root / INCOMING
@@ -128,7 +138,12 @@ class LocalStorage(Storage):
             raise StorageError(f"хранилище «{self.name}»: {path}: {_reason(exc)}") from exc
         if not stat_module.S_ISREG(st.st_mode):
             raise StorageError(f"хранилище «{self.name}»: {path} — не файл")
-        return ObjectInfo(key=key, size=st.st_size, read_only=not st.st_mode & 0o222)
+        return ObjectInfo(
+            key=key,
+            size=st.st_size,
+            read_only=not st.st_mode & 0o222,
+            mode=stat_module.S_IMODE(st.st_mode),
+        )
 
     def read(self, key: str) -> StoredObject:
         path = self._path(key)
@@ -158,6 +173,8 @@ class LocalStorage(Storage):
                 dirs[:] = [d for d in dirs if d != INCOMING]
                 rel = ""
             for name in files:
+                if not rel and name == LOCATION_MARKER:
+                    continue  # the location's marker, not an archive object
                 key = f"{rel}/{name}" if rel else name
                 if key.startswith(prefix):
                     keys.append(key)

@@ -39,6 +39,7 @@ from botocore.exceptions import (
 )
 
 from archiver.storage.base import (
+    LOCATION_MARKER,
     Lock,
     ObjectInfo,
     PutResult,
@@ -213,16 +214,45 @@ class S3Storage(Storage):
         if isinstance(exc, EndpointConnectionError):
             return StorageError(f"{prefix}: нет связи с {self.endpoint_url or 'S3'} ({exc})")
         if isinstance(exc, ClientError):
-            code = _error_code(exc)
+            code = self._real_code(exc)
             message = exc.response.get("Error", {}).get("Message", "")
             if code in ("NoSuchBucket",) or (code == "404" and action == "проверка корзины"):
                 return StorageError(f"{prefix}: корзина «{self.bucket}» не найдена")
             if code in ("AccessDenied", "403", "AllAccessDisabled"):
                 return StorageError(f"{prefix}: доступ запрещён (проверьте права ключа доступа)")
-            if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch"):
-                return StorageError(f"{prefix}: ключ доступа S3 не принят сервисом ({code})")
+            if code == "InvalidAccessKeyId":
+                return StorageError(
+                    f"{prefix}: сервис не знает такого ключа доступа S3 (InvalidAccessKeyId); "
+                    "проверьте AWS_ACCESS_KEY_ID или профиль (profile) хранилища"
+                )
+            if code == "SignatureDoesNotMatch":
+                return StorageError(
+                    f"{prefix}: секретный ключ не подходит к ключу доступа S3 "
+                    "(SignatureDoesNotMatch); проверьте AWS_SECRET_ACCESS_KEY"
+                )
+            if code in ("ExpiredToken", "InvalidToken", "TokenRefreshRequired"):
+                return StorageError(
+                    f"{prefix}: временный ключ доступа S3 истёк или неверен ({code})"
+                )
             return StorageError(f"{prefix}: ошибка S3 {code}: {message}".rstrip(": "))
         return StorageError(f"{prefix}: {exc}")
+
+    def _real_code(self, exc: ClientError) -> str:
+        """The error code; for a bare 403 of a HEAD request, the one a GET request tells.
+
+        HEAD responses have no body, so an unknown key, a wrong secret and a missing
+        permission all come back as «403»: a small listing request names the cause.
+        """
+        code = _error_code(exc)
+        if code != "403":
+            return code
+        try:
+            self.client.list_objects_v2(Bucket=self.bucket, MaxKeys=1)
+        except ClientError as probe:
+            return _error_code(probe)
+        except BotoCoreError:
+            return code
+        return code
 
     def check(self) -> None:
         """The bucket must exist, be versioned and have Object Lock enabled."""
@@ -299,7 +329,7 @@ class S3Storage(Storage):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
                 for item in page.get("Contents", []):
                     full = item.get("Key", "")
-                    if full.startswith(self.prefix):
+                    if full.startswith(self.prefix) and full != self.prefix + LOCATION_MARKER:
                         keys.append(full[len(self.prefix) :])
         except (BotoCoreError, ClientError) as exc:
             raise self._fail("чтение списка объектов", exc) from exc
@@ -430,6 +460,35 @@ class S3Storage(Storage):
                     f"хранения (версия {version_id}: {mode} до {until}, а запрошено "
                     f"{lock.mode} до {lock.retain_until.isoformat()}); ничего не записано"
                 )
+
+    def locked_originals(self, prefix: str) -> dict[str, StoredObject]:
+        """The oldest version of every key under ``prefix`` (delete markers ignored)."""
+        oldest: dict[str, tuple[Any, str]] = {}
+        try:
+            paginator = self.client.get_paginator("list_object_versions")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for version in page.get("Versions", []):
+                    full, vid = str(version.get("Key", "")), version.get("VersionId")
+                    if not full.startswith(self.prefix) or not vid:
+                        continue
+                    key = full[len(self.prefix) :]
+                    when = version.get("LastModified")
+                    # versions of a key are listed newest first: on a tie (1 s) the later wins
+                    if key not in oldest or when <= oldest[key][0]:
+                        oldest[key] = (when, str(vid))
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail(f"чтение версий объектов {prefix}", exc) from exc
+        found: dict[str, StoredObject] = {}
+        for key, (_, vid) in sorted(oldest.items()):
+            try:
+                response = self.client.get_object(
+                    Bucket=self.bucket, Key=self._key(key), VersionId=vid
+                )
+                data = response["Body"].read()
+            except (BotoCoreError, ClientError) as exc:
+                raise self._fail(f"чтение версии {vid} объекта {key}", exc) from exc
+            found[key] = StoredObject(data=data, info=self._info(key, response))
+        return found
 
     def restore(self, key: str, data: bytes, lock: Lock, expected_sha256: str) -> PutResult:
         """A new, locked version over a damaged current one (or a delete marker)."""

@@ -49,16 +49,21 @@ from archiver.archive.catalog.schema import (
     normalize_year,
 )
 from archiver.archive.catalog.search import (
+    FIELD_TEXT,
     ClassEntry,
     StudentMatch,
     final_marks_records,
     find_students,
     is_class,
+    record_titles,
     student_data_records,
+    student_names,
+    suggest_names,
 )
 
 __all__ = [
     "CATALOG_FILE",
+    "FIELD_TEXT",
     "CatalogError",
     "ClassEntry",
     "RebuildResult",
@@ -76,5 +81,8 @@ __all__ = [
     "normalize_class",
     "normalize_year",
     "rebuild",
+    "record_titles",
     "student_data_records",
+    "student_names",
+    "suggest_names",
 ]

@@ -33,6 +33,7 @@ from archiver.archive.retrieve import (
     read_manifest,
 )
 from archiver.errors import ArchiverError
+from archiver.files import os_reason
 from archiver.kinds import JOURNAL_EXPORT
 from archiver.model import JournalExport
 from archiver.storage.base import Storage, StorageError
@@ -296,7 +297,7 @@ def rebuild(locations: Locations, path: Path, *, now: datetime | None = None) ->
     except sqlite3.Error as exc:
         raise CatalogError(f"не удалось записать каталог {path}: {exc}") from exc
     except OSError as exc:
-        raise CatalogError(f"не удалось записать каталог {path}: {exc.strerror}") from exc
+        raise CatalogError(f"не удалось записать каталог {path}: {os_reason(exc)}") from exc
     finally:
         tmp.unlink(missing_ok=True)  # a local temporary file, not part of the archive
     return result

@@ -1,9 +1,18 @@
-"""Searching the catalog: students by name with every class they were in, and their records."""
+"""Searching the catalog: students by name with every class they were in, and their records.
+
+Every word of a query must occur in the student's full name (or the query is the
+student's id). Matches are ranked by the field each word matched — surname first,
+then first name, then middle name (patronymic) — and, within a field, a whole-field
+match before a prefix before a part; the match says which fields matched. When a
+word occurs in no name at all, :func:`suggest_names` offers the names closest to it
+(a typo: «Симёнов» → «Семёнов»).
+"""
 
 from __future__ import annotations
 
+import difflib
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +78,9 @@ class StudentMatch:
     full_name: str
     birth_date: str | None
     entries: tuple[ClassEntry, ...]
+    matched: tuple[str, ...] = ()
+    """The fields the query matched, best first: ``last_name``, ``first_name``,
+    ``middle_name`` or ``student_id``."""
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready data (for ``archiver find --json``)."""
@@ -81,8 +93,70 @@ class StudentMatch:
             "first_name": self.first_name,
             "middle_name": self.middle_name,
             "birth_date": self.birth_date,
+            "matched": list(self.matched),
             "classes": [e.to_json() for e in self.entries],
         }
+
+
+NAME_FIELDS = ("last_name", "first_name", "middle_name")
+"""The name fields in the order their matches rank."""
+FIELD_TEXT = {
+    "last_name": "фамилия",
+    "first_name": "имя",
+    "middle_name": "отчество",
+    "student_id": "id",
+}
+"""The Russian name of each matched field, for the output."""
+
+
+def _word_rank(word: str, fields: tuple[str, ...]) -> tuple[int, int]:
+    """(field index, closeness) of the best field ``word`` occurs in: 0 equal, 1 prefix, 2 part.
+
+    A part of a double surname counts as the whole («Семёнов» in «Семёнов-Фёдоров»
+    is closeness 0). A word found in no field alone (it spans two of them) ranks last.
+    """
+    best = (len(fields), 3)
+    for index, value in enumerate(fields):
+        if not value or word not in value:
+            continue
+        parts = value.replace("-", " ").split()
+        if value == word or word in parts:
+            closeness = 0
+        elif value.startswith(word) or any(p.startswith(word) for p in parts):
+            closeness = 1
+        else:
+            closeness = 2
+        best = min(best, (index, closeness))
+    return best
+
+
+def _rank(match: StudentMatch, words: list[str], by_id: bool) -> tuple[Any, ...]:
+    """The sort key of a match: its words' fields and closeness, then the name."""
+    fields = (
+        normalize(match.last_name),
+        normalize(match.first_name),
+        normalize(match.middle_name or ""),
+    )
+    ranks = sorted(_word_rank(word, fields) for word in words)
+    return (
+        0 if by_id else 1,
+        ranks,
+        fields[0],
+        fields[1],
+        match.birth_date or "",
+        match.student_id,
+    )
+
+
+def _matched_fields(match: StudentMatch, words: list[str], by_id: bool) -> tuple[str, ...]:
+    fields = (
+        normalize(match.last_name),
+        normalize(match.first_name),
+        normalize(match.middle_name or ""),
+    )
+    found = {NAME_FIELDS[i] for w in words if (i := _word_rank(w, fields)[0]) < len(fields)}
+    named = tuple(f for f in NAME_FIELDS if f in found)
+    return ("student_id", *named) if by_id else named
 
 
 def find_students(
@@ -100,6 +174,7 @@ def find_students(
     who have one.
     """
     words = normalize(query).split()
+    query = query.strip()
     if not words:
         raise UsageError("пустой запрос: укажите фамилию, имя или их часть")
     wanted_year = normalize_year(year) if year else None
@@ -110,7 +185,7 @@ def find_students(
             f"SELECT DISTINCT school_id, student_id FROM students WHERE ({condition}) "
             "OR student_id = ?"
         )
-        params: list[Any] = [*words, query.strip()]
+        params: list[Any] = [*words, query]
         if school_id is not None:
             sql = f"SELECT * FROM ({sql}) WHERE school_id = ?"
             params.append(school_id)
@@ -129,30 +204,39 @@ def find_students(
                 )
             )
             if entries:
-                matches.append(_replace_entries(match, entries))
-    return sorted(
-        matches,
-        key=lambda m: (
-            normalize(m.last_name),
-            normalize(m.first_name),
-            m.birth_date or "",
-            m.student_id,
-        ),
-    )
+                by_id = match.student_id == query
+                matches.append(
+                    replace(match, entries=entries, matched=_matched_fields(match, words, by_id))
+                )
+    return sorted(matches, key=lambda m: _rank(m, words, m.student_id == query))
 
 
-def _replace_entries(match: StudentMatch, entries: tuple[ClassEntry, ...]) -> StudentMatch:
-    return StudentMatch(
-        school_id=match.school_id,
-        school_name=match.school_name,
-        student_id=match.student_id,
-        last_name=match.last_name,
-        first_name=match.first_name,
-        middle_name=match.middle_name,
-        full_name=match.full_name,
-        birth_date=match.birth_date,
-        entries=entries,
-    )
+def suggest_names(path: Path, query: str, *, limit: int = 5) -> dict[str, list[str]]:
+    """Word of the query → the closest names in the catalog, for each word found in no name.
+
+    Surnames (and each half of a double one), first names and middle names are
+    compared whole (``difflib``, ratio ≥ 0.75, case- and ё/е-insensitive); a name is
+    offered as written in the catalog.
+    """
+    words = normalize(query).split()
+    with connect(path) as db:
+        rows = db.execute(
+            "SELECT DISTINCT last_name, first_name, middle_name, name_norm FROM students"
+        ).fetchall()
+    spellings: dict[str, str] = {}
+    for row in rows:
+        for value in (row[0], row[1], row[2]):
+            for part in {str(value or ""), *str(value or "").split("-")}:
+                if part.strip():
+                    spellings.setdefault(normalize(part), part.strip())
+    names = [str(r[3]) for r in rows]
+    suggestions: dict[str, list[str]] = {}
+    for word in words:
+        if any(word in name for name in names):
+            continue
+        close = difflib.get_close_matches(word, sorted(spellings), n=limit, cutoff=0.75)
+        suggestions[word] = [spellings[c] for c in close]
+    return suggestions
 
 
 def _student(db: sqlite3.Connection, school_id: str, student_id: str) -> StudentMatch:
@@ -247,3 +331,19 @@ def final_marks_records(path: Path, school_id: str) -> dict[tuple[str, str], str
 def is_class(kind: str) -> bool:
     """Whether a class entry is a class proper (not a club or extracurricular group)."""
     return kind == ClassKind.CLASS.value
+
+
+def student_names(path: Path) -> dict[tuple[str, str], str]:
+    """(school id, student id) → the student's full name as of the latest year catalogued."""
+    with connect(path) as db:
+        rows = db.execute(
+            "SELECT school_id, student_id, full_name FROM students ORDER BY academic_year"
+        ).fetchall()
+    return {(str(r[0]), str(r[1])): str(r[2]) for r in rows}
+
+
+def record_titles(path: Path) -> dict[str, str]:
+    """Record id → its title, for every record catalogued (superseded versions too)."""
+    with connect(path) as db:
+        rows = db.execute("SELECT record_id, title FROM records").fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}

@@ -31,11 +31,12 @@ from archiver.archive.dispose.act import (
     render_act,
 )
 from archiver.archive.dispose.records import act_manifest, approved_acts, series_versions
+from archiver.archive.handout import Archive, refresh_catalog
 from archiver.archive.holds import holds_in_force, holds_on, pupil_classes
 from archiver.archive.record import RecordManifest
 from archiver.archive.write import write_record
 from archiver.clock import Clock
-from archiver.errors import UsageError
+from archiver.errors import ArchiverError, UsageError
 from archiver.files import write_atomic
 from archiver.kinds import safe_name
 from archiver.render.engines import Engines
@@ -166,6 +167,45 @@ def draft_act(
     write_atomic(pdf_path, pdf)
     write_atomic(json_path, act.dumps())
     return DraftResult(act, json_path, pdf_path, held)
+
+
+def draft_for_archive(
+    archive: Archive,
+    *,
+    as_of: date | None = None,
+    school_id: str | None = None,
+    operator: str | None = None,
+    clock: Clock,
+) -> DraftResult | None:
+    """:func:`draft_act` on the configured archive (``dispose draft``, the web «Уничтожение» page).
+
+    The catalog is refreshed first; ``as_of`` defaults to today in the school's zone.
+    """
+    refresh_catalog(archive)
+    return draft_act(
+        archive.locations,
+        archive.access_log(),
+        working_dir=archive.working_dir,
+        catalog=archive.catalog,
+        as_of=as_of or clock.today(archive.zone),
+        zone=archive.zone,
+        clock=clock,
+        policies=archive.settings.documents.retention_policies,
+        engines=Engines(archive.settings.documents.templates),
+        school_id=school_id,
+        operator=operator,
+    )
+
+
+def list_drafts(working_dir: Path) -> list[Act]:
+    """The draft acts in the working folder, newest number last."""
+    acts = []
+    for path in sorted(drafts_dir(working_dir).glob("*.json")):
+        try:
+            acts.append(Act.loads(path.read_bytes(), str(path)))
+        except ArchiverError:
+            continue  # not an act (a stray file): the folder is the archivist's too
+    return acts
 
 
 def load_draft(working_dir: Path, number: str) -> Act:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import datetime, tzinfo
 
 from archiver import __version__
+from archiver.archive.bag_readme import bag_texts_of
 from archiver.archive.dispose.act import ACT_KIND, DISPOSAL_FOLDER, PD_ACT_KIND, Act
 from archiver.archive.record import RecordManifest, media_type
 from archiver.archive.retrieve import complete_records, fetch_record, read_manifest
@@ -67,7 +69,7 @@ def act_manifest(
     closing = max(now.year, real_now(zone).year)
     until = retain_until(closing, policy.years, zone)
     signer = signer_of(pdf)
-    return RecordManifest(
+    manifest = RecordManifest(
         record_id=act.record_id(kind),
         version=1,
         kind=kind,
@@ -95,6 +97,8 @@ def act_manifest(
         signer_subject=signer.subject if signer else None,
         software_version=__version__,
     )
+    texts = bag_texts_of(manifest, pdf, (), signed=signer is not None)
+    return dataclasses.replace(manifest, bag_texts=texts)
 
 
 __all__ = ["DISPOSAL_FOLDER", "act_manifest", "approved_acts", "series_versions"]

@@ -52,13 +52,14 @@ from archiver.archive.verify.report import (
     Untracked,
     VerifyError,
 )
-from archiver.archive.verify.run import verify_archive
+from archiver.archive.verify.run import LAST_REPORT, last_report, verify_archive, verify_configured
 from archiver.archive.verify.sampling import choose_sample
 from archiver.archive.verify.signatures import SignatureVerdict
 
 __all__ = [
     "HISTORY_FILE",
     "HOPELESS",
+    "LAST_REPORT",
     "REPAIR_LOG",
     "ArchiveVerifyReport",
     "CopyReport",
@@ -77,5 +78,7 @@ __all__ = [
     "VerifyHistory",
     "choose_sample",
     "expected_files",
+    "last_report",
     "verify_archive",
+    "verify_configured",
 ]

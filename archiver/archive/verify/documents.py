@@ -9,12 +9,15 @@ external signer's ``verify_command``).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archiver.archive.store import RecordResult
 from archiver.archive.verify.report import CopyStatus, RecordReport, RecordStatus
 from archiver.archive.verify.run import verify_archive
+from archiver.errors import InputError
 from archiver.parallel import fork_map
 from archiver.progress import DONE, START, ProgressCallback, ProgressEvent, StageProgress
 from archiver.settings import LEVELS, CommandSigner, SignatureSettings
@@ -22,7 +25,7 @@ from archiver.signing.check import DocumentReport, check_document
 from archiver.signing.sign import load_trust_roots
 from archiver.storage.base import Storage
 
-__all__ = ["RunVerification", "verify_run"]
+__all__ = ["RunVerification", "owners_of", "unproven", "verify_run"]
 
 
 @dataclass(slots=True)
@@ -39,6 +42,8 @@ class RunVerification:
     """Each document's signature check: valid or not, and the verdict in words."""
     level: str | None = None
     """The lowest level reached by any document."""
+    good_records: set[str] = field(default_factory=set)
+    """Records found intact in every location (each copy ``ok``)."""
 
 
 def verify_run(
@@ -77,6 +82,13 @@ def verify_run(
     for location in checked.locations:
         if location.error is not None:
             found.problems.append(f"{location.name}: {location.error}")
+    found.good_records = {
+        r.record_id
+        for r in checked.records
+        if r.status == RecordStatus.OK
+        and len(r.copies) == len(locations)
+        and all(c.status == CopyStatus.OK for c in r.copies)
+    }
     for record in checked.records:
         if record.status == RecordStatus.OK:
             continue
@@ -124,3 +136,42 @@ def record_problems(record: RecordReport) -> list[str]:
             lines += [f"{copy.location}: {rid}: {p.path}: {p.message}" for p in copy.problems]
     lines += [f"{rid}: {note}" for note in record.notes]
     return lines or [f"{rid}: {record.status}"]
+
+
+def owners_of(paths: Mapping[str, Sequence[Path]]) -> dict[Path, str]:
+    """Each document's class (``paths``: class → its documents); a shared file is refused."""
+    owners: dict[Path, str] = {}
+    for class_id, documents in paths.items():
+        for path in documents:
+            other = owners.setdefault(path, class_id)
+            if other != class_id:
+                raise InputError(
+                    f"документы классов «{other}» и «{class_id}» попали бы в один файл {path}; "
+                    "архивирование не начато"
+                )
+    return owners
+
+
+def unproven(
+    documents: Mapping[Path, tuple[str, str]],
+    records: Sequence[RecordResult],
+    good_records: set[str],
+) -> dict[Path, str]:
+    """The documents (path → class and kind) not stored and verified in every location, and why.
+
+    A document is proven when a record of the run, for its class and kind, holds exactly
+    its bytes (SHA-256) and that record was found intact in every location.
+    """
+    stored = {(r.class_id, r.kind): r for r in records}
+    found: dict[Path, str] = {}
+    for path, slot in documents.items():
+        record = stored.get(slot)
+        try:
+            sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            sha = None
+        if record is None or record.sha256 != sha:
+            found[path] = "не сохранён в архив (в архиве нет записи с этим документом)"
+        elif record.record_id not in good_records:
+            found[path] = f"не подтверждён в обеих копиях ({record.record_id})"
+    return found

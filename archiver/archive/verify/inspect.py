@@ -14,11 +14,13 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from archiver.archive.embedded import record_identity_problem
 from archiver.archive.record import (
     RECORD_FILE,
     TAG_FILES,
     RecordError,
     RecordManifest,
+    bag_paths,
     bag_tag_files,
 )
 from archiver.archive.verify.history import VerifyHistory
@@ -109,6 +111,8 @@ class Inspection:
     verdicts: dict[str, SignatureVerdict] = field(default_factory=dict)
     """Signature verdict per payload sha256 (deep)."""
     bytes_read: int = 0
+    proven: bool = False
+    """The trusted manifest was proven by the archive itself (deep: signature and identity)."""
 
 
 def mismatches(expected: list[ExpectedFile], files: dict[str, Observed]) -> list[str]:
@@ -153,6 +157,16 @@ def _file_problem(
     if s.sha512 is not None and e.sha512 is not None and s.sha512 != e.sha512:
         message = "sha512 не совпадает с описанием записи"
         return FileProblem(e.path, Problem.CHANGED, message, e.sha256, s.sha256)
+    if s.info is not None and s.info.mode is not None:
+        if not s.info.mode & 0o444:
+            message = f"файл закрыт для чтения (права {s.info.mode:04o}); верните права 0444"
+            return FileProblem(e.path, Problem.UNREADABLE, message, e.sha256, s.sha256)
+        if s.info.mode & 0o222:
+            message = (
+                f"файл открыт для записи (права {s.info.mode:04o}): его может изменить любая "
+                "программа; верните режим только для чтения (chmod 0444)"
+            )
+            return FileProblem(e.path, Problem.LOCK, message, e.sha256, s.sha256)
     if location.enforces_retention and s.info is not None and weaker_lock(s.info, lock):
         until = s.info.retain_until.isoformat() if s.info.retain_until else "нет"
         message = (
@@ -254,11 +268,10 @@ class RecordInspector:
                     and manifest.sha256 not in inspection.verdicts
                 ):
                     inspection.verdicts[manifest.sha256] = self.checker.check(pdf)
-        trusted = self._choose_manifest(rid, candidates, seen, inspection)
+        trusted = self._choose_manifest(rid, candidates, seen, inspection, payloads)
         inspection.trusted = trusted
         if trusted is None:
-            payload_paths = {p for m, _ in candidates.values() for p in m.data_paths}
-            inspection.allowed = set(TAG_FILES) | payload_paths
+            inspection.allowed = {p for m, _ in candidates.values() for p in bag_paths(m)}
             self._without_manifest(rid, seen, report)
             return inspection
         self._compare(rid, trusted, seen, inspection)
@@ -307,10 +320,11 @@ class RecordInspector:
     ) -> dict[str, bytes]:
         """Observe every other file of every copy; the payloads read, by SHA-256 (deep)."""
         payload_paths = {p for m, _ in candidates.values() for p in m.data_paths}
+        bag = set(TAG_FILES).union(*(bag_paths(m) for m, _ in candidates.values()))
         payloads: dict[str, bytes] = {}
         for location in self.available:
             present = self.listings[location.name].paths(rid)
-            for path in sorted(((set(TAG_FILES) | payload_paths) & present) - {RECORD_FILE}):
+            for path in sorted((bag & present) - {RECORD_FILE}):
                 found, content, count = self.observe(
                     location, f"{rid}/{path}", payload=path in payload_paths
                 )
@@ -328,6 +342,7 @@ class RecordInspector:
         candidates: dict[str, Manifest],
         seen: dict[str, dict[str, Observed]],
         inspection: Inspection,
+        payloads: dict[str, bytes],
     ) -> Manifest | None:
         """The manifest to check the copies against (module docstring), or ``None``."""
         notes = inspection.report.notes
@@ -336,6 +351,23 @@ class RecordInspector:
             return None
         if len(candidates) == 1:
             return next(iter(candidates.values()))
+        if self.deep:  # proof from the archive itself goes before the (unprotected) history
+            proven = [
+                sha
+                for sha, (m, b) in candidates.items()
+                if (verdict := inspection.verdicts.get(m.sha256)) is not None
+                and signature_problem(m, verdict) is None
+                and (pdf := payloads.get(m.sha256)) is not None
+                and record_identity_problem(rid, m, pdf) is None
+                and any(not mismatches(expected_files(m, b), f) for f in seen.values() if f)
+            ]
+            if len(proven) == 1:
+                inspection.proven = True
+                notes.append(
+                    "описания записи в хранилищах различаются; верным признано то, чей "
+                    "документ прошёл проверку подписи и чьи данные соответствуют записи"
+                )
+                return candidates[proven[0]]
         known = self.history.known_manifest(rid)
         if known is not None and known[0] in candidates:
             notes.append(
@@ -424,6 +456,13 @@ class RecordInspector:
         sha = hashlib.sha256(manifest_bytes).hexdigest()
         known = self.history.known_manifest(rid)
         changed_since = known is not None and known[0] != sha
+        if changed_since and known is not None and inspection.proven:
+            report.notes.append(
+                f"состояние проверок (verify-state.json) называет другое описание записи "
+                f"(sha256 {short(known[0])}), но верное доказано подписью и данными документа; "
+                "файл состояния не защищён — возможно, его изменили"
+            )
+            changed_since = False
         if changed_since and known is not None:
             report.notes.append(
                 f"описание записи отличается от проверенного {known[1][:10]} "

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from archiver.archive.record import MARKER, TAG_FILES
+from archiver.archive.record import BAG_TEXT, MARKER, TAG_FILES
 from archiver.archive.verify.report import Untracked
 from archiver.kinds import KINDS, LOG_FOLDER, RECORD_ID
 from archiver.storage.base import Storage
@@ -82,8 +82,10 @@ def find_untracked(
             if allowed is not None:
                 extra = path not in allowed
             else:
-                extra = path not in TAG_FILES and not (
-                    path.startswith("data/") and "/" not in path[5:]
+                extra = (
+                    path not in TAG_FILES
+                    and not (path.startswith("data/") and "/" not in path[5:])
+                    and not BAG_TEXT.match(path)
                 )
             if extra:
                 key = f"{rid}/{path}"

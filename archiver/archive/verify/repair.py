@@ -1,8 +1,9 @@
 """Repairs: a damaged or missing copy restored from a good one, each file in the repair log.
 
-A copy is restored only from another copy that matches the trusted manifest and whose
-document's signature validates (:meth:`Storage.restore`); a record with no good copy
-is never touched. Every restored file is appended to ``verify-repairs.log`` (JSON
+A copy is restored only from another copy that matches the trusted manifest, whose
+document's signature validates and whose identity fits the record, and only over a
+copy that does not contradict it (:mod:`archiver.archive.verify.proof`: the local
+state file is never proof); a record with no provably good copy is never touched. Every restored file is appended to ``verify-repairs.log`` (JSON
 lines) in the local state folder before the next one is written.
 """
 
@@ -15,6 +16,7 @@ import threading
 from pathlib import Path
 
 from archiver.archive.verify.inspect import Inspection, weaker_lock
+from archiver.archive.verify.proof import contradiction, identity_problem
 from archiver.archive.verify.report import (
     BAD_COPIES,
     GOOD_COPIES,
@@ -27,7 +29,7 @@ from archiver.archive.verify.report import (
     now_text,
 )
 from archiver.archive.verify.signatures import SignatureChecker, signature_problem
-from archiver.files import OutputError
+from archiver.files import OutputError, os_reason
 from archiver.storage.base import Lock, Storage, StorageError
 
 __all__ = ["REPAIR_LOG", "RepairLog", "repair_record"]
@@ -52,7 +54,7 @@ class RepairLog:
                     os.fsync(handle.fileno())
             except OSError as exc:
                 raise OutputError(
-                    f"не удалось дописать журнал восстановлений {self.path}: {exc.strerror}"
+                    f"не удалось дописать журнал восстановлений {self.path}: {os_reason(exc)}"
                 ) from exc
 
 
@@ -101,6 +103,20 @@ def repair_record(
             )
             return
         report.signature = "ok"
+    refusal = identity_problem(report.record_id, manifest, payload)
+    if refusal is not None:
+        refusal = f"копия в хранилище «{donor.name}» не относится к этой записи: {refusal}"
+    else:
+        for copy in bad:
+            refusal = contradiction(
+                inspection, copy, by_name[copy.location], checker, log.path.parent
+            )
+            if refusal is not None:
+                break
+    if refusal is not None:  # nothing is written
+        report.status = RecordStatus.REPAIR_REFUSED
+        report.notes.append(f"нет исправной копии: {refusal}; ничего не записано")
+        return
     failed = False
     for copy in bad:
         target = by_name[copy.location]

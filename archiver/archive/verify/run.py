@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archiver.archive.verify.history import VerifyHistory
 from archiver.archive.verify.inspect import Inspection, RecordInspector
@@ -27,14 +29,20 @@ from archiver.archive.verify.report import (
 from archiver.archive.verify.sampling import check_fraction, choose_sample
 from archiver.archive.verify.signatures import SignatureChecker
 from archiver.errors import ArchiverError, UsageError
+from archiver.files import write_atomic
+from archiver.parallel import cores
 from archiver.progress import ProgressCallback, StageProgress
-from archiver.settings import CommandSigner
+from archiver.settings import CommandSigner, Settings
 from archiver.storage.base import Storage, StorageError, require_two_locations
+from archiver.storage.identity import require_distinct_locations
 
 if TYPE_CHECKING:
     from asn1crypto import x509 as asn1_x509
 
-__all__ = ["verify_archive"]
+__all__ = ["LAST_REPORT", "last_report", "verify_archive", "verify_configured"]
+
+LAST_REPORT = "verify-last.json"
+"""In the working folder: the report of the last run of :func:`verify_configured` (shown by the web service)."""
 
 _SAVE_EVERY = 30.0
 """Seconds between saves of the history during a long run."""
@@ -135,6 +143,7 @@ def verify_archive(
     try:
         listings = _list_locations(locations, report, stage)
         available = [loc for loc in locations if loc.name in listings]
+        require_distinct_locations(available, write_markers=repair)
         inspector = RecordInspector(
             locations, available, listings, deep=deep, history=history, checker=checker
         )
@@ -208,6 +217,9 @@ def _inspect_all(
             if record_history:
                 trusted = inspection.trusted if record.status in _TRUSTED else None
                 history.update(record.record_id, report.level, record.status, now_text(), trusted)
+                if inspection.proven and trusted is not None:  # proof outranks the state file
+                    entry = history.records[record.record_id]
+                    entry["manifest_sha256"] = hashlib.sha256(trusted[1]).hexdigest()
             stage.step(record.record_id, status=record.status)
             if time.monotonic() - last_save > _SAVE_EVERY:
                 history.save()
@@ -260,3 +272,52 @@ def _absent(record_ids: list[str]) -> list[RecordReport]:
         RecordReport(rid, RecordStatus.LOST, notes=["записи нет ни в одном хранилище"])
         for rid in record_ids
     ]
+
+
+def verify_configured(
+    settings: Settings,
+    *,
+    deep: bool = False,
+    repair: bool = False,
+    sample: float | None = None,
+    progress: ProgressCallback | None = None,
+    now: datetime | None = None,
+) -> ArchiveVerifyReport:
+    """:func:`verify_archive` of the configured archive (``archiver verify``, the web «Год» page).
+
+    The trust roots (``[signature] trust_roots``) and the external signer's check are
+    taken from the settings for ``deep`` and ``repair``; signatures are validated in
+    as many processes as there are cores.
+    """
+    from archiver.storage.open import open_locations
+
+    storage = settings.require_storage()
+    roots = []
+    if deep or repair:
+        from archiver.signing.sign import load_trust_roots
+
+        signature = settings.signature
+        roots = load_trust_roots(signature.trust_roots) if signature.trust_roots else []
+    report = verify_archive(
+        open_locations(storage),
+        settings.working_dir(),
+        deep=deep,
+        repair=repair,
+        sample=sample,
+        trust_roots=roots,
+        external=(settings.signer if isinstance(settings.signer, CommandSigner) else None),
+        workers=cores() if (deep or repair) else 1,
+        progress=progress,
+    )
+    text = json.dumps(report.to_json(), ensure_ascii=False, indent=1) + "\n"
+    write_atomic(settings.working_dir() / LAST_REPORT, text.encode("utf-8"))
+    return report
+
+
+def last_report(working_dir: Path) -> dict[str, Any] | None:
+    """The last report :func:`verify_configured` saved (JSON), ``None`` when there is none."""
+    try:
+        found = json.loads((working_dir / LAST_REPORT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None

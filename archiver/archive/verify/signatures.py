@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,10 +90,15 @@ class SignatureChecker:
         external: CommandSigner | None = None,
     ) -> None:
         roots_der = tuple(bytes(cert.dump()) for cert in roots)
-        self.tmp = tempfile.TemporaryDirectory(prefix="archiver-verify-")
-        self.pool = WorkerPool(
-            workers, start="spawn", initializer=_load_roots, initargs=(roots_der, external)
-        )
+        try:
+            self.tmp = tempfile.TemporaryDirectory(prefix="archiver-verify-")
+            self.pool = WorkerPool(
+                workers, start="spawn", initializer=_load_roots, initargs=(roots_der, external)
+            )
+        except (OSError, RuntimeError) as exc:
+            raise VerifyError(
+                f"не удалось запустить процессы проверки подписей: {type(exc).__name__}: {exc}"
+            ) from exc
 
     def check(self, pdf: bytes) -> SignatureVerdict:
         # the documents hold personal data: a private temporary folder (0700), removed at the end
@@ -103,13 +109,22 @@ class SignatureChecker:
                 return self.pool.submit(_validate, handle.name).result()
             except BrokenProcessPool as exc:
                 raise VerifyError(
-                    "проверка подписей прервана: рабочий процесс завершился аварийно "
-                    "(не хватило памяти?); повторите проверку"
+                    "проверка подписей прервана: рабочий процесс проверки подписей завершился "
+                    "аварийно (не хватило памяти? нет доступа к файлам программы или к "
+                    f"временной папке {self.tmp.name}?); повторите проверку"
+                ) from exc
+            except (OSError, EOFError, RuntimeError) as exc:  # BrokenPipeError among them
+                raise VerifyError(
+                    "проверка подписей прервана: связь с рабочим процессом проверки подписей "
+                    f"потеряна ({type(exc).__name__}: {exc}); повторите проверку"
                 ) from exc
 
     def close(self) -> None:
-        self.pool.close()
-        self.tmp.cleanup()
+        """Stop the workers; a pool already broken is reported by :meth:`check`, not here."""
+        with suppress(OSError, EOFError, RuntimeError, BrokenProcessPool):
+            self.pool.close()
+        with suppress(OSError):
+            self.tmp.cleanup()
 
 
 def signature_problem(manifest: RecordManifest, verdict: SignatureVerdict) -> str | None:

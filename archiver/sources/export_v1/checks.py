@@ -9,6 +9,8 @@ the whole list of problems comes out in one run.
 from __future__ import annotations
 
 import itertools
+import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from datetime import date
@@ -17,7 +19,7 @@ from typing import Any
 from archiver import model
 from archiver.sources.export_v1.wire import parse_date
 from archiver.sources.report import ProblemSink
-from archiver.wording import ru_date
+from archiver.wording import ru_date, shown
 
 
 def _items(container: Any, key: str, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -60,6 +62,30 @@ def _check_unique_ids(
         else:
             seen[item_id] = path
     return seen
+
+
+def _check_similar_ids(items: list[tuple[str, dict[str, Any]]], sink: ProblemSink) -> None:
+    """Warn about class ids that differ only in case, punctuation or invisible characters.
+
+    They get folders of their own (:func:`archiver.kinds.safe_name` is injective), but a
+    person reading the archive could take one for the other.
+    """
+    seen: dict[str, tuple[str, str]] = {}
+    for path, item in items:
+        item_id = _str(item, "id")
+        if item_id is None:
+            continue
+        skeleton = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", item_id).casefold())
+        other = seen.get(skeleton)
+        if other is not None and other[1] != item_id:
+            sink.warning(
+                f"{path}.id",
+                "similar_id",
+                f"идентификатор класса {shown(item_id)} похож на {shown(other[1])} "
+                f"({other[0]}.id): это разные классы, проверьте выгрузку",
+            )
+        else:
+            seen.setdefault(skeleton, (path, item_id))
 
 
 class _Enrolment:
@@ -113,6 +139,7 @@ class SemanticChecker:
         self.check_year()
         classes = list(_items(self.doc, "classes", ""))
         _check_unique_ids(classes, "класса", self.sink)
+        _check_similar_ids(classes, self.sink)
         for path, school_class in classes:
             self.check_class(path, school_class)
 

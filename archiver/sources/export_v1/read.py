@@ -12,8 +12,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from archiver.files import os_reason
 from archiver.sources.export_v1.build import to_model
 from archiver.sources.export_v1.checks import SemanticChecker
+from archiver.sources.export_v1.limits import (
+    DEFAULT_MAX_EXPORT_BYTES,
+    check_limits,
+    deep_nesting,
+)
 from archiver.sources.export_v1.messages import structure_problems
 from archiver.sources.export_v1.wire import FORMAT_NAME, FORMAT_VERSION, ExportV1
 from archiver.sources.report import Problem, ProblemSink, Summary, ValidationReport
@@ -44,6 +50,8 @@ def parse_json(raw: bytes) -> tuple[Any, Problem | None]:
         return None, Problem("", "not_json", "файл пуст, а должен содержать документ JSON")
     try:
         return json.loads(text), None
+    except RecursionError:
+        return None, deep_nesting(text)
     except json.JSONDecodeError as exc:
         if exc.pos >= len(text.rstrip()):
             what = "файл обрывается раньше конца документа JSON (усечён?)"
@@ -92,11 +100,17 @@ def _check_format(doc: Any) -> Problem | None:
     return None
 
 
-def read_export(source: Path | str | bytes, *, name: str | None = None) -> ValidationReport:
+def read_export(
+    source: Path | str | bytes,
+    *,
+    name: str | None = None,
+    max_bytes: int = DEFAULT_MAX_EXPORT_BYTES,
+) -> ValidationReport:
     """Read and validate an export from a file path or from bytes.
 
     Never raises for bad input: every problem lands in the returned report, and
-    ``report.export`` holds the domain model only when there are no errors.
+    ``report.export`` holds the domain model only when there are no errors. A file
+    (or bytes) over ``max_bytes`` is refused, a file before it is read.
     """
     if isinstance(source, bytes):
         report = ValidationReport(source=name or "<данные>")
@@ -105,6 +119,10 @@ def read_export(source: Path | str | bytes, *, name: str | None = None) -> Valid
         path = Path(source)
         report = ValidationReport(source=name or str(path))
         try:
+            size = path.stat().st_size
+            if size > max_bytes:
+                report.errors.append(too_big(str(path), size, max_bytes))
+                return report
             raw = path.read_bytes()
         except FileNotFoundError:
             report.errors.append(Problem("", "not_found", f"файл {path} не найден"))
@@ -116,10 +134,24 @@ def read_export(source: Path | str | bytes, *, name: str | None = None) -> Valid
             return report
         except OSError as exc:
             report.errors.append(
-                Problem("", "unreadable", f"файл {path} не читается: {exc.strerror}")
+                Problem("", "unreadable", f"файл {path} не читается: {os_reason(exc)}")
             )
             return report
+    if len(raw) > max_bytes:
+        report.errors.append(too_big(report.source, len(raw), max_bytes))
+        return report
     return validate_document(raw, report)
+
+
+def too_big(name: str, size: int, max_bytes: int) -> Problem:
+    """The problem of an export over the size limit."""
+    mb = 1024 * 1024
+    return Problem(
+        "",
+        "too_big",
+        f"файл выгрузки {name} слишком велик: {size / mb:.1f} МБ, допустимо не более "
+        f"{max_bytes / mb:.0f} МБ (настройка [archive] max_export_mb); файл не прочитан",
+    )
 
 
 def validate_document(raw: bytes, report: ValidationReport) -> ValidationReport:
@@ -131,6 +163,10 @@ def validate_document(raw: bytes, report: ValidationReport) -> ValidationReport:
         report.errors.append(problem)
         return report
     sink = ProblemSink()
+    if not check_limits(doc, sink):
+        report.errors.extend(sink.errors)
+        report.warnings.extend(sink.warnings)
+        return report
     wire: ExportV1 | None = None
     try:
         wire = ExportV1.model_validate(doc)

@@ -1,0 +1,1 @@
+"""Migrations of the web service's own models."""
