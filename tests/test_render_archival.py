@@ -356,7 +356,8 @@ def test_split_grid_is_balanced_and_tables_continue_with_a_caption(
     assert parts and {p[1] for p in parts} == {"3"}  # 2 + 68 lessons: 24 + 23 + 23
     headers = re.findall(r"\(часть \d из 3\)\s*\n№ Обучающийся([^\n]*)", body)
     dates = [len(re.findall(r"\d\d\.\d\d", h)) for h in headers]
-    assert len(dates) == 3 and max(dates) - min(dates) <= 1, headers
+    # three parts (a part's header repeats where its pupils run onto the next sheet)
+    assert len(dates) >= 3 and max(dates) - min(dates) <= 1, headers
     # the long table runs on; on every sheet its caption names the period it continues
     caption = "I четверть — темы уроков и домашние задания\nДата Урок Тема урока"
     on = [i for i, t in enumerate(pages) if caption in t]
