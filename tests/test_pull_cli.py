@@ -95,8 +95,10 @@ def grid_cells(pdf: Path, students: set[str]) -> set[tuple[str, str, str]]:
             words.sort()
             texts = [w[2] for w in words]
             if "Обучающийся" in texts:
-                columns = [((w[0] + w[1]) / 2, w[2]) for w in words if DAY.match(w[2])]
-                columns += [((w[0] + w[1]) / 2, "") for w in words if w[2] in ("Итог", "Год")]
+                # every header word right of the names is a column: a date, or a period or
+                # year mark column (kept unnamed, so its values are not taken for a date's)
+                after = words[texts.index("Обучающийся") + 1 :]
+                columns = [((w[0] + w[1]) / 2, w[2] if DAY.match(w[2]) else "") for w in after]
                 continue
             line = " ".join(texts)
             name = next((s for s in students if f" {s} " in f" {line} "), None)
