@@ -315,7 +315,9 @@ def test_region_on_a_scheduler_with_a_worker_killed_mid_store(
     lock_file(tmp_path, 2).write_bytes(stale.dumps())
     # the first worker SIGKILLs itself in the middle of its first store (the storage's crash
     # hook), and has no nanny to restart it: its job must be finished by another worker
-    doomed = engine.worker("worker-1", "--no-nanny", env={CRASH_ENV: "6"})
+    doomed = engine.worker(
+        "worker-1", "--no-nanny", env={CRASH_ENV: "10"}
+    )  # after the 4 location-marker points
 
     run = start_run(tmp_path)
     wait_for(lambda: doomed.poll() is not None, run, "the first worker's death")
