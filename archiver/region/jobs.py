@@ -453,7 +453,7 @@ def inventory_job(entry: SchoolEntry, validated: Result, renders: list[Result]) 
     needs the key. Without every class's documents it is not made (``made: false``).
     """
     from archiver.render.inventory import ensure_inventory
-    from archiver.signing.sign import is_signed, secret_env, sign_files
+    from archiver.signing.sign import is_signed, sign_files
     from archiver.yearend import documents_root, work_folder
 
     blocked = _blocked(entry, "inventory", [validated, *renders])
@@ -477,14 +477,7 @@ def inventory_job(entry: SchoolEntry, validated: Result, renders: list[Result]) 
         if path is None:
             return {"made": False, "pending": pending}
         if not is_signed(path.read_bytes()):
-            variable = secret_env(settings.signature)
-            secret = os.environ.get(variable)
-            if secret is None:
-                raise UsageError(
-                    f"на исполнителе {socket.gethostname()} не задан пароль ключа подписи "
-                    f"(переменная окружения {variable})"
-                )
-            sign_files(_signer(entry, settings, secret), [path], workers=1)
+            sign_files(_signer(entry, settings, _secret_of(settings)()), [path], workers=1)
         return {"made": True, "documents": [str(path)]}
 
     result = _run(result, work)
