@@ -59,6 +59,14 @@ def _batch(request: HttpRequest) -> SigningBatch | None:
     return read_request(_folder(request))
 
 
+def _waiting_batch(request: HttpRequest) -> SigningBatch:
+    """The batch waiting for the director; a Russian refusal when there is none."""
+    batch = _batch(request)
+    if batch is None:
+        raise UsageError("документов, ждущих подписи директора, нет")
+    return batch
+
+
 def _document(request: HttpRequest, number: int) -> tuple[SigningBatch, BatchDocument]:
     batch = _batch(request)
     if batch is None or not 1 <= number <= len(batch.documents):
@@ -184,9 +192,7 @@ def approve(request: HttpRequest) -> HttpResponse:
     settings = archiver_settings()
     signature = settings.signature
     try:
-        batch = _batch(request)
-        if batch is None:
-            raise UsageError("документов, ждущих подписи директора, нет")
+        batch = _waiting_batch(request)
         identity = certificate_before_pin(signature)
         confirmed = request.POST.get("decision") == "sign" and bool(request.POST.get("confirm"))
         if request.POST.get("decision") == "sign" and not confirmed:
@@ -253,9 +259,7 @@ def prepare(request: HttpRequest) -> HttpResponse:
     settings = archiver_settings()
     signature = settings.signature
     try:
-        batch = _batch(request)
-        if batch is None:
-            raise UsageError("документов, ждущих подписи директора, нет")
+        batch = _waiting_batch(request)
         if not isinstance(signature.signer, CommandSigner):
             raise UsageError('подпись на компьютере директора — для [signer] kind = "command"')
         identity = certificate_before_pin(signature)
