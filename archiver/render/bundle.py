@@ -302,12 +302,30 @@ class ClassRenderer:
     def render_final_marks(self, school_class: SchoolClass) -> tuple[bytes, int]:
         """The summary statement of final marks as PDF bytes, and its number of sheets."""
         part, anchors = self._statement(school_class, 1, copy=False)
+        return self._statement_pdf(
+            school_class,
+            part,
+            anchors,
+            "Сводная ведомость итоговых отметок",
+            f"Срок хранения: {self._retention(FINAL_MARKS)}",
+        )
+
+    def _statement_pdf(
+        self,
+        school_class: SchoolClass,
+        part: bytes,
+        anchors: dict[str, Anchor],
+        heading: str,
+        subject: str,
+    ) -> tuple[bytes, int]:
+        """A statement (of final marks or of decisions) as one signed-ready PDF, and its sheets."""
+        year = self.export.academic_year.name
         info = DocumentInfo(
-            title=f"Сводная ведомость итоговых отметок {ctx.class_title(school_class)}, {self.export.academic_year.name} учебный год",
+            title=f"{heading} {ctx.class_title(school_class)}, {year} учебный год",
             author=self.export.school.full_name,
-            subject=f"Срок хранения: {self._retention(FINAL_MARKS)}",
+            subject=subject,
             created=self.export.exported_at,
-            keywords=f"{FINAL_MARKS}; {school_class.id}; {self.export.academic_year.name}",
+            keywords=f"{FINAL_MARKS}; {school_class.id}; {year}",
         )
         pdf = assemble(
             [part], info, [self._statement_attachment(school_class)], _signature_place(anchors)
@@ -397,17 +415,13 @@ class ClassRenderer:
             **self._decisions_context(school_class),
             copy=False,
         )
-        info = DocumentInfo(
-            title=f"{DECISIONS_TITLE} {ctx.class_title(school_class)}, {self.export.academic_year.name} учебный год",
-            author=self.export.school.full_name,
-            subject=f"Отметки не выставляются. Срок хранения: {self._retention(FINAL_MARKS)}",
-            created=self.export.exported_at,
-            keywords=f"{FINAL_MARKS}; {school_class.id}; {self.export.academic_year.name}",
+        return self._statement_pdf(
+            school_class,
+            part,
+            anchors,
+            DECISIONS_TITLE,
+            f"Отметки не выставляются. Срок хранения: {self._retention(FINAL_MARKS)}",
         )
-        pdf = assemble(
-            [part], info, [self._statement_attachment(school_class)], _signature_place(anchors)
-        )
-        return pdf, page_count(part)
 
     def render_statement(self, school_class: SchoolClass) -> tuple[bytes, int]:
         """The class's 25-year summary statement: of final marks, or of decisions without marks."""
