@@ -21,7 +21,7 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.reduction import ForkingPickler
@@ -39,7 +39,7 @@ def _reduce_mapping_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, tuple
     return _mapping_proxy, (dict(proxy),)
 
 
-# the model's read-only indexes (model.py) travel to "forkserver"/"spawn" workers as copies
+# the model's read-only indexes (model.py) travel to "forkserver" workers as copies
 ForkingPickler.register(MappingProxyType, _reduce_mapping_proxy)
 
 T = TypeVar("T")
@@ -60,6 +60,59 @@ def _worker_start(initializer: Callable[..., object] | None, *initargs: Any) -> 
         initializer(*initargs)
 
 
+def _start_helpers_deaf() -> None:
+    """Start the fork server and the resource tracker deaf to Ctrl-C.
+
+    Both are new interpreters in this process group, so the terminal's Ctrl-C reaches
+    them too: arriving while they import ``site``, before they can ignore it, it
+    printed a ``KeyboardInterrupt`` traceback under the command's own message. An
+    ignored signal stays ignored across ``exec`` (Python then keeps it ignored); a
+    blocked one does not (the exec resets the mask). Here Ctrl-C is blocked while it
+    is ignored, so one pressed meanwhile waits and comes once the handler is back.
+    """
+    from multiprocessing import forkserver, resource_tracker
+
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        try:
+            handler: Any = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:  # not the main thread: Ctrl-C is not this thread's to handle
+            handler = _NOT_SET
+        try:
+            resource_tracker.ensure_running()
+            forkserver.ensure_running()
+        finally:
+            if handler is not _NOT_SET:
+                signal.signal(signal.SIGINT, handler if handler is not None else signal.SIG_DFL)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+_NOT_SET = object()
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Ctrl-C pressed inside the block comes at its end (in the main thread; Ctrl-C is
+    no other thread's to handle).
+
+    Submitting to a pool may start a worker. Interrupted halfway, the parent cleaned up
+    while the new worker still read its start-up data, and the worker printed a
+    traceback under the command's own message.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+    handler = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler if handler is not None else signal.SIG_DFL)
+        if pressed:
+            signal.raise_signal(signal.SIGINT)
+
+
 def kill_workers() -> None:
     """Kill every worker process this process started (a second Ctrl-C, a hard stop)."""
     for child in multiprocessing.active_children():
@@ -78,10 +131,10 @@ def cores() -> int:
 
 
 class WorkerPool:
-    """``workers`` processes (``fork``, ``forkserver`` or ``spawn``), or this process when
+    """``workers`` processes (``fork`` or ``forkserver``), or this process when
     ``workers`` is 1.
 
-    Use ``forkserver`` (or ``spawn``) for work that runs a library with threads of its
+    Use ``forkserver`` for work that runs a library with threads of its
     own (Typst): a process forked after such a library ran keeps its locks and thread
     pools but not their threads, and waits forever (see :func:`fork_map`).
 
@@ -94,7 +147,7 @@ class WorkerPool:
         self,
         workers: int,
         *,
-        start: Literal["fork", "forkserver", "spawn"] = "fork",
+        start: Literal["fork", "forkserver"] = "fork",
         initializer: Callable[..., object] | None = None,
         initargs: tuple[Any, ...] = (),
     ) -> None:
@@ -102,6 +155,8 @@ class WorkerPool:
         self._inline = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         if self.workers > 1:
+            if start != "fork":
+                _start_helpers_deaf()
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context(start),
@@ -114,7 +169,8 @@ class WorkerPool:
     def submit(self, task: Callable[..., R], *args: Any) -> Future[R]:
         """Run ``task(*args)`` in a worker; in this process (done at once) with one worker."""
         if self._pool is not None:
-            return self._pool.submit(task, *args)
+            with _ctrl_c_held():  # may start a worker: not to be left half-started
+                return self._pool.submit(task, *args)
         future: Future[R] = Future()
         with self._inline:  # one task at a time in this process
             try:
@@ -134,10 +190,10 @@ class WorkerPool:
         if pool is None:
             return
         processes = list(getattr(pool, "_processes", {}).values())  # no public handle before 3.14
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
+        for process in processes:  # first: a worker still starting must not see the pool go
             with contextlib.suppress(OSError, ValueError):
                 process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.join(timeout=5)
 

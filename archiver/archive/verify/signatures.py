@@ -1,7 +1,8 @@
 """Offline validation of stored documents' signatures, in worker processes.
 
-Workers are started with ``spawn`` (the verification reads copies in threads, and a
-forked child of a threaded process is not safe) and get the trust roots once.
+Workers are started by a fork server (the verification reads copies in threads, and a
+child forked from a threaded process is not safe; the fork server is a fresh,
+single-threaded interpreter) and get the trust roots once.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class SignatureChecker:
         try:
             self.tmp = tempfile.TemporaryDirectory(prefix="archiver-verify-")
             self.pool = WorkerPool(
-                workers, start="spawn", initializer=_load_roots, initargs=(roots_der, external)
+                workers, start="forkserver", initializer=_load_roots, initargs=(roots_der, external)
             )
         except (OSError, RuntimeError) as exc:
             raise VerifyError(
