@@ -26,13 +26,16 @@ from archiver.archive.holdings import YearHoldings, data_hashes, read_payload, y
 from archiver.archive.record import MARKER
 from archiver.archive.verify import RecordStatus, VerifyHistory
 from archiver.errors import UsageError
-from archiver.kinds import EXPORT_FOLDER, JOURNAL_EXPORT, year_folder
+from archiver.kinds import EXPORT_FOLDER, JOURNAL_EXPORT, inventory_path, year_folder
 from archiver.model import JournalExport
+from archiver.signing.review import read_request
+from archiver.signing.sign import is_signed
 from archiver.sources.export_v1 import read_export
 from archiver.storage.base import Storage, StorageError
 from archiver.wording import program
 from archiver.yearend import (
     EXPORT_COPY,
+    INVENTORY_TEXT,
     NOT_RENDERED,
     RENDERED,
     REPORT_JSON,
@@ -74,6 +77,13 @@ class YearStatus:
     """The archive holds documents (or an export) made from other data than :attr:`export`."""
     notes: list[str] = field(default_factory=list)
     """Locations that could not be read, and the like."""
+    inventory: str = NOT_RENDERED
+    """Where the year's inventory of files (опись дел) stands: a class's states."""
+
+    @property
+    def inventory_text(self) -> str:
+        """Where the inventory stands, in words."""
+        return INVENTORY_TEXT[self.inventory]
 
     @property
     def days_left(self) -> int:
@@ -82,8 +92,11 @@ class YearStatus:
 
     @property
     def next_step(self) -> str | None:
-        """What to run next; ``None`` when every class is verified in both copies."""
+        """What to run next; ``None`` when every class and the inventory are verified in both
+        copies."""
         pending = {s.state for s in self.classes if s.state != VERIFIED}
+        if self.inventory != VERIFIED:
+            pending.add(self.inventory)
         if not pending:
             return None
         step = NEXT_STEP[min(pending, key=list(NEXT_STEP).index)]
@@ -121,6 +134,32 @@ def _instant(text: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _inventory_state(
+    holdings: YearHoldings,
+    report: dict[str, Any] | None,
+    checks: dict[str, dict[str, Any]],
+    path: Path,
+) -> str:
+    """Where the year's inventory stands: the archive first, then the run's folder."""
+    held = holdings.inventory_record()
+    if held is None:
+        if not path.is_file():
+            return NOT_RENDERED
+        if is_signed(path.read_bytes()):
+            return SIGNED
+        batch = read_request(path.parent)
+        waiting = batch is not None and path.resolve() in {Path(d.path) for d in batch.documents}
+        return WAITING if waiting else RENDERED
+    if not holdings.in_all(held):
+        return STORED_ONE
+    checked = checks.get(held.record_id)
+    if checked is not None:
+        return VERIFIED if checked.get("checked_status") in GOOD_CHECKS else STORED_BOTH
+    run = report or {}
+    by_run = any(r.get("record_id") == held.record_id for r in run.get("records", []))
+    return VERIFIED if by_run and run.get("inventory") == VERIFIED else STORED_BOTH
 
 
 def _verified(
@@ -285,7 +324,8 @@ def year_status(
         ]
         for class_id in ids
     }
-    verified = _verified(report, VerifyHistory.peek(working_dir), latest)
+    checks = VerifyHistory.peek(working_dir)
+    verified = _verified(report, checks, latest)
     states = class_standings(
         export, documents_root(work_dir), ids, holdings, verified, export_sha, pages=False
     )
@@ -293,8 +333,11 @@ def year_status(
     export_differs = stored_export is not None and stored_export.sha256 != export_sha
     correction = any(s.outdated for s in pending) or (bool(pending) and export_differs)
     end_year = int(export.academic_year.name.split("/")[-1])
+    inventory = _inventory_state(
+        holdings, report, checks, inventory_path(documents_root(work_dir), export)
+    )
     return YearStatus(
-        export, states, date(end_year, 6, 30), today or date.today(), correction, notes
+        export, states, date(end_year, 6, 30), today or date.today(), correction, notes, inventory
     )
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import tempfile
 import time
 from pathlib import Path
+
+from peak import Peaks
 
 
 def main() -> None:
@@ -44,18 +45,19 @@ def main() -> None:
         school = report.export.school
         make_demo_keys(folder / "keys", school.director.name, school.short_name)
         settings = load_settings(config_path)
-        result = run_year_end(
-            report,
-            raw,
-            "export.json",
-            working_dir=settings.working_dir(),
-            signature=settings.signature,
-            locations=open_locations(settings.require_storage()),
-            secret=lambda: "demo",
-            timestamping=demo_timestamping(settings.signature),
-            workers=args.workers or None,
-            validate_seconds=validated,
-        )
+        with Peaks() as peaks:
+            result = run_year_end(
+                report,
+                raw,
+                "export.json",
+                working_dir=settings.working_dir(),
+                signature=settings.signature,
+                locations=open_locations(settings.require_storage()),
+                secret=lambda: "demo",
+                timestamping=demo_timestamping(settings.signature),
+                workers=args.workers or None,
+                validate_seconds=validated,
+            )
         wall = time.perf_counter() - wall
         archive = sum(p.stat().st_size for p in (folder / "room-1").rglob("*") if p.is_file())
     assert result.ok, result.problems
@@ -73,9 +75,8 @@ def main() -> None:
     print(f"total: {total:.1f} s (wall {wall:.1f} s, cores {os.cpu_count()}); "
           f"rendering {pages / result.timings['render']:.1f} pages/s; "
           f"validate+sign+store+verify: {100 * other / total:.1f} % of the total")  # fmt: skip
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak RSS: main process {own:.0f} MB, largest render worker {children:.0f} MB")
+    print(f"peak RSS: main process {peaks.own:.0f} MB, "
+          f"largest worker {peaks.largest_child:.0f} MB")  # fmt: skip
 
 
 if __name__ == "__main__":

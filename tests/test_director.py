@@ -173,6 +173,7 @@ def test_year_end_waits_for_the_director_then_gost_signature_is_stored(
     assert not any((folder / "room-1").rglob("*.pdf"))  # nothing stored before the signature
     status = run_cli("status", cwd=folder)
     assert re.search(r"5 «А»\s+ждёт подписи директора", status.stdout), status.stdout
+    assert "Опись дел: не составлена" in status.stdout  # only one class was asked for
 
     # the review lists every document and the certificate before the passphrase is wanted
     no_secret = run_input(folder, "sign", "--review", text="да\n")

@@ -236,9 +236,9 @@ def test_dead_signature_workers_are_reported(
     hook = tmp_path / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(
-        "import os, sys\n"
-        "if '--multiprocessing-fork' in sys.argv:\n"
-        "    os._exit(1)  # a worker that cannot start (no access to its files, no memory)\n",
+        "import os\n"
+        "if b'multiprocessing.forkserver' in open('/proc/self/cmdline', 'rb').read():\n"
+        "    os._exit(1)  # the workers cannot start (no access to their files, no memory)\n",
         encoding="utf-8",
     )
     archive.write_config(f'[signature]\ntrust_roots = ["{test_pki.root_cert_path}"]\n')  # type: ignore[attr-defined]

@@ -26,6 +26,8 @@ from archiver.kinds import (
     CLASS_JOURNAL,
     EXPORT_FOLDER,
     FINAL_MARKS,
+    INVENTORY,
+    INVENTORY_FOLDER,
     JOURNAL_EXPORT,
     document_paths,
     safe_name,
@@ -79,9 +81,16 @@ class YearHoldings:
     def latest(self, class_id: str | None, kind: str) -> HeldVersion | None:
         """The latest version complete in at least one location, or ``None``."""
         folder = safe_name(class_id) if class_id is not None else EXPORT_FOLDER
+        return self._latest(folder, kind)
+
+    def _latest(self, folder: str, kind: str) -> HeldVersion | None:
         versions = self.series.get((folder, kind), {})
         complete = [v for n, v in sorted(versions.items()) if v.complete_in]
         return complete[-1] if complete else None
+
+    def inventory_record(self) -> HeldVersion | None:
+        """The latest stored inventory of the year's files (опись дел)."""
+        return self._latest(INVENTORY_FOLDER, INVENTORY)
 
     def in_all(self, version: HeldVersion) -> bool:
         """Whether ``version`` is complete in every location."""

@@ -44,6 +44,7 @@ def status(cli: CliContext, year: str | None, as_json: bool) -> None:
                 "next_step": found.next_step,
                 "correction_needed": found.correction_needed,
                 "notes": found.notes,
+                "inventory": found.inventory,
                 "classes": [
                     {
                         "class_id": s.class_id,
@@ -64,10 +65,11 @@ def status(cli: CliContext, year: str | None, as_json: bool) -> None:
     width = max(len(s.name) for s in states)
     for s in states:
         click.echo(f"  {s.name.ljust(width)}  {s.text}")
+    click.echo(f"Опись дел: {found.inventory_text}")
     for note in found.notes:
         click.echo(f"Внимание: {note}", err=True)
     step = found.next_step
     if step is None:
-        click.echo("Все классы в архиве в двух копиях и проверены.")
+        click.echo("Все классы и опись дел в архиве в двух копиях и проверены.")
         return
     click.echo(f"Дальше: {step}")
