@@ -60,7 +60,7 @@ def _worker_start(initializer: Callable[..., object] | None, *initargs: Any) -> 
         initializer(*initargs)
 
 
-def _start_helpers_deaf() -> None:
+def _start_helpers_deaf(preload: Sequence[str]) -> None:
     """Start the fork server and the resource tracker deaf to Ctrl-C.
 
     Both are new interpreters in this process group, so the terminal's Ctrl-C reaches
@@ -72,6 +72,8 @@ def _start_helpers_deaf() -> None:
     """
     from multiprocessing import forkserver, resource_tracker
 
+    if preload:  # only for a fork server not running yet (one per process)
+        forkserver.set_forkserver_preload(["__main__", *preload])
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         try:
@@ -139,7 +141,8 @@ class WorkerPool:
     pools but not their threads, and waits forever (see :func:`fork_map`).
 
     ``initializer(*initargs)`` prepares each worker (in this process too when it runs
-    the tasks itself). A worker that dies makes :meth:`submit`'s future raise
+    the tasks itself). ``preload``: modules the fork server imports once, when this pool
+    starts it, so that its workers start with them imported. A worker that dies makes :meth:`submit`'s future raise
     :class:`BrokenProcessPool`.
     """
 
@@ -150,13 +153,14 @@ class WorkerPool:
         start: Literal["fork", "forkserver"] = "fork",
         initializer: Callable[..., object] | None = None,
         initargs: tuple[Any, ...] = (),
+        preload: Sequence[str] = (),
     ) -> None:
         self.workers = max(1, workers)
         self._inline = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         if self.workers > 1:
             if start != "fork":
-                _start_helpers_deaf()
+                _start_helpers_deaf(preload)
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context(start),

@@ -298,3 +298,30 @@ def test_title_sheet_is_one_page_with_signature_block_and_field(
             assert "М.П." not in second and "Директор" not in second
         else:
             assert index == len(reader.pages) - 1  # beside the signature lines at the end
+
+
+def test_a_title_sheet_of_two_sheets_lays_the_sections_out_once() -> None:
+    from archiver.demo.generator import export_bytes, generate_export
+    from archiver.render.bundle import ClassRenderer
+
+    export = read_export(export_bytes(generate_export(classes=3))).export
+    assert export is not None
+    school_class = export.classes_by_id["c1a"]  # eleven subjects: a contents list of two sheets
+    renderer = ClassRenderer(export)
+    compiled: list[str] = []
+    typst = renderer.engines.typst_with_anchors
+
+    def counting(template: str, data: dict[str, Any], names: tuple[str, ...] = ()) -> Any:
+        compiled.append(template)
+        return typst(template, data, names)
+
+    renderer.engines.typst_with_anchors = counting  # type: ignore[method-assign]
+    pdf, total, sections = renderer.render_bundle_sections(school_class)
+    assert sections[0] == ("Титульный лист", 1, 2) and sections[1][1] == 3
+    assert compiled.count("course.typ") == len(school_class.courses)  # not again for sheet 3
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    assert [corner_number(p) for p in pages[:-1]] == [str(i) for i in range(1, total + 1)]
+    # a wrong guess (an earlier title of as many lines took one sheet) changes no byte
+    misled = ClassRenderer(export)
+    misled._title_pages[len(sections) - 1] = 1
+    assert misled.render_bundle_sections(school_class)[0] == pdf

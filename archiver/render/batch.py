@@ -74,7 +74,11 @@ def render_classes(
     results: dict[str, list[RenderedDocument]] = {}
     count = max(1, min(workers or cores(), len(ids)))
     with WorkerPool(
-        count, start="forkserver", initializer=_start_worker, initargs=(export, doc_options)
+        count,
+        start="forkserver",
+        initializer=_start_worker,
+        initargs=(export, doc_options),
+        preload=("archiver.render.bundle", "weasyprint", "typst"),
     ) as pool:
         futures = {pool.submit(_render_one, c, out_dir): c for c in sorted(ids, key=weight)}
         for future in as_completed(futures):

@@ -105,6 +105,8 @@ class ClassRenderer:
             k: load_policy(k, folders.retention_policies) for k in (CLASS_JOURNAL, FINAL_MARKS)
         }
         self.names = ctx.Names(export)
+        self._title_pages: dict[int, int] = {}
+        """Sheets of the title sheets laid out so far, by their number of contents lines."""
         self.doc_options = folders
         director = export.school.director
         self.common: dict[str, Any] = {
@@ -236,19 +238,11 @@ class ClassRenderer:
         exported = self.export.exported_at
         offset = exported.strftime("%z")
         plan = self._sections(school_class, doc_title)
-        title_pages = 1
-        while True:
-            parts: list[bytes] = []
-            contents: list[ContentsItem] = []
-            sheet = title_pages + 1
-            for line, render in plan:
-                part = render(sheet)
-                pages = page_count(part)
-                parts.append(part)
-                contents.append(ContentsItem(line, sheet, sheet + pages - 1))
-                sheet += pages
-            total = sheet - 1
-            title_part, title_anchors = self._html_with_anchors(
+
+        def title_sheet(
+            contents: list[ContentsItem], total: int
+        ) -> tuple[bytes, dict[str, Anchor]]:
+            return self._html_with_anchors(
                 "title.html",
                 school_class,
                 1,
@@ -269,9 +263,31 @@ class ClassRenderer:
                 contents=[*contents, ContentsItem("Лист-заверитель", 0, 0)],
                 total_sheets=total,
             )
+
+        # the sections' sheet numbers follow the title sheet: learn its length first (from a
+        # title sheet of as many contents lines before, else from one with stand-in numbers:
+        # the numbers' column has a fixed width), so that the sections are laid out once,
+        # not again after a long contents list; a wrong guess costs time, never the result
+        title_pages = self._title_pages.get(len(plan), 0)
+        if not title_pages:
+            stand_in = [ContentsItem(line, 99, 99) for line, _ in plan]
+            title_pages = page_count(title_sheet(stand_in, 99)[0])
+        while True:
+            parts: list[bytes] = []
+            contents: list[ContentsItem] = []
+            sheet = title_pages + 1
+            for line, render in plan:
+                part = render(sheet)
+                pages = page_count(part)
+                parts.append(part)
+                contents.append(ContentsItem(line, sheet, sheet + pages - 1))
+                sheet += pages
+            total = sheet - 1
+            title_part, title_anchors = title_sheet(contents, total)
             if page_count(title_part) == title_pages:
                 break
-            title_pages = page_count(title_part)  # a long contents list: lay out again
+            title_pages = page_count(title_part)  # the guess was wrong: lay out again
+        self._title_pages[len(plan)] = title_pages
         certification = self._html(
             "certification.html",
             school_class,
