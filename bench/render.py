@@ -12,13 +12,11 @@ change: put the older code first on ``PYTHONPATH`` to measure it).
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from peak import Peaks
+from common import Peaks, demo_export
 
 
 def main() -> None:
@@ -32,23 +30,13 @@ def main() -> None:
     from archiver.kinds import CLASS_JOURNAL
     from archiver.parallel import cores
     from archiver.render.batch import render_classes
-    from archiver.sources.export_v1 import read_export
 
     with tempfile.TemporaryDirectory() as tmp:
-        source = args.export or Path(tmp) / "export.json"
-        if args.export is None:
-            subprocess.run(
-                [sys.executable, "-c", "from archiver.cli.main import main; main()", "demo-data",
-                 "--out", str(source), "--seed", str(args.seed), "--classes", str(args.classes)],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )  # fmt: skip
-        report = read_export(source)
-        assert report.export is not None, [str(e) for e in report.errors[:5]]
+        export = demo_export(Path(tmp), args.export, args.seed, args.classes)
         workers = args.workers or cores()
         with Peaks() as peaks:
             start = time.perf_counter()
-            documents = render_classes(report.export, Path(tmp) / "out", workers=workers)
+            documents = render_classes(export, Path(tmp) / "out", workers=workers)
             seconds = time.perf_counter() - start
         size = sum(d.path.stat().st_size for d in documents)
     pages = sum(d.pages for d in documents)

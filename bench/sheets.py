@@ -25,11 +25,12 @@ from __future__ import annotations
 import argparse
 import re
 import subprocess
-import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+from common import demo_export
 
 LOW = 0.40
 PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">')
@@ -113,21 +114,11 @@ def main() -> None:
 
     from archiver.parallel import cores
     from archiver.render.batch import render_classes
-    from archiver.sources.export_v1 import read_export
 
     with tempfile.TemporaryDirectory() as tmp:
-        source = args.export or Path(tmp) / "export.json"
-        if args.export is None:
-            subprocess.run(
-                [sys.executable, "-c", "from archiver.cli.main import main; main()", "demo-data",
-                 "--out", str(source), "--seed", str(args.seed), "--classes", str(args.classes)],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )  # fmt: skip
-        report = read_export(source)
-        assert report.export is not None, [str(e) for e in report.errors[:5]]
+        export = demo_export(Path(tmp), args.export, args.seed, args.classes)
         out = args.keep or Path(tmp) / "out"
-        documents = render_classes(report.export, out, workers=args.workers or cores())
+        documents = render_classes(export, out, workers=args.workers or cores())
         per_class: dict[str, dict[str, int]] = defaultdict(dict)
         all_fills: list[float] = []
         low_inner: list[str] = []

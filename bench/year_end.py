@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from peak import Peaks
+from common import Peaks
 
 
 def main() -> None:

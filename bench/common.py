@@ -1,5 +1,8 @@
-"""Peak memory of this process and of every process it started, however started.
+"""What the bench scripts share: the export to measure, and peak memory.
 
+:func:`demo_export` reads the export given, or generates the demo school's.
+
+Peak memory of this process and of every process it started, however started:
 ``resource.getrusage(RUSAGE_CHILDREN)`` only sees children that ended and were
 waited for by this process: render workers are forked by a fork server (a child of
 this process that outlives the pool), so they were invisible to it. :class:`Peaks`
@@ -10,9 +13,32 @@ descendant a few times a second while the measured work runs (Linux only).
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from archiver.model import JournalExport
+
+
+def demo_export(folder: Path, export: Path | None, seed: int, classes: int) -> JournalExport:
+    """``export`` read, or the demo school (``seed``, ``classes``) generated into ``folder``."""
+    from archiver.sources.export_v1 import read_export
+
+    source = export or folder / "export.json"
+    if export is None:
+        subprocess.run(
+            [sys.executable, "-c", "from archiver.cli.main import main; main()", "demo-data",
+             "--out", str(source), "--seed", str(seed), "--classes", str(classes)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    report = read_export(source)
+    assert report.export is not None, [str(e) for e in report.errors[:5]]
+    return report.export
 
 
 def _parents() -> dict[int, int]:
