@@ -142,8 +142,8 @@ class WorkerPool:
 
     ``initializer(*initargs)`` prepares each worker (in this process too when it runs
     the tasks itself). ``preload``: modules the fork server imports once, when this pool
-    starts it, so that its workers start with them imported. A worker that dies makes :meth:`submit`'s future raise
-    :class:`BrokenProcessPool`.
+    starts it, so that its workers start with them imported. A worker that dies makes
+    :meth:`submit`'s future raise :class:`BrokenProcessPool`.
     """
 
     def __init__(
