@@ -1,8 +1,8 @@
 """The documents of one class: the journal bundle and the summary statement of final marks.
 
-A bundle is laid out section by section. Each section starts at a known sheet
-number, so the numbers run 1..N without gaps across parts made by different
-engines; the title sheet (sheet 1) is rendered last, when every section's range
+A bundle is laid out section by section, every section by Typst from its own
+template. Each section starts at a known sheet number, so the numbers run 1..N
+without gaps across the parts; the title sheet (sheet 1) is rendered last, when every section's range
 and the total N are known; the certification sheet follows, unnumbered and not
 counted (archival rule), so the file has N + 1 pages.
 """
