@@ -2,9 +2,9 @@
 
 A bundle is laid out section by section, every section by Typst from its own
 template. Each section starts at a known sheet number, so the numbers run 1..N
-without gaps across the parts; the title sheet (sheet 1) is rendered last, when every section's range
-and the total N are known; the certification sheet follows, unnumbered and not
-counted (archival rule), so the file has N + 1 pages.
+without gaps across the parts; the title sheet (sheet 1) is rendered last, when
+every section's range and the total N are known; the certification sheet
+follows, unnumbered and not counted (archival rule), so the file has N + 1 pages.
 """
 
 from __future__ import annotations
@@ -425,7 +425,7 @@ class ClassRenderer:
             school_class,
             first_sheet,
             f"{DECISIONS_TITLE} {ctx.class_title(school_class)}, {self.export.academic_year.name} учебный год",
-            anchors=("signature-mark",),
+            anchors=() if copy else ("signature-mark",),  # the copy is signed with the bundle
             fm=ctx.final_marks(self.export, school_class),
             title=DECISIONS_TITLE,
             retention=self._retention(FINAL_MARKS),
