@@ -159,6 +159,11 @@ class Engines:
         import typst
 
         path = self.root / template
+        if not path.is_file():  # e.g. a school's own folder copied before the template existed
+            raise RenderError(
+                f"нет шаблона {template} в папке шаблонов {self.root}; "
+                f"возьмите его из шаблонов archiver: {builtin('templates') / template}"
+            )
         if self._typst is None:
             self._typst = typst.Compiler(
                 str(path), font_paths=_font_dirs(), ignore_system_fonts=True
