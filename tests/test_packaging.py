@@ -164,7 +164,7 @@ def test_pip_install_dot_installs_what_the_wheel_holds(dists: Dists, tmp_path: P
     from_wheel = _venv(tmp_path / "from-wheel")
     _install(from_wheel, dists.wheel)
     installed = _installed_files(from_source)
-    assert "archiver/data/templates/title.html" in installed
+    assert "archiver/data/templates/title.typ" in installed
     assert installed == _installed_files(from_wheel)
 
 

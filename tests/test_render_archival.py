@@ -25,6 +25,7 @@ from archiver.kinds import CLASS_JOURNAL, FINAL_MARKS
 from archiver.render.batch import render_classes
 from archiver.render.bundle import RenderedDocument
 from archiver.render.context import balanced_chunks, leaving, short_name
+from archiver.render.engines import RenderError
 from archiver.settings import DocumentsOptions
 from tests.test_render import corner_number, load, texts
 
@@ -386,3 +387,20 @@ def test_templates_folder_copy_renders(tmp_path: Path, school: dict[str, Any]) -
         load(doc), tmp_path / "out", workers=1, doc_options=DocumentsOptions(templates=own)
     )
     assert docs and "ТЕМЫ" not in "\n".join(texts(docs[0].path))  # 1st grade: no homework
+
+
+def test_a_templates_folder_without_a_template_is_named(
+    tmp_path: Path, school: dict[str, Any]
+) -> None:
+    """A school's folder copied before a template existed: the missing file is named."""
+    own = tmp_path / "templates"
+    shutil.copytree(builtin("templates"), own)
+    (own / "title.typ").unlink()
+    doc = copy.deepcopy(school)
+    doc["classes"] = doc["classes"][1:2]
+    with pytest.raises(RenderError) as caught:
+        render_classes(
+            load(doc), tmp_path / "out", workers=1, doc_options=DocumentsOptions(templates=own)
+        )
+    assert f"нет шаблона title.typ в папке шаблонов {own}" in str(caught.value)
+    assert not list((tmp_path / "out").rglob("*.pdf"))

@@ -1,7 +1,7 @@
 """Render many classes in parallel worker processes.
 
-WeasyPrint and Typst each use one core per document, so classes are spread over
-processes (one per core by default). The workers are started by a fork server
+Typst lays a document out on one core, so classes are spread over processes (one
+per core by default). The workers are started by a fork server
 (``forkserver``), never forked from this process: Typst is a Rust library with a
 thread pool of its own, and a process forked after Typst ran here (a previous
 render in this process, a test, ``--workers 1`` before) inherits the pool's locks and
@@ -78,7 +78,7 @@ def render_classes(
         start="forkserver",
         initializer=_start_worker,
         initargs=(export, doc_options),
-        preload=("archiver.render.bundle", "weasyprint", "typst"),
+        preload=("archiver.render.bundle", "typst"),
     ) as pool:
         futures = {pool.submit(_render_one, c, out_dir): c for c in sorted(ids, key=weight)}
         for future in as_completed(futures):

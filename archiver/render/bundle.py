@@ -1,10 +1,10 @@
 """The documents of one class: the journal bundle and the summary statement of final marks.
 
-A bundle is laid out section by section. Each section starts at a known sheet
-number, so the numbers run 1..N without gaps across parts made by different
-engines; the title sheet (sheet 1) is rendered last, when every section's range
-and the total N are known; the certification sheet follows, unnumbered and not
-counted (archival rule), so the file has N + 1 pages.
+A bundle is laid out section by section, every section by Typst from its own
+template. Each section starts at a known sheet number, so the numbers run 1..N
+without gaps across the parts; the title sheet (sheet 1) is rendered last, when
+every section's range and the total N are known; the certification sheet
+follows, unnumbered and not counted (archival rule), so the file has N + 1 pages.
 """
 
 from __future__ import annotations
@@ -73,12 +73,7 @@ class ContentsItem:
     title: str
     first: int
     last: int
-
-    @property
-    def sheets(self) -> str:
-        if self.first == 0:
-            return "без номера"
-        return str(self.first) if self.first == self.last else f"{self.first}–{self.last}"
+    """The first and the last sheet; 0 for the unnumbered certification sheet."""
 
 
 def page_count(pdf: bytes) -> int:
@@ -119,28 +114,38 @@ class ClassRenderer:
 
     # -- sections
 
-    def _html(
-        self, template: str, school_class: SchoolClass, first_sheet: int | None, **extra: Any
-    ) -> bytes:
-        return self._html_with_anchors(template, school_class, first_sheet, **extra)[0]
-
-    def _html_with_anchors(
-        self, template: str, school_class: SchoolClass, first_sheet: int | None, **extra: Any
+    def _sheet(
+        self,
+        template: str,
+        school_class: SchoolClass,
+        first_sheet: int | None,
+        doc_title: str,
+        *,
+        anchors: tuple[str, ...] = (),
+        **extra: Any,
     ) -> tuple[bytes, dict[str, Anchor]]:
-        running = f"{self.export.school.short_name}. {_class_heading(school_class)}, {self.export.academic_year.name}"
-        return self.engines.html_with_anchors(
-            template,
-            {
-                **self.common,
-                "doc_title": extra.pop("doc_title", ""),
-                "doc_subject": extra.pop("doc_subject", ""),
-                "numbered": first_sheet is not None,
-                "first_sheet": first_sheet or 1,
-                "running_head": running.replace('"', "'"),
-                "class_heading": _class_heading(school_class),
-                **extra,
-            },
-        )
+        """A portrait sheet laid out by Typst from ``template`` (``templates/_portrait.typ``):
+        numbered from ``first_sheet``, or unnumbered for None; where the boxes ``anchors`` landed."""
+        school = self.export.school
+        created = self.export.exported_at
+        heading = _class_heading(school_class)
+        year = self.export.academic_year.name
+        data = {
+            "start": first_sheet or 1,
+            "numbered": first_sheet is not None,
+            "doc_title": doc_title,
+            "author": school.full_name,
+            "date": [created.year, created.month, created.day],
+            "running_head": f"{school.short_name}. {heading}, {year}",
+            "class_heading": heading,
+            "year_name": year,
+            "school_full": school.full_name,
+            "director_position": school.director.position.capitalize(),
+            "director_short": ctx.short_name(school.director.name),
+            "director_name": school.director.name,
+            **extra,
+        }
+        return self.engines.typst_with_anchors(template, data, anchors)
 
     def _course(
         self, school_class: SchoolClass, index: int, first_sheet: int, *, title: str
@@ -178,13 +183,14 @@ class ClassRenderer:
         plan: list[tuple[str, Callable[[int], bytes]]] = [
             (
                 "Список обучающихся",
-                lambda first: self._html(
-                    "class_list.html",
+                lambda first: self._sheet(
+                    "class_list.typ",
                     school_class,
                     first,
+                    doc_title,
                     students=_class_list(school_class, export),
                     home_class=school_class.kind is not ClassKind.CLASS,
-                ),
+                )[0],
             )
         ]
         for i, course in enumerate(school_class.courses):
@@ -206,13 +212,7 @@ class ClassRenderer:
             plan.append(
                 (
                     f"{DECISIONS_TITLE} (копия)",
-                    lambda first: self._html(
-                        "decisions.html",
-                        school_class,
-                        first,
-                        **self._decisions_context(school_class),
-                        copy=True,
-                    ),
+                    lambda first: self._decisions(school_class, first, copy=True)[0],
                 )
             )
         if school_class.marks_recorded:
@@ -242,12 +242,12 @@ class ClassRenderer:
         def title_sheet(
             contents: list[ContentsItem], total: int
         ) -> tuple[bytes, dict[str, Anchor]]:
-            return self._html_with_anchors(
-                "title.html",
+            return self._sheet(
+                "title.typ",
                 school_class,
                 1,
-                doc_title=doc_title,
-                doc_subject=f"Распечатка электронного журнала. Всего листов: {total}",
+                doc_title,
+                anchors=("signature-mark",),
                 heading=title,
                 teacher_label=(
                     "Классный руководитель"
@@ -260,7 +260,10 @@ class ClassRenderer:
                 retention=self._retention(CLASS_JOURNAL),
                 file_index=self.file_index(CLASS_JOURNAL, school_class),
                 dates=[ru_date(d) for d in ctx.lesson_dates(school_class) or ()],
-                contents=[*contents, ContentsItem("Лист-заверитель", 0, 0)],
+                contents=[
+                    {"title": c.title, "first": c.first, "last": c.last}
+                    for c in (*contents, ContentsItem("Лист-заверитель", 0, 0))
+                ],
                 total_sheets=total,
             )
 
@@ -288,10 +291,11 @@ class ClassRenderer:
                 break
             title_pages = page_count(title_part)  # the guess was wrong: lay out again
         self._title_pages[len(plan)] = title_pages
-        certification = self._html(
-            "certification.html",
+        certification, _ = self._sheet(
+            "certification.typ",
             school_class,
             None,
+            doc_title,
             heading=title,
             sheets_phrase=sheets_phrase(total),
             file_index=self.file_index(CLASS_JOURNAL, school_class),
@@ -412,25 +416,27 @@ class ClassRenderer:
         }
         return self.engines.typst_with_anchors("final_marks.typ", data)
 
-    def _decisions_context(self, school_class: SchoolClass) -> dict[str, Any]:
-        exported = self.export.exported_at
-        return {
-            "fm": ctx.final_marks(self.export, school_class),
-            "title": DECISIONS_TITLE,
-            "retention": self._retention(FINAL_MARKS),
-            "document_date": ru_date(exported.date()),
-            "file_index": self.file_index(FINAL_MARKS, school_class),
-        }
+    def _decisions(
+        self, school_class: SchoolClass, first_sheet: int, *, copy: bool
+    ) -> tuple[bytes, dict[str, Anchor]]:
+        """The statement of decisions (Typst, ``decisions.typ``), or its copy in the bundle."""
+        return self._sheet(
+            "decisions.typ",
+            school_class,
+            first_sheet,
+            f"{DECISIONS_TITLE} {ctx.class_title(school_class)}, {self.export.academic_year.name} учебный год",
+            anchors=() if copy else ("signature-mark",),  # the copy is signed with the bundle
+            fm=ctx.final_marks(self.export, school_class),
+            title=DECISIONS_TITLE,
+            retention=self._retention(FINAL_MARKS),
+            document_date=ru_date(self.export.exported_at.date()),
+            file_index=self.file_index(FINAL_MARKS, school_class),
+            copy=copy,
+        )
 
     def render_decisions(self, school_class: SchoolClass) -> tuple[bytes, int]:
         """The summary statement of the council's decisions (a class without marks), and its sheets."""
-        part, anchors = self._html_with_anchors(
-            "decisions.html",
-            school_class,
-            1,
-            **self._decisions_context(school_class),
-            copy=False,
-        )
+        part, anchors = self._decisions(school_class, 1, copy=False)
         return self._statement_pdf(
             school_class,
             part,

@@ -1,7 +1,7 @@
 """From the domain model to what the templates print: plain, JSON-ready structures.
 
 Everything here is pure: the same class gives the same structures. Templates
-(Jinja2 HTML for WeasyPrint, Typst for the dense journal pages) only lay them out.
+(Typst for the class documents, Jinja2 HTML for WeasyPrint's) only lay them out.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
-"""The two layout engines: WeasyPrint for the Jinja2 HTML sections, Typst for the journal pages.
+"""The two layout engines: Typst for the class documents, WeasyPrint for the Jinja2 HTML ones.
 
-Both produce PDF/A-3b parts with embedded font subsets of Liberation Serif; the
-parts are joined by :mod:`archiver.render.pdf`. One :class:`Engines` per process
-keeps the expensive state (font configuration, the Typst compiler with its
-fonts loaded) for all the documents it renders.
+Typst lays out every page of a class's documents (the journal bundle and the
+statement); WeasyPrint the extract, the inventory and the disposal acts. Both
+produce PDF/A-3b parts with embedded font subsets of Liberation Serif; the parts
+are joined by :mod:`archiver.render.pdf`. One :class:`Engines` per process keeps
+the expensive state (the Typst compiler with its fonts loaded, WeasyPrint's font
+configuration, made at its first use) for all the documents it renders.
 """
 
 from __future__ import annotations
@@ -80,11 +82,9 @@ def _font_dirs() -> list[str]:
 
 
 class Engines:
-    """Renders HTML sections (WeasyPrint) and Typst sections to PDF/A-3b bytes."""
+    """Renders Typst templates and HTML templates (WeasyPrint) to PDF/A-3b bytes."""
 
     def __init__(self, template_root: Path | None = None) -> None:
-        from weasyprint.text.fonts import FontConfiguration
-
         self.root = template_root or templates_dir()
         if not (self.root / "base.css").is_file():
             raise RenderError(f"не найдены шаблоны документов в папке {self.root}")
@@ -96,7 +96,7 @@ class Engines:
             lstrip_blocks=True,
         )
         self.css = (self.root / "base.css").read_text(encoding="utf-8")
-        self.fonts = FontConfiguration()
+        self._fonts: Any = None
         self._typst: Any = None
 
     def html(self, template: str, context: dict[str, Any]) -> bytes:
@@ -108,12 +108,15 @@ class Engines:
     ) -> tuple[bytes, dict[str, Anchor]]:
         """Render a template; also return where each element with an ``id`` landed."""
         from weasyprint import HTML
+        from weasyprint.text.fonts import FontConfiguration
 
+        if self._fonts is None:  # WeasyPrint is loaded only by the documents that need it
+            self._fonts = FontConfiguration()
         try:
             text = self.env.get_template(template).render(css=self.css, **context)
         except jinja2.TemplateError as exc:
             raise RenderError(f"ошибка в шаблоне {template}: {exc}") from exc
-        document = HTML(string=text, base_url=str(self.root)).render(font_config=self.fonts)
+        document = HTML(string=text, base_url=str(self.root)).render(font_config=self._fonts)
         anchors: dict[str, Anchor] = {}
         for index, page in enumerate(document.pages):
             height = page.height * 0.75
@@ -156,6 +159,11 @@ class Engines:
         import typst
 
         path = self.root / template
+        if not path.is_file():  # e.g. a school's own folder copied before the template existed
+            raise RenderError(
+                f"нет шаблона {template} в папке шаблонов {self.root}; "
+                f"возьмите его из шаблонов archiver: {builtin('templates') / template}"
+            )
         if self._typst is None:
             self._typst = typst.Compiler(
                 str(path), font_paths=_font_dirs(), ignore_system_fonts=True
