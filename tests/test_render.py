@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
@@ -304,9 +305,21 @@ def test_a_title_sheet_of_two_sheets_lays_the_sections_out_once() -> None:
     from archiver.demo.generator import export_bytes, generate_export
     from archiver.render.bundle import ClassRenderer
 
-    export = read_export(export_bytes(generate_export(classes=3))).export
+    doc = generate_export(classes=3)
+    eleven = read_export(export_bytes(doc)).export
+    assert eleven is not None  # eleven subjects: the sheet closes up its gaps and stays one
+    title = ClassRenderer(eleven).render_bundle_sections(eleven.classes_by_id["c1a"])[2][0]
+    assert title == ("Титульный лист", 1, 1)
+    first = next(c for c in doc["classes"] if c["id"] == "c1a")
+    for course in copy.deepcopy(first["courses"][:8]):  # nineteen subjects: two title sheets
+        course["id"] += "-2"
+        for lesson in course["lessons"]:
+            lesson["id"] += "-2"
+        course.update(attendance=[], marks=[], period_marks=[], year_marks=[])
+        first["courses"].append(course)
+    export = read_export(export_bytes(doc)).export
     assert export is not None
-    school_class = export.classes_by_id["c1a"]  # eleven subjects: a contents list of two sheets
+    school_class = export.classes_by_id["c1a"]
     renderer = ClassRenderer(export)
     compiled: list[str] = []
     typst = renderer.engines.typst_with_anchors

@@ -179,6 +179,21 @@ def test_class_without_marks_gets_a_statement_of_decisions(
     assert "Сводная ведомость" not in text_of(docs[("club1", CLASS_JOURNAL)].path)
 
 
+def test_a_statement_of_decisions_never_leaves_the_signatures_alone(tmp_path: Path) -> None:
+    from archiver.demo.generator import export_bytes, generate_export
+
+    export = read_export(export_bytes(generate_export(classes=3))).export
+    assert export is not None
+    (statement,) = [
+        d for d in render_classes(export, tmp_path, ["c1a"], workers=1) if d.kind == FINAL_MARKS
+    ]
+    pages = [page.extract_text() for page in PdfReader(statement.path).pages]
+    assert len(pages) > 1  # nine pupils and the closing lines do not fit one sheet
+    assert "Директор" in pages[-1] and "М.П." in pages[-1]
+    before = pages[-1].split("Всего обучающихся")[0]
+    assert re.search(r"^\d+ .+ \d+ \d+ (переведён|переведена|оставлен)", before, re.M), pages[-1]
+
+
 # -- point 3: leaving, worded once
 
 
