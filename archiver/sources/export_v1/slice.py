@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -64,6 +65,11 @@ FINAL_MARKS_KIND = "final_marks"
 """:data:`archiver.kinds.FINAL_MARKS` (kinds imports the model, so the name is repeated here)."""
 
 
+_KNOWN: tuple[model.JournalExport, dict[tuple[str, str], str]] | None = None
+"""The hashes worked out for the last export asked about (it is kept, so its id stays its)."""
+_KNOWN_LOCK = threading.Lock()
+
+
 def document_data_sha256(export: model.JournalExport, class_id: str, kind: str) -> str:
     """A hash of the class's data a document of ``kind`` shows (not of the export file).
 
@@ -72,7 +78,21 @@ def document_data_sha256(export: model.JournalExport, class_id: str, kind: str) 
     of one class gives new versions of that class's documents only. The summary
     statement of final marks does not show current marks, lesson topics or homework,
     so a fixed current mark changes the journal's hash and not the statement's.
+
+    A year-end asks for each document's hash several times (planning, standings,
+    storing): the last export's hashes are remembered (the model is immutable).
     """
+    global _KNOWN
+    with _KNOWN_LOCK:
+        if _KNOWN is None or _KNOWN[0] is not export:
+            _KNOWN = (export, {})
+        known = _KNOWN[1]
+        if (class_id, kind) not in known:
+            known[(class_id, kind)] = _data_sha256(export, class_id, kind)
+        return known[(class_id, kind)]
+
+
+def _data_sha256(export: model.JournalExport, class_id: str, kind: str) -> str:
     data = class_slice(export, class_id)
     del data["exported_at"]
     if kind == FINAL_MARKS_KIND:
