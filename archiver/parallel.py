@@ -28,7 +28,7 @@ from multiprocessing.reduction import ForkingPickler
 from types import MappingProxyType, TracebackType
 from typing import Any, Literal, TypeVar
 
-__all__ = ["BrokenProcessPool", "WorkerPool", "cores", "fork_map", "kill_workers"]
+__all__ = ["BrokenProcessPool", "WorkerPool", "cores", "fork_map", "kill_workers", "preload"]
 
 
 def _mapping_proxy(items: dict[Any, Any]) -> MappingProxyType[Any, Any]:
@@ -60,6 +60,16 @@ def _worker_start(initializer: Callable[..., object] | None, *initargs: Any) -> 
         initializer(*initargs)
 
 
+_PRELOAD: list[str] = []
+
+
+def preload(*modules: str) -> None:
+    """Have the fork server import ``modules`` once when it starts, for the workers of every
+    pool that follows (a run that knows which pools come: the year-end's render, then its
+    signature checks); a pool's own ``preload`` adds to them."""
+    _PRELOAD.extend(m for m in modules if m not in _PRELOAD)
+
+
 def _start_helpers_deaf(preload: Sequence[str]) -> None:
     """Start the fork server and the resource tracker deaf to Ctrl-C.
 
@@ -72,8 +82,9 @@ def _start_helpers_deaf(preload: Sequence[str]) -> None:
     """
     from multiprocessing import forkserver, resource_tracker
 
-    if preload:  # only for a fork server not running yet (one per process)
-        forkserver.set_forkserver_preload(["__main__", *preload])
+    modules = [*_PRELOAD, *(m for m in preload if m not in _PRELOAD)]
+    if modules:  # only for a fork server not running yet (one per process)
+        forkserver.set_forkserver_preload(["__main__", *modules])
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         try:
