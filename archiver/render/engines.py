@@ -1,7 +1,7 @@
-"""The two layout engines: Typst for the class documents, WeasyPrint for the Jinja2 HTML ones.
+"""The two layout engines: Typst for the year's documents, WeasyPrint for the Jinja2 HTML ones.
 
 Typst lays out every page of a class's documents (the journal bundle and the
-statement); WeasyPrint the extract, the inventory and the disposal acts. Both
+statement) and the year's inventory; WeasyPrint the extract and the disposal acts. Both
 produce PDF/A-3b parts with embedded font subsets of Liberation Serif; the parts
 are joined by :mod:`archiver.render.pdf`. One :class:`Engines` per process keeps
 the expensive state (the Typst compiler with its fonts loaded, WeasyPrint's font

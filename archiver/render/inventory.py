@@ -137,26 +137,34 @@ def render_inventory(
     documents: Sequence[tuple[str, str, Path]],
     inventory_policy: RetentionPolicy,
 ) -> bytes:
-    """The inventory as PDF/A-3b bytes, with an empty signature field for the director."""
+    """The inventory as PDF/A-3b bytes, with an empty signature field for the director.
+
+    Laid out by Typst (``templates/inventory.typ`` on ``_portrait.typ``): sheets numbered
+    from 1, the running head on every sheet."""
     export = renderer.export
     items = inventory_items(renderer, documents)
     year = export.academic_year.name
     longest = max([inventory_policy.years, *(i.retention_years for i in items)])
     keep = ctx.retention_phrase(longest, inventory_policy.legal_basis)
-    part, anchors = renderer.engines.html_with_anchors(
-        "inventory.html",
+    created = export.exported_at
+    part, anchors = renderer.engines.typst_with_anchors(
+        "inventory.typ",
         {
-            **renderer.common,
-            "doc_title": f"{TITLE} за {year} учебный год",
-            "doc_subject": f"Дел: {len(items)}. Срок хранения описи: {keep}",
+            "start": 1,
             "numbered": True,
-            "first_sheet": 1,
-            "running_head": f"{export.school.short_name}. {TITLE}, {year}".replace('"', "'"),
+            "doc_title": f"{TITLE} за {year} учебный год",
+            "author": export.school.full_name,
+            "date": [created.year, created.month, created.day],
+            "running_head": f"{export.school.short_name}. {TITLE}, {year}",
+            "school_full": export.school.full_name,
+            "year_name": year,
             "items": [i.to_json() for i in items],
             "total_phrase": files_phrase(len(items)),
             "last_number": len(items),
             "retention": keep,
-            "document_date": ru_date(export.exported_at.date()),
+            "document_date": ru_date(created.date()),
+            "director_position": export.school.director.position.capitalize(),
+            "director_short": ctx.short_name(export.school.director.name),
         },
     )
     data = {
