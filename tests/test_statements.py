@@ -3,6 +3,7 @@ of a class without marks, the inventory of the year's files (опись дел).
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import date
@@ -25,9 +26,15 @@ from archiver.kinds import (
 )
 from archiver.model import JournalExport
 from archiver.render.batch import render_classes
-from archiver.render.bundle import RenderedDocument
-from archiver.render.inventory import files_phrase, make_inventory
+from archiver.render.bundle import ClassRenderer, RenderedDocument
+from archiver.render.inventory import (
+    files_phrase,
+    make_inventory,
+    render_inventory,
+    year_documents,
+)
 from archiver.render.pdf import SIGNATURE_FIELD
+from archiver.retention import load_policy
 from archiver.settings import DocumentsOptions
 from archiver.sources.export_v1 import read_export
 from archiver.sources.statement_v1 import (
@@ -254,6 +261,29 @@ def test_inventory_lists_every_file_with_index_dates_sheets_and_retention(
     assert "Журнал учёта успеваемости обучающихся 5 «А» класса, 2025/2026 учебный год" in text
     assert "Сводная ведомость решений педагогического совета 1 «А» класса" in text
     assert document_paths(out, export, "5a")[CLASS_JOURNAL].is_file()
+
+
+def test_the_inventory_never_leaves_the_signatures_alone(
+    rendered: tuple[Path, dict[tuple[str, str], RenderedDocument]], export: JournalExport
+) -> None:
+    """However many files, the last sheet carries the last rows with the closing lines and the
+    signatures; rows that open a sheet get the table's heading again."""
+    out, _ = rendered
+    files = year_documents(export, out)
+    renderer = ClassRenderer(export)
+    policy = load_policy(INVENTORY)
+    sheets = set()
+    for count in range(4, 16):
+        pdf = render_inventory(renderer, (files * 4)[:count], policy)
+        pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+        sheets.add(len(pages))
+        last = pages[-1]
+        assert "Директор" in last and "М.П." in last, count
+        assert f"с № 1 по № {count}." in last, count
+        before = last.split("В данную опись")[0]
+        assert re.search(rf"^{count} ", before, re.M), (count, last)  # the last row
+        assert "Заголовок дела" in last, (count, last)  # the heading, on every sheet
+    assert sheets == {1, 2}  # some counts run onto a second sheet
 
 
 def test_files_phrase() -> None:
