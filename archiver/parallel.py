@@ -28,7 +28,15 @@ from multiprocessing.reduction import ForkingPickler
 from types import MappingProxyType, TracebackType
 from typing import Any, Literal, TypeVar
 
-__all__ = ["BrokenProcessPool", "WorkerPool", "cores", "fork_map", "kill_workers", "preload"]
+__all__ = [
+    "BrokenProcessPool",
+    "WorkerPool",
+    "cores",
+    "fork_map",
+    "kill_workers",
+    "preload",
+    "start_fork_server",
+]
 
 
 def _mapping_proxy(items: dict[Any, Any]) -> MappingProxyType[Any, Any]:
@@ -68,6 +76,13 @@ def preload(*modules: str) -> None:
     pool that follows (a run that knows which pools come: the year-end's render, then its
     signature checks); a pool's own ``preload`` adds to them."""
     _PRELOAD.extend(m for m in modules if m not in _PRELOAD)
+
+
+def start_fork_server() -> None:
+    """Start the fork server now, so that it imports what :func:`preload` named while this
+    process does other work (it does not wait for it); the first forkserver pool finds it
+    ready."""
+    _start_helpers_deaf(())
 
 
 def _start_helpers_deaf(preload: Sequence[str]) -> None:

@@ -42,7 +42,7 @@ from archiver.kinds import (
 )
 from archiver.lock import year_lock
 from archiver.model import JournalExport
-from archiver.parallel import cores, preload
+from archiver.parallel import cores, preload, start_fork_server
 from archiver.progress import ProgressCallback, StageProgress
 from archiver.render.batch import render_classes, select_classes
 from archiver.render.inventory import ensure_inventory
@@ -212,6 +212,8 @@ def run_year_end(
     export_sha = hashlib.sha256(raw).hexdigest()
     # the workers of the render and of the signature checks start with their code imported
     preload("archiver.render.bundle", "typst", "archiver.signing.check", "archiver.archive.renew")
+    if (workers or cores()) > 1:
+        start_fork_server()  # it imports them while this process plans the run
     with nullcontext() if lock_held else year_lock(working_dir, export, zone):
         holdings = year_holdings(locations, export.school.id, year_folder(export))
         plan = plan_classes(export, export_sha, ids, holdings)
