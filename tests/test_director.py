@@ -392,3 +392,37 @@ def test_pkcs12_review_needs_the_certificate_before_the_passphrase(
     assert result.returncode == ExitCode.FAILURE
     assert "[signer] certificate" in result.stderr
     assert all(b"/ByteRange" not in p.read_bytes() for p in (tmp_path / "docs").rglob("*.pdf"))
+
+
+@pytest.mark.parametrize("last", [b"\x00", b"\t", b"\n", b"\x0b", b"\x0c", b"\r", b" "])
+def test_a_der_signature_ending_in_a_white_space_byte_is_read_whole(last: bytes) -> None:
+    """A GOST signature value is random: its last byte may look like white space (1 in 43)."""
+    import base64
+
+    from asn1crypto import algos, cms
+
+    from archiver.signing.external import cms_der
+
+    signer = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier({"subject_key_identifier": b"\x01" * 20}),
+            "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
+            "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "rsassa_pkcs1v15"}),
+            "signature": b"\x5a" * 63 + last,
+        }
+    )
+    signed = cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": "sha256"})],
+            "encap_content_info": {"content_type": "data"},
+            "signer_infos": [signer],
+        }
+    )
+    der = cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+    assert der.endswith(last)
+    assert cms_der(der, "x.sig") == der
+    pem = b"-----BEGIN CMS-----\n" + base64.encodebytes(der) + b"-----END CMS-----\n"
+    assert cms_der(pem, "x.sig") == der
+    assert cms_der(b"  " + base64.b64encode(der) + b"\r\n", "x.sig") == der

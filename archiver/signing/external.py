@@ -129,14 +129,19 @@ def run_sign_command(command: Sequence[str], data: bytes, secret: str | None) ->
 
 
 def cms_der(raw: bytes, where: str) -> bytes:
-    """A CMS signature as DER (PEM or base64 accepted, as CAdES tools write either)."""
+    """A CMS signature as DER (PEM or base64 accepted, as CAdES tools write either).
+
+    DER is binary: it is taken as it is, up to the end its own length gives (a byte
+    that looks like white space at its end is part of the signature, not to be stripped).
+    """
     import base64
     import binascii
 
-    data = raw.strip()
-    if data.startswith(b"-----BEGIN"):
-        data = b"".join(line for line in data.splitlines() if not line.startswith(b"-----"))
-    if not data.startswith(b"\x30"):
+    data = raw
+    if not data.startswith(b"\x30"):  # text: PEM or base64 (DER starts with a SEQUENCE)
+        data = data.strip()
+        if data.startswith(b"-----BEGIN"):
+            data = b"".join(line for line in data.splitlines() if not line.startswith(b"-----"))
         try:
             data = base64.b64decode(data, validate=False)
         except (binascii.Error, ValueError) as exc:
@@ -150,7 +155,7 @@ def cms_der(raw: bytes, where: str) -> bytes:
         info["content"]["signer_infos"][0]
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise SignError(f"{where}: это не подпись CMS (SignedData): {exc}") from exc
-    return data
+    return bytes(info.dump())
 
 
 def run_verify_command(command: Sequence[str], data: bytes, cms: bytes) -> tuple[bool, str]:
