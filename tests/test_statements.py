@@ -198,6 +198,7 @@ def test_a_statement_of_decisions_never_leaves_the_signatures_alone(tmp_path: Pa
     assert len(pages) > 1  # nine pupils and the closing lines do not fit one sheet
     assert "Директор" in pages[-1] and "М.П." in pages[-1]
     before = pages[-1].split("Всего обучающихся")[0]
+    assert "Обучающийся" in before and "Протокол" in before  # the heading again over the rows
     assert re.search(r"^\d+ .+ \d+ \d+ (переведён|переведена|оставлен)", before, re.M), pages[-1]
 
 
