@@ -224,6 +224,36 @@ def _run(result: Result, work: Any) -> Result:
     return result
 
 
+def _school_job(
+    entry: SchoolEntry,
+    kind: str,
+    validated: Result,
+    inputs: Sequence[Result],
+    work: Callable[[Settings, Path], Result],
+    *,
+    class_id: str | None = None,
+    key_input: str | None = None,
+) -> Result:
+    """The frame of every job after ``validate``: ``failed`` when an input failed, the
+    published result when it was done before (``skipped``), else ``work(settings, working
+    folder)`` run into a result that is published when done.
+
+    ``key_input``: what the job works from (default: the school's export and classes).
+    """
+    blocked = _blocked(entry, kind, [validated, *inputs])
+    if blocked is not None:
+        return blocked
+    settings = school_settings(entry)
+    working = settings.working_dir()
+    year = str(validated["year"])
+    key = job_key(entry.id, year, class_id, kind, key_input or _school_input(validated))
+    earlier = published(working, key)
+    if earlier is not None:
+        return {**earlier, "status": SKIPPED}
+    result = _run(_base(entry, kind, key, year, class_id), lambda: work(settings, working))
+    return _publish(working, result) if result["status"] == DONE else result
+
+
 # -- the jobs
 
 
@@ -291,19 +321,9 @@ def prepare_job(entry: SchoolEntry, validated: Result) -> Result:
     from archiver.storage.open import open_locations
     from archiver.yearend import prepare_work_dir, work_folder
 
-    blocked = _blocked(entry, "prepare", [validated])
-    if blocked is not None:
-        return blocked
-    settings = school_settings(entry)
-    working = settings.working_dir()
     sha, year = str(validated["export_sha256"]), str(validated["year"])
-    key = job_key(entry.id, year, None, "prepare", _school_input(validated))
-    earlier = published(working, key)
-    if earlier is not None:
-        return {**earlier, "status": SKIPPED}
-    result = _base(entry, "prepare", key, year, None)
 
-    def work() -> Result:
+    def work(settings: Settings, working: Path) -> Result:
         raw, name, report = _load_export(entry, sha)
         export = report.export
         assert export is not None  # validated
@@ -320,8 +340,7 @@ def prepare_job(entry: SchoolEntry, validated: Result) -> Result:
         adopted = sorted({c for c, _ in plan.adopt if c in plan.todo})
         return {"todo": plan.todo, "unchanged": plan.unchanged, "adopted": adopted}
 
-    result = _run(result, work)
-    return _publish(working, result) if result["status"] == DONE else result
+    return _school_job(entry, "prepare", validated, (), work)
 
 
 def render_job(entry: SchoolEntry, validated: Result, class_id: str) -> Result:
@@ -329,19 +348,9 @@ def render_job(entry: SchoolEntry, validated: Result, class_id: str) -> Result:
     from archiver.render.batch import render_classes
     from archiver.yearend import documents_root, expected_documents, work_folder
 
-    blocked = _blocked(entry, "render", [validated])
-    if blocked is not None:
-        return blocked
-    settings = school_settings(entry)
-    working = settings.working_dir()
-    sha, year = str(validated["export_sha256"]), str(validated["year"])
-    key = job_key(entry.id, year, class_id, "render", sha)
-    earlier = published(working, key)
-    if earlier is not None:
-        return {**earlier, "status": SKIPPED}
-    result = _base(entry, "render", key, year, class_id)
+    sha = str(validated["export_sha256"])
 
-    def work() -> Result:
+    def work(settings: Settings, working: Path) -> Result:
         _, _, report = _load_export(entry, sha)
         export = report.export
         assert export is not None  # validated
@@ -356,8 +365,7 @@ def render_job(entry: SchoolEntry, validated: Result, class_id: str) -> Result:
             pages = sum(d.pages for d in docs)
         return {"documents": [str(p) for _, p in expected], "pages": pages}
 
-    result = _run(result, work)
-    return _publish(working, result) if result["status"] == DONE else result
+    return _school_job(entry, "render", validated, (), work, class_id=class_id, key_input=sha)
 
 
 def _pages(path: Path) -> int:
@@ -414,19 +422,7 @@ def sign_job(entry: SchoolEntry, validated: Result, rendered: Result) -> Result:
     """Sign one class's unsigned documents with the school's signer (on the worker that holds it)."""
     from archiver.signing.sign import is_signed, secret_env, sign_files
 
-    blocked = _blocked(entry, "sign", [validated, rendered])
-    if blocked is not None:
-        return blocked
-    settings = school_settings(entry)
-    working = settings.working_dir()
-    year, class_id = str(validated["year"]), str(rendered["class_id"])
-    key = job_key(entry.id, year, class_id, "sign", str(validated["export_sha256"]))
-    earlier = published(working, key)
-    if earlier is not None:
-        return {**earlier, "status": SKIPPED}
-    result = _base(entry, "sign", key, year, class_id)
-
-    def work() -> Result:
+    def work(settings: Settings, working: Path) -> Result:
         paths = [Path(p) for p in rendered["documents"]]
         unsigned = [p for p in paths if not is_signed(p.read_bytes())]
         if unsigned:
@@ -441,8 +437,15 @@ def sign_job(entry: SchoolEntry, validated: Result, rendered: Result) -> Result:
             sign_files(_signer(entry, settings, secret), unsigned, workers=1)
         return {"documents": len(paths), "signed_now": len(unsigned)}
 
-    result = _run(result, work)
-    return _publish(working, result) if result["status"] == DONE else result
+    return _school_job(
+        entry,
+        "sign",
+        validated,
+        [rendered],
+        work,
+        class_id=str(rendered["class_id"]),
+        key_input=str(validated["export_sha256"]),
+    )
 
 
 def inventory_job(entry: SchoolEntry, validated: Result, renders: list[Result]) -> Result:
@@ -456,19 +459,7 @@ def inventory_job(entry: SchoolEntry, validated: Result, renders: list[Result]) 
     from archiver.signing.sign import is_signed, sign_files
     from archiver.yearend import documents_root, work_folder
 
-    blocked = _blocked(entry, "inventory", [validated, *renders])
-    if blocked is not None:
-        return blocked
-    settings = school_settings(entry)
-    working = settings.working_dir()
-    year = str(validated["year"])
-    key = job_key(entry.id, year, None, "inventory", _school_input(validated))
-    earlier = published(working, key)
-    if earlier is not None:
-        return {**earlier, "status": SKIPPED}
-    result = _base(entry, "inventory", key, year, None)
-
-    def work() -> Result:
+    def work(settings: Settings, working: Path) -> Result:
         _, _, report = _load_export(entry, str(validated["export_sha256"]))
         export = report.export
         assert export is not None  # validated
@@ -480,8 +471,7 @@ def inventory_job(entry: SchoolEntry, validated: Result, renders: list[Result]) 
             sign_files(_signer(entry, settings, _secret_of(settings)()), [path], workers=1)
         return {"made": True, "documents": [str(path)]}
 
-    result = _run(result, work)
-    return _publish(working, result) if result["status"] == DONE else result
+    return _school_job(entry, "inventory", validated, renders, work)
 
 
 def _secret_of(settings: Settings) -> Callable[[], str]:
@@ -515,19 +505,7 @@ def store_job(entry: SchoolEntry, validated: Result, inputs: list[Result]) -> Re
     from archiver.storage.open import open_locations
     from archiver.yearend import run_year_end
 
-    blocked = _blocked(entry, "store", [validated, *inputs])
-    if blocked is not None:
-        return blocked
-    settings = school_settings(entry)
-    working = settings.working_dir()
-    year = str(validated["year"])
-    key = job_key(entry.id, year, None, "store", _school_input(validated))
-    earlier = published(working, key)
-    if earlier is not None:
-        return {**earlier, "status": SKIPPED}
-    result = _base(entry, "store", key, year, None)
-
-    def work() -> Result:
+    def work(settings: Settings, working: Path) -> Result:
         raw, name, report = _load_export(entry, str(validated["export_sha256"]))
         storage = settings.require_storage()
         outcome = run_year_end(
@@ -568,8 +546,7 @@ def store_job(entry: SchoolEntry, validated: Result, inputs: list[Result]) -> Re
             found["message"] = f"школа {entry.id}: " + "; ".join(outcome.problems[:5])
         return found
 
-    result = _run(result, work)
-    return _publish(working, result) if result["status"] == DONE else result
+    return _school_job(entry, "store", validated, inputs, work)
 
 
 def verify_job(entry: SchoolEntry) -> Result:
