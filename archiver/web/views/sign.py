@@ -67,22 +67,28 @@ def _waiting_batch(request: HttpRequest) -> SigningBatch:
     return batch
 
 
-def _document(request: HttpRequest, number: int) -> tuple[SigningBatch, BatchDocument]:
-    batch = _batch(request)
-    if batch is None or not 1 <= number <= len(batch.documents):
-        raise UsageError(f"документа № {number} среди ждущих подписи нет")
-    return batch, batch.documents[number - 1]
-
-
-def _read_viewed(request: HttpRequest, batch: SigningBatch, doc: BatchDocument) -> bytes:
-    """The document's bytes, its view logged (once per session and document)."""
-    data = Path(doc.path).read_bytes()
-    viewed: list[str] = list(request.session.get(VIEWED, []))
-    if doc.sha256 not in viewed:
-        with logging_access():
-            log_document_view(archive(), batch, doc, requester(request, REVIEW_REASON))
-        request.session[VIEWED] = [*viewed, doc.sha256]
-    return data
+def _viewed(request: HttpRequest, number: int) -> tuple[BatchDocument, bytes] | HttpResponse:
+    """Document № ``number`` of the waiting batch and its bytes, its view logged (once per
+    session and document); or the page saying it does not open."""
+    try:
+        batch = _batch(request)
+        if batch is None or not 1 <= number <= len(batch.documents):
+            raise UsageError(f"документа № {number} среди ждущих подписи нет")
+        doc = batch.documents[number - 1]
+        data = Path(doc.path).read_bytes()
+        viewed: list[str] = list(request.session.get(VIEWED, []))
+        if doc.sha256 not in viewed:
+            with logging_access():
+                log_document_view(archive(), batch, doc, requester(request, REVIEW_REASON))
+            request.session[VIEWED] = [*viewed, doc.sha256]
+    except (ArchiverError, OSError) as exc:
+        return render(
+            request,
+            "web/error.html",
+            {"title": "Документ не открывается", "code": 404, "detail": str(exc)},
+            status=404,
+        )
+    return doc, data
 
 
 def _state(doc: BatchDocument) -> str:
@@ -138,16 +144,10 @@ def sign_page(request: HttpRequest) -> HttpResponse:
 @allowed("archiver.sign_documents")
 def document_pdf(request: HttpRequest, number: int) -> HttpResponse:
     """One document inline in the browser."""
-    try:
-        batch, doc = _document(request, number)
-        data = _read_viewed(request, batch, doc)
-    except (ArchiverError, OSError) as exc:
-        return render(
-            request,
-            "web/error.html",
-            {"title": "Документ не открывается", "code": 404, "detail": str(exc)},
-            status=404,
-        )
+    found = _viewed(request, number)
+    if isinstance(found, HttpResponse):
+        return found
+    doc, data = found
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{Path(doc.path).name}"'
     response["Cache-Control"] = "no-store"
@@ -157,16 +157,10 @@ def document_pdf(request: HttpRequest, number: int) -> HttpResponse:
 @allowed("archiver.sign_documents")
 def document_page(request: HttpRequest, number: int, page: int) -> HttpResponse:
     """One page of a document as a PNG (pdftoppm, 70 dpi)."""
-    try:
-        batch, doc = _document(request, number)
-        data = _read_viewed(request, batch, doc)
-    except (ArchiverError, OSError) as exc:
-        return render(
-            request,
-            "web/error.html",
-            {"title": "Документ не открывается", "code": 404, "detail": str(exc)},
-            status=404,
-        )
+    found = _viewed(request, number)
+    if isinstance(found, HttpResponse):
+        return found
+    doc, data = found
     if not 1 <= page <= doc.sheets:
         return render(
             request, "web/error.html", {"title": "Нет такой страницы", "code": 404}, status=404
