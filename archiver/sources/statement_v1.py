@@ -28,6 +28,7 @@ from archiver import model
 from archiver.data import builtin
 from archiver.errors import ArchiverError, ExitCode
 from archiver.kinds import safe_name
+from archiver.sources.export_v1.build import academic_year_model, school_model
 from archiver.sources.export_v1.wire import (
     AcademicYearV1,
     FinalMarkV1,
@@ -350,27 +351,12 @@ def read_statement(data: bytes, name: str = "statement") -> model.JournalExport:
         class_teacher=CLASS_TEACHER_ID if klass.class_teacher else None,
         promotion=tuple(model.Promotion(p.student, p.decision, p.protocol) for p in wire.promotion),
     )
-    school = wire.school
     return model.JournalExport(
         format_version=1,
         exported_at=wire.exported_at,
         source_system=wire.source_system,
-        school=model.School(
-            id=school.id,
-            short_name=school.short_name,
-            full_name=school.full_name,
-            address=school.address,
-            director=model.Director(school.director.name, school.director.position),
-        ),
-        academic_year=model.AcademicYear(
-            name=year.name,
-            start=year.start,
-            end=year.end,
-            periods=tuple(
-                model.Period(p.id, p.name, model.PeriodKind(p.kind), p.start, p.end)
-                for p in year.periods
-            ),
-        ),
+        school=school_model(wire.school),
+        academic_year=academic_year_model(year),
         staff=staff,
         subjects=tuple(model.Subject(s.subject, s.name) for s in wire.subjects),
         classes=(school_class,),

@@ -5,32 +5,41 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from archiver import model
-from archiver.sources.export_v1.wire import ClassV1, CourseV1, ExportV1
+from archiver.sources.export_v1.wire import AcademicYearV1, ClassV1, CourseV1, ExportV1, SchoolV1
+
+
+def school_model(school: SchoolV1) -> model.School:
+    """The school as the model has it (the export's and a statement's alike)."""
+    return model.School(
+        id=school.id,
+        short_name=school.short_name,
+        full_name=school.full_name,
+        address=school.address,
+        director=model.Director(school.director.name, school.director.position),
+    )
+
+
+def academic_year_model(year: AcademicYearV1) -> model.AcademicYear:
+    """The academic year and its periods as the model has them."""
+    return model.AcademicYear(
+        name=year.name,
+        start=year.start,
+        end=year.end,
+        periods=tuple(
+            model.Period(p.id, p.name, model.PeriodKind(p.kind), p.start, p.end)
+            for p in year.periods
+        ),
+    )
 
 
 def to_model(wire: ExportV1) -> model.JournalExport:
     """Turn a validated wire document into the domain model."""
-    year = wire.academic_year
     return model.JournalExport(
         format_version=wire.format_version,
         exported_at=wire.exported_at,
         source_system=wire.source_system,
-        school=model.School(
-            id=wire.school.id,
-            short_name=wire.school.short_name,
-            full_name=wire.school.full_name,
-            address=wire.school.address,
-            director=model.Director(wire.school.director.name, wire.school.director.position),
-        ),
-        academic_year=model.AcademicYear(
-            name=year.name,
-            start=year.start,
-            end=year.end,
-            periods=tuple(
-                model.Period(p.id, p.name, model.PeriodKind(p.kind), p.start, p.end)
-                for p in year.periods
-            ),
-        ),
+        school=school_model(wire.school),
+        academic_year=academic_year_model(wire.academic_year),
         staff=tuple(model.StaffMember(s.id, s.name, s.position) for s in wire.staff),
         subjects=tuple(model.Subject(s.id, s.name) for s in wire.subjects),
         classes=tuple(_class_model(c) for c in wire.classes),
